@@ -1,0 +1,15 @@
+#!/bin/sh
+# Fails when the core archive references a symbol outside the allow-list below: the
+# allow-list is memory, string and number handling, character classes, jansson and the
+# compiler's own runtime (stack protector, sanitizers, fortify). Anything else (fopen,
+# printf, time, clock_gettime, syslog, pthread_*, socket, getenv, ...) is I/O or state
+# that core/ must not touch.
+set -eu
+lib="$1"
+allowed='^(malloc|calloc|realloc|free|strdup|strndup|memcpy|memmove|memset|memcmp|memchr|memrchr|memmem|strlen|strnlen|strcmp|strncmp|strcasecmp|strncasecmp|strchr|strrchr|strstr|strspn|strcspn|strtol|strtoll|strtoul|strtoull|snprintf|vsnprintf|qsort|bsearch|tolower|toupper|abort|inet_pton|__ctype_b_loc|__ctype_tolower_loc|__ctype_toupper_loc|__stack_chk_fail|__assert_fail|__[a-z0-9_]*_chk|__isoc99_sscanf|__isoc23_strtol|__isoc23_strtoll|__isoc23_strtoul|__isoc23_strtoull|json_[a-z_0-9]*|jansson_[a-z_0-9]*|__asan_[A-Za-z0-9_]*|__ubsan_[A-Za-z0-9_]*|__sanitizer_[A-Za-z0-9_]*|_GLOBAL_OFFSET_TABLE_)$'
+bad=$(nm -u "$lib" 2>/dev/null | awk '{print $NF}' | sed 's/@.*//' | sort -u | grep -v -E "$allowed" || true)
+if [ -n "$bad" ]; then
+  echo "core/ is not pure: it references" >&2
+  echo "$bad" | sed 's/^/  /' >&2
+  exit 1
+fi

@@ -1,0 +1,221 @@
+/*
+ * defaults: see defaults.h. Each helper sets a member only when it is absent (or null,
+ * which the API server prunes before defaulting) and the container is an object.
+ */
+#include "defaults.h"
+
+#include "err.h"
+#include "jv.h"
+
+static int set_default(json_t *obj, const char *key, json_t *value)
+{
+	json_t *cur;
+
+	if (value == NULL)
+		return ERR_NOMEM;
+	if (!json_is_object(obj)) {
+		json_decref(value);
+		return 0;
+	}
+	cur = json_object_get(obj, key);
+	if (cur != NULL && !json_is_null(cur)) {
+		json_decref(value);
+		return 0;
+	}
+	return json_object_set_new(obj, key, value) == 0 ? 0 : ERR_NOMEM;
+}
+
+static json_t *default_path_match(void)
+{
+	return json_pack("{s:s, s:s}", "type", "PathPrefix", "value", "/");
+}
+
+/* group "" + kind Service (+ weight 1 for backendRefs) */
+static int default_backend_ref(json_t *ref, int with_weight)
+{
+	int rc = 0;
+
+	rc |= set_default(ref, "group", json_string(""));
+	rc |= set_default(ref, "kind", json_string("Service"));
+	if (with_weight)
+		rc |= set_default(ref, "weight", json_integer(1));
+	return rc;
+}
+
+static int default_filters(json_t *filters)
+{
+	size_t i;
+	json_t *f;
+	int rc = 0;
+
+	json_array_foreach(filters, i, f) {
+		json_t *mirror = jv_obj(f, "requestMirror");
+		json_t *redirect = jv_obj(f, "requestRedirect");
+
+		if (mirror) {
+			rc |= default_backend_ref(jv_obj(mirror, "backendRef"), 0);
+			rc |= set_default(jv_obj(mirror, "fraction"), "denominator", json_integer(100));
+		}
+		if (redirect)
+			rc |= set_default(redirect, "statusCode", json_integer(302));
+		rc |= set_default(jv_obj(f, "cors"), "maxAge", json_integer(5));
+	}
+	return rc;
+}
+
+static int default_route_common(json_t *spec)
+{
+	size_t i;
+	json_t *ref;
+	int rc = 0;
+
+	json_array_foreach(jv_arr(spec, "parentRefs"), i, ref) {
+		rc |= set_default(ref, "group", json_string("gateway.networking.k8s.io"));
+		rc |= set_default(ref, "kind", json_string("Gateway"));
+	}
+	return rc;
+}
+
+static int default_rule_backends(json_t *rule)
+{
+	size_t i;
+	json_t *b;
+	int rc = 0;
+
+	rc |= default_filters(jv_arr(rule, "filters"));
+	json_array_foreach(jv_arr(rule, "backendRefs"), i, b) {
+		rc |= default_backend_ref(b, 1);
+		rc |= default_filters(jv_arr(b, "filters"));
+	}
+	return rc;
+}
+
+static int default_httproute(json_t *spec)
+{
+	json_t *rules, *rule;
+	size_t i;
+	int rc = default_route_common(spec);
+
+	if (!json_is_object(spec))
+		return rc;
+	/* An absent rules list becomes one catch-all rule; an explicit [] stays (and fails). */
+	rc |= set_default(spec, "rules", json_pack("[{s:[o]}]", "matches",
+						   json_pack("{s:o}", "path", default_path_match())));
+	rules = jv_arr(spec, "rules");
+	json_array_foreach(rules, i, rule) {
+		json_t *matches, *m;
+		size_t j;
+
+		if (!json_is_object(rule))
+			continue;
+		rc |= set_default(rule, "matches", json_pack("[{s:o}]", "path", default_path_match()));
+		matches = jv_arr(rule, "matches");
+		json_array_foreach(matches, j, m) {
+			json_t *pm, *h;
+			size_t k;
+
+			if (!json_is_object(m))
+				continue;
+			rc |= set_default(m, "path", default_path_match());
+			pm = jv_obj(m, "path");
+			rc |= set_default(pm, "type", json_string("PathPrefix"));
+			rc |= set_default(pm, "value", json_string("/"));
+			json_array_foreach(jv_arr(m, "headers"), k, h)
+				rc |= set_default(h, "type", json_string("Exact"));
+			json_array_foreach(jv_arr(m, "queryParams"), k, h)
+				rc |= set_default(h, "type", json_string("Exact"));
+		}
+		rc |= default_rule_backends(rule);
+	}
+	return rc;
+}
+
+static int default_grpcroute(json_t *spec)
+{
+	json_t *rule;
+	size_t i;
+	int rc = default_route_common(spec);
+
+	json_array_foreach(jv_arr(spec, "rules"), i, rule) {
+		json_t *m;
+		size_t j;
+
+		json_array_foreach(jv_arr(rule, "matches"), j, m) {
+			json_t *h;
+			size_t k;
+
+			rc |= set_default(jv_obj(m, "method"), "type", json_string("Exact"));
+			json_array_foreach(jv_arr(m, "headers"), k, h)
+				rc |= set_default(h, "type", json_string("Exact"));
+		}
+		rc |= default_rule_backends(rule);
+	}
+	return rc;
+}
+
+static int default_gateway(json_t *spec)
+{
+	json_t *l, *a;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(jv_arr(spec, "listeners"), i, l) {
+		json_t *ar, *ns, *tls, *k, *c;
+		size_t j;
+
+		if (!json_is_object(l))
+			continue;
+		rc |= set_default(l, "allowedRoutes", json_pack("{s:{s:s}}", "namespaces", "from", "Same"));
+		ar = jv_obj(l, "allowedRoutes");
+		rc |= set_default(ar, "namespaces", json_pack("{s:s}", "from", "Same"));
+		ns = jv_obj(ar, "namespaces");
+		rc |= set_default(ns, "from", json_string("Same"));
+		json_array_foreach(jv_arr(ar, "kinds"), j, k)
+			rc |= set_default(k, "group", json_string("gateway.networking.k8s.io"));
+		tls = jv_obj(l, "tls");
+		if (tls) {
+			rc |= set_default(tls, "mode", json_string("Terminate"));
+			json_array_foreach(jv_arr(tls, "certificateRefs"), j, c) {
+				rc |= set_default(c, "group", json_string(""));
+				rc |= set_default(c, "kind", json_string("Secret"));
+			}
+		}
+	}
+	json_array_foreach(jv_arr(spec, "addresses"), i, a)
+		rc |= set_default(a, "type", json_string("IPAddress"));
+	if (jv_obj(spec, "allowedListeners")) {
+		json_t *al = jv_obj(spec, "allowedListeners");
+
+		rc |= set_default(al, "namespaces", json_pack("{s:s}", "from", "None"));
+		rc |= set_default(jv_obj(al, "namespaces"), "from", json_string("None"));
+	}
+	{
+		json_t *tls = jv_obj(spec, "tls");
+		json_t *front = jv_obj(tls, "frontend");
+		json_t *def = jv_obj(front, "default");
+		json_t *cc = jv_obj(jv_obj(tls, "backend"), "clientCertificateRef");
+		json_t *pp;
+
+		rc |= set_default(jv_obj(def, "validation"), "mode", json_string("AllowValidOnly"));
+		json_array_foreach(jv_arr(front, "perPort"), i, pp)
+			rc |= set_default(jv_obj(jv_obj(pp, "tls"), "validation"), "mode",
+					  json_string("AllowValidOnly"));
+		rc |= set_default(cc, "group", json_string(""));
+		rc |= set_default(cc, "kind", json_string("Secret"));
+	}
+	return rc;
+}
+
+int defaults_apply(enum kind k, json_t *obj)
+{
+	json_t *spec = jv_obj(obj, "spec");
+	int rc;
+
+	switch (k) {
+	case KIND_GATEWAY: rc = default_gateway(spec); break;
+	case KIND_HTTPROUTE: rc = default_httproute(spec); break;
+	case KIND_GRPCROUTE: rc = default_grpcroute(spec); break;
+	default: rc = 0; break;
+	}
+	return rc ? ERR_NOMEM : 0;
+}
