@@ -39,12 +39,32 @@ static void check_meta(const json_t *obj, struct findings *fs)
 	}
 }
 
-int engine_check_object(enum kind k, json_t *obj, struct findings *fs)
+enum kind engine_classify(const json_t *obj)
+{
+	return kind_classify(jv_str(obj, "apiVersion"), jv_str(obj, "kind"), NULL);
+}
+
+int engine_check_object(json_t *obj, struct findings *fs, enum kind *ret_kind)
 {
 	const struct schema_node *schema;
+	const char *api = jv_str(obj, "apiVersion");
+	enum kind_version ver;
+	enum kind k = kind_classify(api, jv_str(obj, "kind"), &ver);
 	struct path p;
 	int rc;
 
+	*ret_kind = k;
+	if (!kind_is_validated(k))
+		return 0;
+	if (ver == KIND_VERSION_UNSERVED) {
+		char q[128];
+
+		schema_quote(api, strlen(api), q, sizeof(q));
+		findings_add(fs, "META-APIVERSION", "apiVersion",
+			     "Unsupported value: %s: %s is served as gateway.networking.k8s.io %s", q, kind_name(k),
+			     kind_served_versions(k));
+		return 0;
+	}
 	switch (k) {
 	case KIND_GATEWAY: schema = &schema_gateway; break;
 	case KIND_HTTPROUTE: schema = &schema_httproute; break;

@@ -14,9 +14,13 @@
 
 struct findings;
 
-/* Evaluate obj (mutated: defaults are applied) as kind k, which must satisfy
- * kind_is_validated(). Findings are appended to fs. Returns 0, or ERR_NOMEM when
- * defaulting ran out of memory. */
-int engine_check_object(enum kind k, json_t *obj, struct findings *fs);
+/* The kind of obj from its apiVersion and kind (KIND_OTHER when not one of ours). */
+enum kind engine_classify(const json_t *obj);
+
+/* Evaluate obj (mutated: defaults are applied). *ret_kind receives its kind; kinds that
+ * are not validated (kind_is_validated() false) get no findings. A served group and kind
+ * with an unserved version gets one META-APIVERSION finding and nothing else. Findings
+ * are appended to fs. Returns 0, or ERR_NOMEM when defaulting ran out of memory. */
+int engine_check_object(json_t *obj, struct findings *fs, enum kind *ret_kind);
 
 #endif

@@ -17,6 +17,7 @@ static const struct rules_info table[] = {
 	/* generic */
 	{ "SCHEMA-TYPE", E, S, "JSON type must match the schema (list vs map, int vs string)" },
 	{ "SCHEMA-UNKNOWN", E, S, "unknown fields are rejected (strict decoding)" },
+	{ "META-APIVERSION", E, S, "the apiVersion serves the kind (e.g. Gateway is v1 or v1beta1)" },
 	{ "META-NAME", E, S, "metadata.name is an RFC 1123 subdomain; metadata.namespace an RFC 1123 label" },
 	/* Gateway: schema and CEL */
 	{ "GW-REQ", E, S, "spec, gatewayClassName, listeners and listener name/port/protocol are required" },

@@ -1,0 +1,32 @@
+/*
+ * input: reads the paths given on the command line: files, directories (walked
+ * recursively in name order; *.yaml, *.yml and *.json; hidden directories skipped) and
+ * "-" for stdin. Applies --var substitution line by line while streaming into the YAML
+ * parser, so a file is never held in memory whole.
+ */
+#ifndef CLI_INPUT_H
+#define CLI_INPUT_H
+
+#include "subst.h"
+#include "yamldoc.h"
+
+/* source: the file name ("-" shown as "<stdin>"), valid during the call only.
+ * Return 0 to go on, negative to stop. The callback owns doc->root. */
+typedef int (*input_doc_fn)(void *ud, const char *source, struct yamldoc *doc);
+/* An input problem (unreadable file, bad YAML): source and a message. */
+typedef void (*input_err_fn)(void *ud, const char *source, const char *msg);
+
+struct input_ctx {
+	const struct subst_vars *vars; /* may be NULL */
+	input_doc_fn on_doc;
+	input_err_fn on_error;
+	void *ud;
+	unsigned nerrors;     /* input problems reported so far */
+	unsigned nfiles;      /* files read */
+};
+
+/* Read one command-line path. Returns 0, or the callback's negative code when it
+ * stopped the walk. Input problems are reported through on_error and counted. */
+int input_read_path(struct input_ctx *ctx, const char *path);
+
+#endif

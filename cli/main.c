@@ -1,0 +1,56 @@
+/* main: subcommand dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "rules.h"
+
+#define GATEWARDEN_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fputs("usage: gatewarden COMMAND [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  check PATH...   validate Gateway API manifests offline (see `gatewarden check --help`)\n"
+	      "  rules           list every rule id with its default action and summary\n"
+	      "  version         print the version\n"
+	      "\n"
+	      "The webhook (serve), reconciler (reconcile), certificate (certs) and datapath\n"
+	      "commands are not built yet; see README.md for the roadmap.\n",
+	      f);
+}
+
+static int rules_main(void)
+{
+	size_t n;
+	const struct rules_info *all = rules_all(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%-24s %-7s %-6s %s\n", all[i].id, all[i].severity == SEV_ERROR ? "error" : "warning",
+		       all[i].scope == RULE_SINGLE ? "single" : "cross", all[i].summary);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rules") == 0)
+		return rules_main();
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("gatewarden %s\n", GATEWARDEN_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "gatewarden: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

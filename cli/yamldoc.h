@@ -1,0 +1,51 @@
+/*
+ * yamldoc: the only user of libyaml. Turns a YAML (or JSON) byte stream into one jansson
+ * value per document, streaming: each document is handed to a callback as soon as it
+ * is complete, so memory is bounded by the largest document, not the stream.
+ *
+ * Typing follows the YAML 1.2 core schema for plain scalars (null, true/false, integers,
+ * floats; everything else a string); quoted scalars are strings. Duplicate mapping keys
+ * and non-scalar keys are errors (strict decoding). Nesting deeper than YAMLDOC_MAX_DEPTH
+ * and alias expansion beyond YAMLDOC_MAX_NODES nodes per document are ERR_LIMIT.
+ */
+#ifndef CLI_YAMLDOC_H
+#define CLI_YAMLDOC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct err;
+
+#define YAMLDOC_MAX_DEPTH 100
+#define YAMLDOC_MAX_NODES 1000000
+#define YAMLDOC_MAX_LINES 4096 /* mapping start lines remembered per document */
+
+struct yamldoc_line {
+	const json_t *node; /* borrowed: a mapping of the document */
+	int line;           /* 1-based */
+};
+
+struct yamldoc {
+	json_t *root;  /* new reference; the callback owns it */
+	int line;      /* 1-based line where the document's root node starts */
+	/* start lines of the mappings nearest the root (root, List items), borrowed,
+	 * valid during the callback only */
+	const struct yamldoc_line *lines;
+	size_t nlines;
+};
+
+/* Same contract as libyaml's yaml_read_handler_t: return 1 and set *size_read (0 at
+ * end of input), or 0 on a read error. */
+typedef int (*yamldoc_read_fn)(void *data, unsigned char *buffer, size_t size, size_t *size_read);
+/* Return 0 to go on, a negative err code to stop. */
+typedef int (*yamldoc_fn)(void *ud, struct yamldoc *doc);
+
+/* Parse the whole stream. Returns 0, the callback's negative code, or ERR_INVALID /
+ * ERR_LIMIT / ERR_NOMEM / ERR_IO with err set to "line L, column C: problem". Documents
+ * before an error have been delivered. */
+int yamldoc_parse_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_fn fn, void *ud, struct err *err);
+
+/* The 1-based start line of node in doc, or fallback when unknown. */
+int yamldoc_line(const struct yamldoc *doc, const json_t *node, int fallback);
+
+#endif

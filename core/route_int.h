@@ -1,0 +1,67 @@
+/*
+ * route_int: rules shared by HTTPRoute and GRPCRoute (check_route.c), used by
+ * check_httproute.c and check_grpcroute.c only. Findings keep their HR-/OW-/WX- ids
+ * whichever kind they come from, since the rows of the rules document are per type, not
+ * per kind. Every function tolerates values of the wrong JSON type (it skips them: the
+ * schema pass has reported them). Functions taking a struct path report relative to it
+ * and leave it as they found it. Pure.
+ */
+#ifndef CORE_ROUTE_INT_H
+#define CORE_ROUTE_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct findings;
+struct path;
+
+/* A filter type and the member that carries its configuration. */
+struct route_filter_kind {
+	const char *type;  /* "RequestHeaderModifier" */
+	const char *field; /* "requestHeaderModifier" */
+};
+
+/* spec.parentRefs: HR-PREF-SECTION-REQ, HR-PREF-SECTION-UNIQUE (namespace as written)
+ * and WX-PREF-NS-NORMALIZE (unset namespace read as the route's). */
+void route_check_parent_refs(const json_t *obj, struct findings *fs);
+
+/* spec.hostnames: WX-HOST-IP, WX-HOST-LABEL63. */
+void route_check_hostnames(const json_t *spec, struct findings *fs);
+/* The same two rules for one hostname value at p. */
+void route_check_hostname(const char *host, const struct path *p, struct findings *fs);
+
+/* The CEL bound on the sum of matches over all rules (<= 128), under rule id `rule`. */
+void route_check_match_total(const json_t *rules, const char *rule, struct findings *fs);
+
+/* One match's headers list (p at the match): OW-HDR-MATCH-CI, WX-HDR-VALUE,
+ * WX-REGEX-COMPILE. */
+void route_check_header_matches(const json_t *headers, struct path *p, struct findings *fs);
+
+/* WX-REGEX-COMPILE for one regular expression at p. */
+void route_check_regex(const char *re, size_t len, const struct path *p, struct findings *fs);
+
+/* Filter union (p at the filter): the member named by type is set, no other is.
+ * kinds is terminated by { NULL, NULL }. */
+void route_check_filter_union(const json_t *filter, const struct route_filter_kind *kinds,
+			      const char *rule, const struct path *p, struct findings *fs);
+/* "<Type> filter cannot be repeated" for each type of the NULL-terminated list
+ * (p at the filters list). */
+void route_check_filter_repeat(const json_t *filters, const char *const *types, const char *rule,
+			       const struct path *p, struct findings *fs);
+/* True when some filter of the list has type t. */
+bool route_filters_have_type(const json_t *filters, const char *t);
+
+/* The members every route filter may carry (p at the filter): request/response header
+ * modifiers (OW-HDRMOD-MULTI, WX-HDR-VALUE, WX-HDRMOD-REMOVE-NAME) and requestMirror
+ * (HR-MIRROR CEL). */
+void route_check_common_filter(const json_t *filter, struct path *p, struct findings *fs);
+
+/* A rule's backendRefs (p at the rule): HR-BREF-PORT per ref, WX-WEIGHT-ALLZERO. */
+void route_check_backend_refs(const json_t *rule, struct path *p, struct findings *fs);
+
+/* WX-RULE-SHADOW over spec.rules. For gRPC an absent or empty matches list is a
+ * catch-all match (HTTP matches are defaulted before the rules run). */
+void route_check_shadow(const json_t *rules, bool grpc, struct findings *fs);
+
+#endif

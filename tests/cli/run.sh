@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The command line as a user runs it: exit codes, output format, bad input.
+# usage: run.sh PATH/TO/gatewarden   (run from tests/)
+set -u
+GW=$1
+D=data/cli
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+
+t() { # t NAME EXPECTED_EXIT CMD... ; stdout in $TMP/out, stderr in $TMP/err
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local got=$?
+	if [[ $got -ne $want ]]; then
+		echo "FAIL $name: exit $got, want $want"
+		sed 's/^/  out: /' "$TMP/out" | head -20
+		sed 's/^/  err: /' "$TMP/err" | head -20
+		fail=$((fail + 1))
+		return 1
+	fi
+	pass=$((pass + 1))
+	return 0
+}
+
+has() { # has NAME FILE REGEX
+	if grep -q -E -- "$3" "$2"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $1: no line matching /$3/ in $(basename "$2"):"
+		sed 's/^/  | /' "$2" | head -20
+		fail=$((fail + 1))
+	fi
+}
+
+t valid 0 "$GW" check $D/valid.yaml
+has valid-summary "$TMP/out" '^1 objects checked \(1 Gateway, 0 HTTPRoute, 0 GRPCRoute\) in 1 files: 1 allowed, 0 denied'
+
+t invalid 1 "$GW" check $D/invalid.yaml
+has invalid-line "$TMP/out" '^data/cli/invalid.yaml:16: Gateway infra/bad-port: error: spec.listeners\[0\].port: Invalid value: 0: should be greater than or equal to 1 \[GW-LST-PORT\]$'
+has invalid-summary "$TMP/out" '2 objects checked .* 1 allowed, 1 denied'
+
+t malformed 2 "$GW" check $D/malformed.yaml
+has malformed-msg "$TMP/err" '^data/cli/malformed.yaml: error: line [0-9]+, column [0-9]+: '
+
+t missing 2 "$GW" check $D/does-not-exist.yaml $D/valid.yaml
+has missing-msg "$TMP/err" 'does-not-exist.yaml: error: cannot open: No such file or directory'
+has missing-still-checks "$TMP/out" '^1 objects checked'
+
+printf 'x:' >"$TMP/deep.yaml"
+for _ in $(seq 1 10000); do printf '[' >>"$TMP/deep.yaml"; done
+t deep 2 "$GW" check "$TMP/deep.yaml"
+has deep-msg "$TMP/err" 'nesting deeper than 100 levels'
+
+printf '\x00\x01\xff\xfe\x80garbage\x00\xc3\x28' >"$TMP/garbage.yaml"
+t garbage 2 "$GW" check "$TMP/garbage.yaml"
+has garbage-msg "$TMP/err" 'garbage.yaml: error: '
+
+t bomb 2 "$GW" check $D/bomb.yaml
+has bomb-msg "$TMP/err" 'alias bomb'
+
+t stdin 0 sh -c "cat $D/valid.yaml | \"$GW\" check -"
+has stdin-summary "$TMP/out" '^1 objects checked'
+
+t var-unset 1 "$GW" check $D/vars.yaml
+has var-unset-msg "$TMP/out" 'spec.hostnames\[0\]: Invalid value: "echo.\$\{domain_name\}"'
+t var-set 0 "$GW" check --var domain_name=example.com $D/vars.yaml
+t var-bad 2 "$GW" check --var 1bad=x $D/vars.yaml
+has var-bad-msg "$TMP/err" 'not a valid variable name'
+
+t skipped 0 "$GW" check $D/skipped
+has skipped-summary "$TMP/out" '^0 objects checked .*; 3 other objects skipped'
+
+t json-list 1 "$GW" check -o json $D/list.json
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); o=d["objects"][0]; assert o["source"]=="data/cli/list.json:2", o["source"]; assert o["name"]=="from-json" and o["allowed"] is False; assert o["errors"][0]["rule"]=="SCHEMA-TYPE"; assert d["summary"]["denied"]==1' "$TMP/out"; then
+	pass=$((pass + 1))
+else
+	echo "FAIL json-list: unexpected JSON"; cat "$TMP/out"; fail=$((fail + 1))
+fi
+
+t help 0 "$GW" check --help
+has help-var "$TMP/out" '--var NAME=VALUE'
+t bad-flag 2 "$GW" check --nope $D/valid.yaml
+t no-path 2 "$GW" check
+t bad-rule 2 "$GW" check --rule NOPE=off $D/valid.yaml
+t rule-off 0 "$GW" check --rule GW-LST-PORT=off $D/invalid.yaml
+t rule-warn 0 "$GW" check --rule GW-LST-PORT=warn $D/invalid.yaml
+has rule-warn-line "$TMP/out" 'warning: spec.listeners\[0\].port: .* \[GW-LST-PORT\]$'
+t unknown-cmd 2 "$GW" frobnicate
+t rules-list 0 "$GW" rules
+has rules-list-xo "$TMP/out" '^XO-NS-NOT-ALLOWED +error +cross'
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
