@@ -31,6 +31,7 @@ struct check {
 	char **sources;           /* interned file names */
 	size_t nsources, capsources;
 	int fatal;                /* ERR_NOMEM seen */
+	unsigned bad_docs;        /* documents that are not objects */
 };
 
 static const char *intern_source(struct check *c, const char *source)
@@ -115,8 +116,10 @@ static int on_doc(void *ud, const char *source, struct yamldoc *doc)
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "line %d: document is not a Kubernetes object (a mapping)", doc->line);
-		if (!json_is_null(root))
+		if (!json_is_null(root)) {
 			report_input_error(&c->rep, source, msg);
+			c->bad_docs++;
+		}
 		json_decref(root);
 		return 0;
 	}
@@ -262,10 +265,10 @@ int check_main(int argc, char **argv)
 		c.sum.errors += o->fs.nerrors;
 		c.sum.warnings += o->fs.nwarnings;
 	}
-	c.sum.input_errors = in.nerrors;
+	c.sum.input_errors = in.nerrors + c.bad_docs;
 	c.sum.files = in.nfiles;
 	report_end(&c.rep, &c.sum);
-	rc = in.nerrors ? 2 : (c.sum.denied ? 1 : 0);
+	rc = c.sum.input_errors ? 2 : (c.sum.denied ? 1 : 0);
 	check_release(&c);
 	return rc;
 }

@@ -39,7 +39,7 @@ t valid 0 "$GW" check $D/valid.yaml
 has valid-summary "$TMP/out" '^1 objects checked \(1 Gateway, 0 HTTPRoute, 0 GRPCRoute\) in 1 files: 1 allowed, 0 denied'
 
 t invalid 1 "$GW" check $D/invalid.yaml
-has invalid-line "$TMP/out" '^data/cli/invalid.yaml:16: Gateway infra/bad-port: error: spec.listeners\[0\].port: Invalid value: 0: should be greater than or equal to 1 \[GW-LST-PORT\]$'
+has invalid-line "$TMP/out" '^data/cli/invalid.yaml:15: Gateway infra/bad-port: error: spec.listeners\[0\].port: Invalid value: 0: should be greater than or equal to 1 \[GW-LST-PORT\]$'
 has invalid-summary "$TMP/out" '2 objects checked .* 1 allowed, 1 denied'
 
 t malformed 2 "$GW" check $D/malformed.yaml
@@ -49,7 +49,7 @@ t missing 2 "$GW" check $D/does-not-exist.yaml $D/valid.yaml
 has missing-msg "$TMP/err" 'does-not-exist.yaml: error: cannot open: No such file or directory'
 has missing-still-checks "$TMP/out" '^1 objects checked'
 
-printf 'x:' >"$TMP/deep.yaml"
+printf "x: " >"$TMP/deep.yaml"
 for _ in $(seq 1 10000); do printf '[' >>"$TMP/deep.yaml"; done
 t deep 2 "$GW" check "$TMP/deep.yaml"
 has deep-msg "$TMP/err" 'nesting deeper than 100 levels'

@@ -1,0 +1,202 @@
+/* test_yamldoc: the streaming YAML loader (typing, strictness, limits, lines). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "yamldoc.h"
+
+struct src {
+	const char *s;
+	size_t len, pos;
+};
+
+static int rd(void *data, unsigned char *buf, size_t size, size_t *size_read)
+{
+	struct src *s = data;
+	size_t n = s->len - s->pos < size ? s->len - s->pos : size;
+
+	memcpy(buf, s->s + s->pos, n);
+	s->pos += n;
+	*size_read = n;
+	return 1;
+}
+
+struct docs {
+	json_t *v[8];
+	int line[8];
+	int n;
+};
+
+static int collect(void *ud, struct yamldoc *doc)
+{
+	struct docs *d = ud;
+
+	if (d->n >= 8) {
+		json_decref(doc->root);
+		return -1;
+	}
+	d->v[d->n] = doc->root;
+	d->line[d->n] = doc->line;
+	d->n++;
+	return 0;
+}
+
+static int parse(const char *text, struct docs *d, struct err *e)
+{
+	struct src s = { text, strlen(text), 0 };
+
+	memset(d, 0, sizeof(*d));
+	err_init(e);
+	return yamldoc_parse_stream(rd, &s, collect, d, e);
+}
+
+static void release(struct docs *d)
+{
+	for (int i = 0; i < d->n; i++)
+		json_decref(d->v[i]);
+}
+
+static void test_yamldoc_parse_stream__scalar_typing(void **state)
+{
+	struct docs d;
+	struct err e;
+	json_t *r;
+
+	(void)state;
+	assert_int_equal(parse("a: 80\nb: \"80\"\nc: true\nd: ~\ne: 1.5\nf: yes\ng: 0x1f\nh: !!str 12\ni: ''\n", &d, &e), 0);
+	assert_int_equal(d.n, 1);
+	r = d.v[0];
+	assert_true(json_is_integer(json_object_get(r, "a")));
+	assert_true(json_is_string(json_object_get(r, "b")));
+	assert_true(json_is_true(json_object_get(r, "c")));
+	assert_true(json_is_null(json_object_get(r, "d")));
+	assert_true(json_is_real(json_object_get(r, "e")));
+	assert_string_equal(json_string_value(json_object_get(r, "f")), "yes");
+	assert_int_equal(json_integer_value(json_object_get(r, "g")), 31);
+	assert_string_equal(json_string_value(json_object_get(r, "h")), "12");
+	assert_string_equal(json_string_value(json_object_get(r, "i")), "");
+	release(&d);
+}
+
+static void test_yamldoc_parse_stream__documents_and_lines(void **state)
+{
+	struct docs d;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse("# c\n---\na: 1\n---\n---\n\nb: 2\n", &d, &e), 0);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.line[0], 3);
+	assert_int_equal(d.line[1], 7);
+	release(&d);
+}
+
+static void test_yamldoc_parse_stream__json_input(void **state)
+{
+	struct docs d;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse("{\"a\": [1, \"x\", {\"b\": null}], \"c\":2}", &d, &e), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(json_array_size(json_object_get(d.v[0], "a")), 3);
+	assert_int_equal(json_integer_value(json_object_get(d.v[0], "c")), 2);
+	release(&d);
+}
+
+static void test_yamldoc_parse_stream__duplicate_key_is_an_error(void **state)
+{
+	struct docs d;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse("a: 1\nb: 2\na: 3\n", &d, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "duplicate mapping key \"a\""));
+	assert_non_null(strstr(e.msg, "line 3"));
+	release(&d);
+}
+
+static void test_yamldoc_parse_stream__syntax_error_names_the_line(void **state)
+{
+	struct docs d;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse("ok: 1\n---\na: [1, 2\nb: 3\n", &d, &e), ERR_INVALID);
+	assert_int_equal(d.n, 1); /* the first document was delivered */
+	assert_non_null(strstr(e.msg, "line "));
+	release(&d);
+}
+
+static void test_yamldoc_parse_stream__depth_limit(void **state)
+{
+	struct docs d;
+	struct err e;
+	char *deep = malloc(20001);
+
+	(void)state;
+	assert_non_null(deep);
+	memset(deep, '[', 20000);
+	deep[20000] = '\0';
+	assert_int_equal(parse(deep, &d, &e), ERR_LIMIT);
+	assert_non_null(strstr(e.msg, "nesting deeper than"));
+	release(&d);
+	free(deep);
+}
+
+static void test_yamldoc_parse_stream__aliases(void **state)
+{
+	struct docs d;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse("base: &b {x: 1}\nuse: *b\n", &d, &e), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(d.v[0], "use"), "x")), 1);
+	release(&d);
+	assert_int_equal(parse("a: *nope\n", &d, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "unknown anchor"));
+	release(&d);
+}
+
+static void test_yamldoc_parse_stream__complex_key_rejected(void **state)
+{
+	struct docs d;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse("? [a, b]\n: 1\n", &d, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "mapping keys must be scalars"));
+	release(&d);
+}
+
+static void test_yamldoc_parse_stream__invalid_utf8(void **state)
+{
+	struct docs d;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse("a: \xc3\x28\n", &d, &e), ERR_INVALID);
+	release(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_yamldoc_parse_stream__scalar_typing),
+		cmocka_unit_test(test_yamldoc_parse_stream__documents_and_lines),
+		cmocka_unit_test(test_yamldoc_parse_stream__json_input),
+		cmocka_unit_test(test_yamldoc_parse_stream__duplicate_key_is_an_error),
+		cmocka_unit_test(test_yamldoc_parse_stream__syntax_error_names_the_line),
+		cmocka_unit_test(test_yamldoc_parse_stream__depth_limit),
+		cmocka_unit_test(test_yamldoc_parse_stream__aliases),
+		cmocka_unit_test(test_yamldoc_parse_stream__complex_key_rejected),
+		cmocka_unit_test(test_yamldoc_parse_stream__invalid_utf8),
+	};
+
+	return cmocka_run_group_tests_name("yamldoc", tests, NULL, NULL);
+}
