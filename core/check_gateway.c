@@ -27,6 +27,7 @@
 #include "findings.h"
 #include "hostname.h"
 #include "jv.h"
+#include "path.h"
 #include "pattern.h"
 #include "schema.h"
 
@@ -34,6 +35,12 @@
 #define PLEN 192   /* a field path */
 
 #define ROUTE_GROUP "gateway.networking.k8s.io"
+
+/* The schema's maxItems. Pairwise rules are quadratic, so they only run on lists the
+ * schema accepted: an oversized list is already an error and must not cost O(n^2). */
+#define MAX_LISTENERS 64
+#define MAX_ADDRESSES 16
+#define MAX_PER_PORT 64
 
 /* One listener, read once; NULL/false members were absent or of the wrong type. */
 struct lview {
@@ -230,6 +237,16 @@ static void check_proto_reserved(const struct lview *v, size_t i, struct finding
 		     quote(proto, q), proto);
 }
 
+/* Only core Secrets are supported (the default allow-list of WX-CERTREF-KIND). Values
+ * that fail their patterns are left to the schema rules. */
+static bool certref_unsupported(const char *group, const char *kind)
+{
+	if (group == NULL || kind == NULL || !pattern_match(PAT_GROUP, group, strlen(group)) ||
+	    !pattern_match(PAT_KIND, kind, strlen(kind)))
+		return false;
+	return group[0] != '\0' || strcmp(kind, "Secret") != 0;
+}
+
 static void check_certref_kinds(const struct lview *v, size_t i, struct findings *fs)
 {
 	const json_t *refs = jv_arr(v->tls, "certificateRefs");
@@ -241,7 +258,7 @@ static void check_certref_kinds(const struct lview *v, size_t i, struct findings
 		const char *kind = jv_str(ref, "kind");
 		char p[PLEN], suffix[64], qg[QLEN], qk[QLEN];
 
-		if (group == NULL || kind == NULL || (group[0] == '\0' && strcmp(kind, "Secret") == 0))
+		if (!certref_unsupported(group, kind))
 			continue;
 		snprintf(suffix, sizeof(suffix), ".tls.certificateRefs[%zu]", k);
 		findings_add(fs, "WX-CERTREF-KIND", lpath(p, i, suffix),
@@ -261,31 +278,36 @@ static void check_tls_option_keys(const struct lview *v, size_t i, struct findin
 		(void)val;
 		if (strchr(key, '/') != NULL)
 			continue;
+		/* the hint reuses the escaped key without its surrounding quotes */
+		quote(key, q);
 		findings_add(fs, "WX-TLS-OPTION-KEY", lpath(p, i, ".tls.options"),
-			     "tls option key %s has no domain prefix; un-prefixed keys are reserved for Gateway API: use an implementation-prefixed key such as example.com/%s",
-			     quote(key, q), key);
+			     "tls option key %s has no domain prefix; un-prefixed keys are reserved for Gateway API: use an implementation-prefixed key such as \"example.com/%.*s\"",
+			     q, (int)(strlen(q) - 2), q + 1);
 	}
 }
 
-/* ---- label selectors (allowedRoutes and allowedListeners) ---- */
+/* ---- label selectors (allowedRoutes and allowedListeners) ----
+ * The selector helpers build their field paths with struct path: the base path
+ * ("spec.listeners[3].allowedRoutes.namespaces") comes from the caller. */
 
-static void check_match_labels(const json_t *labels, const char *base, struct findings *fs)
+static void check_match_labels(const json_t *labels, struct path *p, struct findings *fs)
 {
 	const char *key;
 	const json_t *val;
-	char p[PLEN], q[QLEN];
+	char q[QLEN], qk[QLEN];
+	size_t m = path_key(p, "matchLabels");
 
-	snprintf(p, sizeof(p), "%s.matchLabels", base);
 	json_object_foreach((json_t *)labels, key, val) {
 		if (!key_syntax_ok(key) || key_prefix_len(key) > 253)
-			findings_add(fs, "WX-SELECTOR-VALID", p,
+			findings_add(fs, "WX-SELECTOR-VALID", path_str(p),
 				     "matchLabels key %s is not a valid label key: use an optional DNS subdomain prefix and '/', then a name of up to 63 alphanumerics, '-', '_' or '.'",
 				     quote(key, q));
 		if (json_is_string(val) && !label_value_ok(json_string_value(val)))
-			findings_add(fs, "WX-SELECTOR-VALID", p,
+			findings_add(fs, "WX-SELECTOR-VALID", path_str(p),
 				     "matchLabels value %s of key %s is not a valid label value: use at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
-				     quote(json_string_value(val), q), key);
+				     quote(json_string_value(val), q), quote(key, qk));
 	}
+	path_pop(p, m);
 }
 
 static void check_expr_values(const json_t *expr, const char *op, const char *p, struct findings *fs)
@@ -298,7 +320,7 @@ static void check_expr_values(const json_t *expr, const char *op, const char *p,
 	if (vals != NULL && !json_is_array(vals))
 		return;
 	n = json_array_size(vals);
-	if ((strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0)) {
+	if (strcmp(op, "In") == 0 || strcmp(op, "NotIn") == 0) {
 		if (n == 0)
 			findings_add(fs, "WX-SELECTOR-VALID", p,
 				     "operator %s needs a non-empty values list: add the label values to match", op);
@@ -338,30 +360,27 @@ static void check_match_expr(const json_t *expr, const char *p, struct findings 
 		     quote(op, q));
 }
 
-static void check_selector(const json_t *ns, const char *base, struct findings *fs)
+/* ns is a RouteNamespaces / ListenerNamespaces object; p points at it. */
+static void check_selector(const json_t *ns, struct path *p, struct findings *fs)
 {
 	const json_t *sel = jv_get(ns, "selector");
-	const json_t *exprs, *expr;
-	char p[PLEN];
-	size_t k;
+	const json_t *expr;
+	size_t k, m = path_key(p, "selector");
 
-	if (sel == NULL && jv_streq(ns, "from", "Selector")) {
-		snprintf(p, sizeof(p), "%s.selector", base);
-		findings_add(fs, "WX-SELECTOR-REQUIRED", p,
+	if (sel == NULL && jv_streq(ns, "from", "Selector"))
+		findings_add(fs, "WX-SELECTOR-REQUIRED", path_str(p),
 			     "Selector must be specified when From is set to Selector: add a selector (for example matchLabels) or change from to Same or All");
-		return;
-	}
-	if (!json_is_object(sel))
-		return;
-	snprintf(p, sizeof(p), "%s.selector", base);
-	check_match_labels(jv_obj(sel, "matchLabels"), p, fs);
-	exprs = jv_arr(sel, "matchExpressions");
-	json_array_foreach(exprs, k, expr) {
-		char ep[PLEN];
+	if (json_is_object(sel)) {
+		check_match_labels(jv_obj(sel, "matchLabels"), p, fs);
+		json_array_foreach(jv_arr(sel, "matchExpressions"), k, expr) {
+			size_t m2 = path_key(p, "matchExpressions");
 
-		snprintf(ep, sizeof(ep), "%s.selector.matchExpressions[%zu]", base, k);
-		check_match_expr(expr, ep, fs);
+			path_idx(p, k);
+			check_match_expr(expr, path_str(p), fs);
+			path_pop(p, m2);
+		}
 	}
+	path_pop(p, m);
 }
 
 /* ---- allowedRoutes.kinds vs protocol ---- */
@@ -422,12 +441,24 @@ static void check_route_kinds(const struct lview *v, size_t i, struct findings *
 		const char *kind = jv_str(rgk, "kind");
 		char p[PLEN], suffix[64];
 
-		/* other groups are implementation-specific: nothing to compare against */
-		if (group == NULL || kind == NULL || strcmp(group, ROUTE_GROUP) != 0)
+		/* other groups are implementation-specific: nothing to compare against;
+		 * a kind that fails its pattern is GW-AR-KINDS's */
+		if (group == NULL || kind == NULL || strcmp(group, ROUTE_GROUP) != 0 ||
+		    !pattern_match(PAT_KIND, kind, strlen(kind)))
 			continue;
 		snprintf(suffix, sizeof(suffix), ".allowedRoutes.kinds[%zu].kind", k);
 		check_kind_entry(v, kind, lpath(p, i, suffix), fs);
 	}
+}
+
+static void check_route_selector(const struct lview *v, size_t i, struct findings *fs)
+{
+	struct path sp;
+	char p[PLEN];
+
+	path_init(&sp);
+	path_key(&sp, lpath(p, i, ".allowedRoutes.namespaces"));
+	check_selector(jv_obj(jv_obj(v->obj, "allowedRoutes"), "namespaces"), &sp, fs);
 }
 
 static void check_listener(const struct lview *v, size_t i, struct findings *fs)
@@ -445,8 +476,7 @@ static void check_listener(const struct lview *v, size_t i, struct findings *fs)
 	check_proto_reserved(v, i, fs);
 	if (v->host != NULL)
 		check_hostname_value(v->host, lpath(p, i, ".hostname"), fs);
-	check_selector(jv_obj(jv_obj(v->obj, "allowedRoutes"), "namespaces"),
-		       lpath(p, i, ".allowedRoutes.namespaces"), fs);
+	check_route_selector(v, i, fs);
 	check_route_kinds(v, i, fs);
 }
 
@@ -487,7 +517,7 @@ struct pair_seen {
 static void check_pair_unique(const struct lview *a, size_t i, const struct lview *b, size_t j,
 			      struct pair_seen *seen, struct findings *fs)
 {
-	char p[PLEN], q[QLEN];
+	char p[PLEN], q[QLEN], qa[QLEN], qp[QLEN], qh[QLEN];
 
 	if (!seen->name && a->name && b->name && strcmp(a->name, b->name) == 0) {
 		seen->name = true;
@@ -500,15 +530,18 @@ static void check_pair_unique(const struct lview *a, size_t i, const struct lvie
 	if (!seen->tuple && same_tuple(a, b)) {
 		seen->tuple = true;
 		findings_add(fs, "GW-LST-TUPLE-UNIQUE", lpath(p, j, ""),
-			     "Combination of port, protocol and hostname must be unique for each listener: listener %s repeats port %lld, protocol %s and the hostname of listener %zu; change its port or hostname, or merge the two",
-			     quote(lname(b), q), b->port, b->proto, i);
+			     "Combination of port, protocol and hostname must be unique for each listener: listener %s has the same port (%lld), protocol (%s) and hostname (%s) as listener %s; change its port or hostname, or merge the two",
+			     quote(lname(b), q), b->port, quote(b->proto, qp), b->host ? quote(b->host, qh) : "unset",
+			     quote(lname(a), qa));
 	}
 }
 
-static void check_pair_compat(const struct lview *a, size_t i, const struct lview *b, size_t j,
+static void check_pair_compat(const struct lview *a, const struct lview *b, size_t j,
 			      struct pair_seen *seen, struct findings *fs)
 {
-	char p[PLEN], qa[QLEN], qb[QLEN];
+	char p[PLEN], qa[QLEN], qb[QLEN], qn[QLEN], qm[QLEN];
+
+	/* qn/qm: listener names; qa/qb: protocols or hostnames */
 
 	if (!same_port(a, b) || a->proto == NULL || b->proto == NULL)
 		return;
@@ -516,15 +549,16 @@ static void check_pair_compat(const struct lview *a, size_t i, const struct lvie
 		seen->mix = true;
 		findings_add(fs, "WX-PORT-PROTO-MIX", lpath(p, j, ".protocol"),
 			     "listener %s (%s) shares port %lld with listener %s (%s): many implementations reject different protocols on one port (ProtocolConflict); use separate ports",
-			     quote(lname(b), qb), b->proto, b->port, quote(lname(a), qa), a->proto);
+			     quote(lname(b), qn), quote(b->proto, qb), b->port, quote(lname(a), qm),
+			     quote(a->proto, qa));
 	}
 	if (!seen->overlap && proto_is_tls(a) && proto_is_tls(b) && a->host_ok && b->host_ok &&
 	    !same_tuple(a, b) && hostname_intersect(a->host, b->host)) {
 		seen->overlap = true;
 		findings_add(fs, "WX-OVERLAP-TLS", lpath(p, j, b->host ? ".hostname" : ""),
-			     "hostname %s of listener %s overlaps hostname %s of listener %zu on port %lld (OverlappingTLSConfig): clients may reuse one connection for both; use non-overlapping hostnames or one certificate that covers both",
-			     b->host ? quote(b->host, qb) : "(unset, all hostnames)", lname(b),
-			     a->host ? quote(a->host, qa) : "(unset, all hostnames)", i, b->port);
+			     "hostname %s of listener %s overlaps hostname %s of listener %s on port %lld (OverlappingTLSConfig): clients may reuse one connection for both; use non-overlapping hostnames or one certificate that covers both",
+			     b->host ? quote(b->host, qb) : "(unset: all hostnames)", quote(lname(b), qn),
+			     a->host ? quote(a->host, qa) : "(unset: all hostnames)", quote(lname(a), qm), b->port);
 	}
 }
 
@@ -549,6 +583,7 @@ static void check_tcp_share(const json_t *listeners, const struct lview *v, size
 static void check_listeners(const json_t *listeners, struct findings *fs)
 {
 	size_t n = json_array_size(listeners);
+	bool pairs = n <= MAX_LISTENERS;
 
 	for (size_t j = 0; j < n; j++) {
 		struct pair_seen seen = { false, false, false, false };
@@ -557,6 +592,8 @@ static void check_listeners(const json_t *listeners, struct findings *fs)
 		if (!lview_get(listeners, j, &b))
 			continue;
 		check_listener(&b, j, fs);
+		if (!pairs)
+			continue;
 		check_tcp_share(listeners, &b, j, fs);
 		for (size_t i = 0; i < j; i++) {
 			struct lview a;
@@ -564,7 +601,7 @@ static void check_listeners(const json_t *listeners, struct findings *fs)
 			if (!lview_get(listeners, i, &a))
 				continue;
 			check_pair_unique(&a, i, &b, j, &seen, fs);
-			check_pair_compat(&a, i, &b, j, &seen, fs);
+			check_pair_compat(&a, &b, j, &seen, fs);
 		}
 	}
 }
@@ -616,9 +653,12 @@ static void check_address_unique(const json_t *addrs, size_t j, struct findings 
 
 static void check_addresses(const json_t *addrs, struct findings *fs)
 {
-	for (size_t i = 0; i < json_array_size(addrs); i++) {
+	size_t n = json_array_size(addrs);
+
+	for (size_t i = 0; i < n; i++) {
 		check_address(json_array_get(addrs, i), i, fs);
-		check_address_unique(addrs, i, fs);
+		if (n <= MAX_ADDRESSES)
+			check_address_unique(addrs, i, fs);
 	}
 }
 
@@ -649,6 +689,8 @@ static void check_infra_keys(const json_t *map, const char *field, const char *w
 
 static void check_per_port_unique(const json_t *per_port, struct findings *fs)
 {
+	if (json_array_size(per_port) > MAX_PER_PORT)
+		return;
 	for (size_t j = 0; j < json_array_size(per_port); j++) {
 		long long pj, pi;
 		char p[PLEN];
@@ -675,7 +717,7 @@ static void check_gateway_tls(const json_t *tls, struct findings *fs)
 	char qg[QLEN], qk[QLEN];
 
 	check_per_port_unique(jv_arr(jv_obj(tls, "frontend"), "perPort"), fs);
-	if (group == NULL || kind == NULL || (group[0] == '\0' && strcmp(kind, "Secret") == 0))
+	if (!certref_unsupported(group, kind))
 		return;
 	findings_add(fs, "WX-CERTREF-KIND", "spec.tls.backend.clientCertificateRef",
 		     "clientCertificateRef kind %s in group %s is not supported (InvalidClientCertificateRef): reference a core Secret (group \"\", kind Secret) of type kubernetes.io/tls",
@@ -686,6 +728,7 @@ void check_gateway(const json_t *obj, struct findings *fs)
 {
 	const json_t *spec = jv_obj(obj, "spec");
 	const json_t *infra = jv_obj(spec, "infrastructure");
+	struct path p;
 
 	if (spec == NULL)
 		return;
@@ -693,7 +736,8 @@ void check_gateway(const json_t *obj, struct findings *fs)
 	check_addresses(jv_arr(spec, "addresses"), fs);
 	check_infra_keys(jv_obj(infra, "labels"), "labels", "label", "Label", fs);
 	check_infra_keys(jv_obj(infra, "annotations"), "annotations", "annotation", "Annotation", fs);
-	check_selector(jv_obj(jv_obj(spec, "allowedListeners"), "namespaces"),
-		       "spec.allowedListeners.namespaces", fs);
+	path_init(&p);
+	path_key(&p, "spec.allowedListeners.namespaces");
+	check_selector(jv_obj(jv_obj(spec, "allowedListeners"), "namespaces"), &p, fs);
 	check_gateway_tls(jv_obj(spec, "tls"), fs);
 }
