@@ -458,12 +458,46 @@ const char *pattern_source(enum pattern_id id)
 	return "";
 }
 
+/*
+ * Counts like Go's utf8.RuneCount, which the API server's length checks use: a valid
+ * sequence is one code point, and every byte that does not start one (stray
+ * continuation, truncated or overlong sequence, surrogate, > U+10FFFF) is one on its own.
+ */
 size_t pattern_codepoints(const char *s, size_t len)
 {
-	size_t n = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
+	while (i < len) {
+		unsigned char c = u[i];
+		size_t k = 1;
+		unsigned char lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
+
+		if (c >= 0xC2 && c <= 0xDF) {
+			k = 2;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			k = 3;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			k = 4;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+		}
+		if (k > 1) {
+			bool ok = i + k <= len && u[i + 1] >= lo && u[i + 1] <= hi;
+
+			for (size_t j = 2; ok && j < k; j++)
+				ok = (u[i + j] & 0xC0) == 0x80;
+			if (!ok)
+				k = 1;
+		}
+		i += k;
+		n++;
+	}
 	return n;
 }

@@ -39,6 +39,7 @@ struct rx {
 	size_t i;
 	char *why;
 	size_t whysz;
+	size_t no_colon_bracket;  /* no ":]" at or after this offset: keeps scans linear */
 };
 
 static bool fail(struct rx *x, const char *fmt, ...)
@@ -316,12 +317,14 @@ static bool parse_class(struct rx *x)
 			/* like RE2, the name runs to the next ":]", wherever it is */
 			const unsigned char *end = NULL;
 
-			for (size_t k = x->i + 2; k + 1 < x->len; k++) {
+			for (size_t k = x->i + 2; k + 1 < x->len && k < x->no_colon_bracket; k++) {
 				if (x->s[k] == ':' && x->s[k + 1] == ']') {
 					end = x->s + k;
 					break;
 				}
 			}
+			if (end == NULL && x->i + 2 < x->no_colon_bracket)
+				x->no_colon_bracket = x->i + 2;
 			if (end != NULL) {
 				const unsigned char *name = x->s + x->i + 2;
 
@@ -415,34 +418,35 @@ static bool valid_group_name(const unsigned char *s, size_t len)
 }
 
 /*
- * x->i is just past "(?". Returns 1 for a group opening, 0 for a bare flag group
- * ("(?i)", no operand, no nesting), -1 on error.
+ * x->i is just past "(?". *opens tells a group opening from a bare flag group ("(?i)",
+ * which is neither an operand nor a nesting level).
  */
-static int parse_group_prefix(struct rx *x)
+static bool parse_group_prefix(struct rx *x, bool *opens)
 {
 	size_t start = x->i - 2;
 	bool neg = false, flag_after_neg = false;
 
 	if (at(x, 0, '=') || at(x, 0, '!') ||
 	    (at(x, 0, '<') && (at(x, 1, '=') || at(x, 1, '!'))))
-		return fail(x, "lookahead/lookbehind (?=, (?!, (?<=, (?<! is not supported by RE2"), -1;
+		return fail(x, "lookahead/lookbehind (?=, (?!, (?<=, (?<! is not supported by RE2");
 	if (at(x, 0, '>'))
-		return fail(x, "atomic groups (?> are not supported by RE2"), -1;
+		return fail(x, "atomic groups (?> are not supported by RE2");
 	if (at(x, 0, '('))
-		return fail(x, "conditionals (?( are not supported by RE2"), -1;
+		return fail(x, "conditionals (?( are not supported by RE2");
 	if (at(x, 0, '#'))
-		return fail(x, "comments (?# are not supported by RE2"), -1;
+		return fail(x, "comments (?# are not supported by RE2");
 	if (at(x, 0, 'P') && (at(x, 1, '=') || at(x, 1, '>')))
-		return fail(x, "backreferences are not supported by RE2 ((?P%c)", x->s[x->i + 1]), -1;
+		return fail(x, "backreferences are not supported by RE2 ((?P%c)", x->s[x->i + 1]);
 	if ((at(x, 0, 'P') && at(x, 1, '<')) || at(x, 0, '<')) {
 		size_t ns = x->i + (x->s[x->i] == 'P' ? 2 : 1);
 		const unsigned char *gt = memchr(x->s + ns, '>', x->len - ns);
 
 		if (gt == NULL || !valid_group_name(x->s + ns, (size_t)(gt - (x->s + ns))))
 			return fail(x, "invalid named capture group %.*s",
-				    (int)((gt ? (size_t)(gt - x->s) + 1 : x->len) - start), x->s + start), -1;
+				    (int)((gt ? (size_t)(gt - x->s) + 1 : x->len) - start), x->s + start);
 		x->i = (size_t)(gt - x->s) + 1;
-		return 1;
+		*opens = true;
+		return true;
 	}
 	for (; x->i < x->len; x->i++) {
 		switch (x->s[x->i]) {
@@ -459,21 +463,22 @@ static int parse_group_prefix(struct rx *x)
 		case ')':
 			if (neg && !flag_after_neg)
 				goto bad;
-			return x->s[x->i++] == ':' ? 1 : 0;
+			*opens = x->s[x->i++] == ':';
+			return true;
 		default:
 			goto bad;
 		}
 	}
 bad:
 	if (x->i >= x->len)
-		return fail(x, "missing closing ) after %.*s", (int)(x->len - start), x->s + start), -1;
+		return fail(x, "missing closing ) after %.*s", (int)(x->len - start), x->s + start);
 	return fail(x, "invalid or unsupported group flags %.*s",
-		    (int)(x->i + 1 - start), x->s + start), -1;
+		    (int)(x->i + 1 - start), x->s + start);
 }
 
 bool regex_re2_valid(const char *re, size_t len, char *why, size_t whysz)
 {
-	struct rx x = { (const unsigned char *)re, len, 0, why, whysz };
+	struct rx x = { (const unsigned char *)re, len, 0, why, whysz, SIZE_MAX };
 	/* largest product of counted repetitions inside each open group */
 	int level_max[GW_RE_MAX_DEPTH + 1];
 	int depth = 0;
@@ -506,13 +511,12 @@ bool regex_re2_valid(const char *re, size_t len, char *why, size_t whysz)
 		case '(':
 			x.i++;
 			if (at(&x, 0, '?')) {
-				int r;
+				bool opens = true;
 
 				x.i++;
-				r = parse_group_prefix(&x);
-				if (r < 0)
+				if (!parse_group_prefix(&x, &opens))
 					return false;
-				if (r == 0)
+				if (!opens)
 					break;  /* flags only: the operand on top stays */
 			}
 			if (depth >= GW_RE_MAX_DEPTH)
