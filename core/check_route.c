@@ -1,0 +1,625 @@
+/*
+ * check_route: the CEL, old-webhook and WX rules that HTTPRoute and GRPCRoute share
+ * (see route_int.h). CEL rules are reproduced with CEL's semantics, not the prose of the
+ * spec: parentRef namespaces compare as written, an absent member makes has() false,
+ * and messages are upstream's text, followed where useful by the offending value and
+ * what to change. Pairwise checks are quadratic; the schema caps every list involved
+ * (32 parentRefs, 16 headers, 128 matches per route), and longer lists, which the schema
+ * pass has already reported, are still handled, only more slowly.
+ */
+#include "route_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "findings.h"
+#include "hostname.h"
+#include "jv.h"
+#include "path.h"
+#include "pattern.h"
+#include "regex.h"
+#include "schema.h"
+
+/* ---- parentRefs ---- */
+
+/* CEL: (!has(ns) || ns == '') on both sides, or both set and equal */
+static bool ns_written_equal(const json_t *a, const json_t *b)
+{
+	const char *na = jv_str(a, "namespace"), *nb = jv_str(b, "namespace");
+	bool ua = na == NULL || na[0] == '\0', ub = nb == NULL || nb[0] == '\0';
+
+	if (ua || ub)
+		return ua && ub;
+	return strcmp(na, nb) == 0;
+}
+
+/* the namespace a ref points into, unset read as the route's own (NULL if unknown) */
+static const char *ns_effective(const json_t *ref, const char *route_ns)
+{
+	const char *ns = jv_str(ref, "namespace");
+
+	return ns != NULL && ns[0] != '\0' ? ns : route_ns;
+}
+
+static bool section_unset(const json_t *ref)
+{
+	const char *s = jv_str(ref, "sectionName");
+
+	return s == NULL || s[0] == '\0';
+}
+
+/* A ref the CEL rules can evaluate: group, kind, name are strings, namespace and
+ * sectionName absent or strings. Anything else the schema pass reports. */
+static bool ref_usable(const json_t *ref)
+{
+	return jv_str(ref, "group") && jv_str(ref, "kind") && jv_str(ref, "name") &&
+	       (jv_get(ref, "namespace") == NULL || jv_str(ref, "namespace")) &&
+	       (jv_get(ref, "sectionName") == NULL || jv_str(ref, "sectionName"));
+}
+
+static bool same_target(const json_t *a, const json_t *b)
+{
+	return strcmp(jv_str(a, "group"), jv_str(b, "group")) == 0 &&
+	       strcmp(jv_str(a, "kind"), jv_str(b, "kind")) == 0 &&
+	       strcmp(jv_str(a, "name"), jv_str(b, "name")) == 0;
+}
+
+/* 1: sectionName set on one and not on the other; 2: same (or no) sectionName; 0: fine */
+static int section_conflict(const json_t *a, const json_t *b)
+{
+	bool ua = section_unset(a), ub = section_unset(b);
+
+	if (ua != ub)
+		return 1;
+	if (ua || strcmp(jv_str(a, "sectionName"), jv_str(b, "sectionName")) == 0)
+		return 2;
+	return 0;
+}
+
+static void report_normalize(const json_t *ref, size_t i, size_t j, int conflict, const char *route_ns,
+			     struct findings *fs)
+{
+	char field[64];
+
+	snprintf(field, sizeof(field), "spec.parentRefs[%zu]", j);
+	findings_add(fs, "WX-PREF-NS-NORMALIZE", field,
+		     "parentRefs[%zu] and parentRefs[%zu] both refer to %s \"%s\" in namespace \"%s\" once the unset namespace is read as the route's own; %s",
+		     i, j, jv_str(ref, "kind"), jv_str(ref, "name"), route_ns,
+		     conflict == 1 ? "set sectionName on both, each to a different listener"
+				   : "give them different sectionNames or remove one");
+}
+
+/* Checks ref j against the earlier refs; each rule reports at most once per j. */
+static void check_parent_pair(const json_t *refs, size_t j, const char *route_ns, struct findings *fs)
+{
+	const json_t *b = json_array_get(refs, j);
+	bool req = false, uniq = false, norm = false;
+
+	for (size_t i = 0; i < j; i++) {
+		const json_t *a = json_array_get(refs, i);
+		int c;
+
+		if (!ref_usable(a) || !same_target(a, b))
+			continue;
+		c = section_conflict(a, b);
+		if (c == 0)
+			continue;
+		if (ns_written_equal(a, b)) {
+			if (c == 1 && !req)
+				findings_add(fs, "HR-PREF-SECTION-REQ", "spec.parentRefs",
+					     "sectionName must be specified when parentRefs includes 2 or more references to the same parent (parentRefs[%zu] and parentRefs[%zu]: set sectionName on both)",
+					     i, j);
+			if (c == 2 && !uniq)
+				findings_add(fs, "HR-PREF-SECTION-UNIQUE", "spec.parentRefs",
+					     "sectionName must be unique when parentRefs includes 2 or more references to the same parent (parentRefs[%zu] and parentRefs[%zu]: use different sectionNames or remove one)",
+					     i, j);
+			req = req || c == 1;
+			uniq = uniq || c == 2;
+		} else if (!norm && route_ns != NULL && ns_effective(a, route_ns) != NULL &&
+			   strcmp(ns_effective(a, route_ns), ns_effective(b, route_ns)) == 0) {
+			report_normalize(b, i, j, c, route_ns, fs);
+			norm = true;
+		}
+	}
+}
+
+void route_check_parent_refs(const json_t *obj, struct findings *fs)
+{
+	const json_t *refs = jv_arr(jv_obj(obj, "spec"), "parentRefs");
+	const char *route_ns = jv_str(jv_obj(obj, "metadata"), "namespace");
+
+	if (route_ns != NULL && route_ns[0] == '\0')
+		route_ns = NULL;
+	for (size_t j = 1; j < jv_size(refs); j++)
+		if (ref_usable(json_array_get(refs, j)))
+			check_parent_pair(refs, j, route_ns, fs);
+}
+
+/* ---- hostnames ---- */
+
+void route_check_hostname(const char *host, const struct path *p, struct findings *fs)
+{
+	char q[128];
+
+	if (host == NULL || host[0] == '\0')
+		return;
+	schema_quote(host, strlen(host), q, sizeof(q));
+	if (hostname_is_ip(host))
+		findings_add(fs, "WX-HOST-IP", path_str(p),
+			     "Invalid value: %s: IP addresses are not allowed in hostnames; use a DNS name", q);
+	if (hostname_has_long_label(host))
+		findings_add(fs, "WX-HOST-LABEL63", path_str(p),
+			     "Invalid value: %s: a DNS label must be at most 63 characters (RFC 1123); shorten the label",
+			     q);
+}
+
+void route_check_hostnames(const json_t *spec, struct findings *fs)
+{
+	const json_t *hosts = jv_arr(spec, "hostnames");
+	struct path p;
+
+	path_init(&p);
+	path_key(&p, "spec");
+	path_key(&p, "hostnames");
+	for (size_t i = 0; i < jv_size(hosts); i++) {
+		size_t m = path_idx(&p, i);
+
+		route_check_hostname(json_string_value(json_array_get(hosts, i)), &p, fs);
+		path_pop(&p, m);
+	}
+}
+
+/* ---- matches ---- */
+
+void route_check_match_total(const json_t *rules, const char *rule, struct findings *fs)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < jv_size(rules); i++)
+		total += jv_size(jv_arr(json_array_get(rules, i), "matches"));
+	if (total > 128)
+		findings_add(fs, rule, "spec.rules",
+			     "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128 (found %zu; move some matches to another route)",
+			     total);
+}
+
+void route_check_regex(const char *re, size_t len, const struct path *p, struct findings *fs)
+{
+	char why[128], q[128];
+
+	why[0] = '\0';
+	if (re == NULL || regex_re2_valid(re, len, why, sizeof(why)))
+		return;
+	schema_quote(re, len, q, sizeof(q));
+	findings_add(fs, "WX-REGEX-COMPILE", path_str(p),
+		     "Invalid value: %s: not a valid RE2 regular expression (%s); Envoy and Cilium would reject it, rewrite it in RE2 syntax",
+		     q, why[0] ? why : "syntax error");
+}
+
+/* WX-HDR-VALUE for one header value at p (an empty value is the schema's business) */
+static void check_header_value(const json_t *h, struct path *p, struct findings *fs)
+{
+	const char *v = jv_str(h, "value");
+	size_t len = jv_strlen(h, "value");
+	char q[128];
+	size_t m;
+
+	if (v == NULL || len == 0 || pattern_match(PAT_HVALUE, v, len))
+		return;
+	schema_quote(v, len, q, sizeof(q));
+	m = path_key(p, "value");
+	findings_add(fs, "WX-HDR-VALUE", path_str(p),
+		     "Invalid value: %s: header values must be printable ASCII with no control characters (CR, LF, ...) and no leading, trailing or doubled blanks (should match '%s'); remove those characters",
+		     q, pattern_source(PAT_HVALUE));
+	path_pop(p, m);
+}
+
+/* OW-HDR-MATCH-CI: header k against the earlier ones; exact duplicates are the list-map's */
+static void check_header_case(const json_t *headers, size_t k, struct path *p, struct findings *fs)
+{
+	const char *name = jv_str(json_array_get(headers, k), "name");
+	char q[128];
+
+	if (name == NULL)
+		return;
+	for (size_t l = 0; l < k; l++) {
+		const char *other = jv_str(json_array_get(headers, l), "name");
+
+		if (other == NULL || strcasecmp(name, other) != 0 || strcmp(name, other) == 0)
+			continue;
+		schema_quote(name, strlen(name), q, sizeof(q));
+		findings_add(fs, "OW-HDR-MATCH-CI", path_str(p),
+			     "Invalid value: %s: cannot match the same header multiple times in the same rule (headers[%zu] is \"%s\"; header names are case-insensitive): keep one of them",
+			     q, l, other);
+		return;
+	}
+}
+
+void route_check_header_matches(const json_t *headers, struct path *p, struct findings *fs)
+{
+	size_t mh = path_key(p, "headers");
+
+	for (size_t k = 0; k < jv_size(headers); k++) {
+		const json_t *h = json_array_get(headers, k);
+		size_t m = path_idx(p, k);
+
+		check_header_case(headers, k, p, fs);
+		check_header_value(h, p, fs);
+		if (jv_streq(h, "type", "RegularExpression")) {
+			size_t mv = path_key(p, "value");
+
+			route_check_regex(jv_str(h, "value"), jv_strlen(h, "value"), p, fs);
+			path_pop(p, mv);
+		}
+		path_pop(p, m);
+	}
+	path_pop(p, mh);
+}
+
+/* ---- filters ---- */
+
+void route_check_filter_union(const json_t *filter, const struct route_filter_kind *kinds,
+			      const char *rule, const struct path *p, struct findings *fs)
+{
+	const char *type = jv_str(filter, "type");
+
+	if (type == NULL)
+		return;
+	for (const struct route_filter_kind *k = kinds; k->type; k++) {
+		bool has = jv_get(filter, k->field) != NULL;
+		bool is = strcmp(type, k->type) == 0;
+
+		if (has && !is)
+			findings_add(fs, rule, path_str(p), "filter.%s must be nil if the filter.type is not %s",
+				     k->field, k->type);
+		else if (!has && is)
+			findings_add(fs, rule, path_str(p), "filter.%s must be specified for %s filter.type",
+				     k->field, k->type);
+	}
+}
+
+static size_t count_type(const json_t *filters, const char *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < jv_size(filters); i++)
+		if (jv_streq(json_array_get(filters, i), "type", t))
+			n++;
+	return n;
+}
+
+bool route_filters_have_type(const json_t *filters, const char *t)
+{
+	return count_type(filters, t) > 0;
+}
+
+void route_check_filter_repeat(const json_t *filters, const char *const *types, const char *rule,
+			       const struct path *p, struct findings *fs)
+{
+	for (const char *const *t = types; *t; t++) {
+		size_t n = count_type(filters, *t);
+
+		if (n > 1)
+			findings_add(fs, rule, path_str(p),
+				     "%s filter cannot be repeated (found %zu; merge them into one)", *t, n);
+	}
+}
+
+/* ---- header modifiers ---- */
+
+struct hm_entry {
+	const char *list;  /* "set", "add", "remove" */
+	size_t idx;
+	const char *name;
+};
+
+/* OW-HDRMOD-MULTI: entry e against the earlier entries (exact duplicates within one
+ * list are the list-map's / list-set's finding, not this one) */
+static void check_hm_multi(const struct hm_entry *v, size_t e, struct path *p, struct findings *fs)
+{
+	char q[128];
+
+	for (size_t i = 0; i < e; i++) {
+		size_t m;
+
+		if (strcasecmp(v[i].name, v[e].name) != 0)
+			continue;
+		if (v[i].list == v[e].list && strcmp(v[i].name, v[e].name) == 0)
+			continue;
+		schema_quote(v[e].name, strlen(v[e].name), q, sizeof(q));
+		m = path_key(p, v[e].list);
+		path_idx(p, v[e].idx);
+		findings_add(fs, "OW-HDRMOD-MULTI", path_str(p),
+			     "Invalid value: %s: cannot specify multiple actions for header (also in %s[%zu]; names are case-insensitive): keep one of set, add or remove for it",
+			     q, v[i].list, v[i].idx);
+		path_pop(p, m);
+		return;
+	}
+}
+
+static size_t collect_hm(const json_t *mod, struct hm_entry *v, size_t cap)
+{
+	static const char *const lists[] = { "set", "add", "remove" };
+	size_t n = 0;
+
+	for (size_t l = 0; l < 3; l++) {
+		const json_t *arr = jv_arr(mod, lists[l]);
+
+		for (size_t i = 0; i < jv_size(arr) && n < cap; i++) {
+			const json_t *it = json_array_get(arr, i);
+			const char *name = l == 2 ? json_string_value(it) : jv_str(it, "name");
+
+			if (name == NULL)
+				continue;
+			v[n].list = lists[l];
+			v[n].idx = i;
+			v[n].name = name;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void check_hm_remove(const json_t *mod, struct path *p, struct findings *fs)
+{
+	const json_t *rm = jv_arr(mod, "remove");
+	size_t mr = path_key(p, "remove");
+
+	for (size_t i = 0; i < jv_size(rm); i++) {
+		const json_t *it = json_array_get(rm, i);
+		const char *s = json_string_value(it);
+		size_t len = json_string_length(it);
+		char q[128];
+		size_t m;
+
+		if (s == NULL || (len <= 256 && pattern_match(PAT_HEADER, s, len)))
+			continue;
+		schema_quote(s, len, q, sizeof(q));
+		m = path_idx(p, i);
+		findings_add(fs, "WX-HDRMOD-REMOVE-NAME", path_str(p),
+			     "Invalid value: %s: remove entries must be header names of 1 to 256 characters (should match '%s'); fix or drop the entry",
+			     q, pattern_source(PAT_HEADER));
+		path_pop(p, m);
+	}
+	path_pop(p, mr);
+}
+
+static void check_header_modifier(const json_t *mod, struct path *p, struct findings *fs)
+{
+	/* set, add and remove hold at most 16 each; more than that is the schema's finding */
+	struct hm_entry v[48];
+	size_t n = collect_hm(mod, v, sizeof(v) / sizeof(v[0]));
+	static const char *const lists[] = { "set", "add" };
+
+	for (size_t e = 1; e < n; e++)
+		check_hm_multi(v, e, p, fs);
+	for (size_t l = 0; l < 2; l++) {
+		const json_t *arr = jv_arr(mod, lists[l]);
+		size_t ml = path_key(p, lists[l]);
+
+		for (size_t i = 0; i < jv_size(arr); i++) {
+			size_t m = path_idx(p, i);
+
+			check_header_value(json_array_get(arr, i), p, fs);
+			path_pop(p, m);
+		}
+		path_pop(p, ml);
+	}
+	check_hm_remove(mod, p, fs);
+}
+
+/* ---- requestMirror ---- */
+
+static bool is_core_service(const json_t *ref)
+{
+	const char *g = jv_str(ref, "group"), *k = jv_str(ref, "kind");
+
+	return g != NULL && k != NULL && g[0] == '\0' && strcmp(k, "Service") == 0;
+}
+
+static void check_mirror(const json_t *mirror, struct path *p, struct findings *fs)
+{
+	const json_t *fraction = jv_obj(mirror, "fraction");
+	const json_t *ref = jv_obj(mirror, "backendRef");
+	long long num, den;
+	size_t m;
+
+	if (jv_get(mirror, "percent") && jv_get(mirror, "fraction"))
+		findings_add(fs, "HR-MIRROR", path_str(p),
+			     "Only one of percent or fraction may be specified in HTTPRequestMirrorFilter; remove one of them");
+	if (jv_int(fraction, "numerator", &num) && jv_int(fraction, "denominator", &den) && num > den) {
+		m = path_key(p, "fraction");
+		findings_add(fs, "HR-MIRROR", path_str(p),
+			     "numerator must be less than or equal to denominator (%lld > %lld)", num, den);
+		path_pop(p, m);
+	}
+	if (is_core_service(ref) && jv_get(ref, "port") == NULL) {
+		m = path_key(p, "backendRef");
+		findings_add(fs, "HR-MIRROR", path_str(p),
+			     "Must have port for Service reference; set backendRef.port to the Service port to mirror to");
+		path_pop(p, m);
+	}
+}
+
+void route_check_common_filter(const json_t *filter, struct path *p, struct findings *fs)
+{
+	static const char *const mods[] = { "requestHeaderModifier", "responseHeaderModifier" };
+	const json_t *mirror = jv_obj(filter, "requestMirror");
+	size_t m;
+
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *mod = jv_obj(filter, mods[i]);
+
+		if (mod == NULL)
+			continue;
+		m = path_key(p, mods[i]);
+		check_header_modifier(mod, p, fs);
+		path_pop(p, m);
+	}
+	if (mirror != NULL) {
+		m = path_key(p, "requestMirror");
+		check_mirror(mirror, p, fs);
+		path_pop(p, m);
+	}
+}
+
+/* ---- backendRefs ---- */
+
+void route_check_backend_refs(const json_t *rule, struct path *p, struct findings *fs)
+{
+	const json_t *refs = jv_arr(rule, "backendRefs");
+	size_t mb = path_key(p, "backendRefs");
+	size_t zero = 0, ints = 0;
+
+	for (size_t i = 0; i < jv_size(refs); i++) {
+		const json_t *ref = json_array_get(refs, i);
+		long long w;
+
+		if (jv_int(ref, "weight", &w)) {
+			ints++;
+			zero += w == 0;
+		}
+		if (is_core_service(ref) && jv_get(ref, "port") == NULL) {
+			size_t m = path_idx(p, i);
+
+			findings_add(fs, "HR-BREF-PORT", path_str(p),
+				     "Must have port for Service reference; set port to the Service port to send traffic to");
+			path_pop(p, m);
+		}
+	}
+	if (jv_size(refs) > 0 && ints == jv_size(refs) && zero == ints)
+		findings_add(fs, "WX-WEIGHT-ALLZERO", path_str(p),
+			     "all backendRefs of this rule have weight 0, so it forwards no traffic (requests get an error response); give at least one backendRef a positive weight");
+	path_pop(p, mb);
+}
+
+/* ---- WX-RULE-SHADOW ---- */
+
+/* arrays compare as sets (order of header or query matches does not matter) */
+static bool array_set_equal(const json_t *a, const json_t *b)
+{
+	if (jv_size(a) != jv_size(b))
+		return false;
+	for (size_t i = 0; i < jv_size(a); i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < jv_size(b) && !found; j++)
+			found = json_equal(json_array_get(a, i), json_array_get(b, j));
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* absent, null and [] are the same constraint: none */
+static bool member_equal(const json_t *a, const json_t *b)
+{
+	bool ea = a == NULL || json_is_null(a) || (json_is_array(a) && json_array_size(a) == 0);
+	bool eb = b == NULL || json_is_null(b) || (json_is_array(b) && json_array_size(b) == 0);
+
+	if (ea || eb)
+		return ea && eb;
+	if (json_is_array(a) && json_is_array(b))
+		return array_set_equal(a, b);
+	return json_equal(a, b);
+}
+
+static bool match_equal(const json_t *a, const json_t *b)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(a) || !json_is_object(b))
+		return false;
+	json_object_foreach((json_t *)a, key, v)
+		if (!member_equal(v, json_object_get(b, key)))
+			return false;
+	json_object_foreach((json_t *)b, key, v)
+		if (!member_equal(json_object_get(a, key), v))
+			return false;
+	return true;
+}
+
+/* match i of rule r, or NULL for the implicit catch-all of a gRPC rule without matches */
+static const json_t *rule_match(const json_t *rule, size_t i)
+{
+	return json_array_get(jv_arr(rule, "matches"), i);
+}
+
+static size_t rule_nmatches(const json_t *rule, bool grpc)
+{
+	const json_t *ms = jv_get(rule, "matches");
+
+	if (!json_is_object(rule))
+		return 0;
+	if (ms == NULL)
+		return grpc ? 1 : 0;
+	if (!json_is_array(ms))
+		return 0;
+	if (json_array_size(ms) == 0)
+		return grpc ? 1 : 0;
+	return json_array_size(ms);
+}
+
+static bool grpc_catch_all(const json_t *m)
+{
+	return m == NULL || (json_is_object(m) && member_equal(jv_get(m, "method"), NULL) &&
+			     member_equal(jv_get(m, "headers"), NULL));
+}
+
+static bool matches_same(const json_t *a, const json_t *b, bool grpc)
+{
+	if (grpc && (a == NULL || b == NULL))
+		return grpc_catch_all(a) && grpc_catch_all(b);
+	return match_equal(a, b);
+}
+
+static void report_shadow(size_t r, size_t k, bool implicit, size_t er, size_t ek, bool eimplicit,
+			  struct findings *fs)
+{
+	char field[64], earlier[64];
+
+	if (implicit)
+		snprintf(field, sizeof(field), "spec.rules[%zu]", r);
+	else
+		snprintf(field, sizeof(field), "spec.rules[%zu].matches[%zu]", r, k);
+	if (eimplicit)
+		snprintf(earlier, sizeof(earlier), "the catch-all rule spec.rules[%zu]", er);
+	else
+		snprintf(earlier, sizeof(earlier), "spec.rules[%zu].matches[%zu]", er, ek);
+	findings_add(fs, "WX-RULE-SHADOW", field,
+		     "this match is identical to %s and the earlier rule wins, so it never receives traffic; remove it or make it more specific",
+		     earlier);
+}
+
+/* the first earlier match (in an earlier rule) identical to match k of rule r */
+static void check_shadow_one(const json_t *rules, size_t r, size_t k, bool grpc, struct findings *fs)
+{
+	const json_t *m = rule_match(json_array_get(rules, r), k);
+
+	for (size_t er = 0; er < r; er++) {
+		const json_t *erule = json_array_get(rules, er);
+
+		for (size_t ek = 0; ek < rule_nmatches(erule, grpc); ek++) {
+			const json_t *em = rule_match(erule, ek);
+
+			if (matches_same(em, m, grpc)) {
+				report_shadow(r, k, m == NULL, er, ek, em == NULL, fs);
+				return;
+			}
+		}
+	}
+}
+
+void route_check_shadow(const json_t *rules, bool grpc, struct findings *fs)
+{
+	for (size_t r = 1; r < jv_size(rules); r++) {
+		const json_t *rule = json_array_get(rules, r);
+
+		if (!json_is_object(rule))
+			continue;
+		for (size_t k = 0; k < rule_nmatches(rule, grpc); k++)
+			check_shadow_one(rules, r, k, grpc, fs);
+	}
+}
