@@ -350,8 +350,10 @@ static int deliver(struct builder *b, yamldoc_fn fn, void *ud)
 	struct yamldoc doc;
 	int rc;
 
-	if (b->root == NULL)
-		return 0; /* empty document */
+	if (b->root == NULL || json_is_null(b->root)) {
+		builder_reset(b); /* an empty document ("---" alone) carries nothing */
+		return 0;
+	}
 	doc.root = b->root;
 	doc.line = b->root_line;
 	doc.lines = b->lines;
