@@ -117,26 +117,7 @@ static const struct rules_info table[] = {
 	{ "WX-REGEX-COMPILE", E, S, "regular expression RE2 cannot compile" },
 	{ "WX-WEIGHT-ALLZERO", W, S, "all backendRefs of a rule weighted 0" },
 	{ "WX-RULE-SHADOW", W, S, "two rules with identical matches in one route" },
-	/* cross-object */
-	{ "XO-PARENT-MISSING", W, X, "parent Gateway does not exist" },
-	{ "XO-CLASS-MISSING", W, X, "GatewayClass does not exist" },
-	{ "XO-PARENT-SECTION", E, X, "sectionName matches no listener" },
-	{ "XO-PARENT-PORT", E, X, "port matches no listener" },
-	{ "XO-NS-NOT-ALLOWED", E, X, "route namespace not admitted by the listener" },
-	{ "XO-KIND-NOT-ALLOWED", E, X, "route kind not admitted by the listener" },
-	{ "XO-HOST-NO-INTERSECT", E, X, "no route hostname intersects a listener hostname" },
-	{ "XO-BACKEND-MISSING", W, X, "backend Service does not exist" },
-	{ "XO-BACKEND-PORT", E, X, "backend port is not a port of the Service" },
-	{ "XO-BACKEND-KIND", E, X, "backend group/kind unsupported" },
-	{ "XO-BACKEND-EXTERNALNAME", W, X, "backend is an ExternalName Service" },
-	{ "XO-REFGRANT", E, X, "cross-namespace backendRef without ReferenceGrant" },
-	{ "XO-CERT-REFGRANT", E, X, "cross-namespace certificateRef without ReferenceGrant" },
-	{ "XO-CERT-MISSING", W, X, "certificate Secret does not exist" },
-	{ "XO-CERT-MALFORMED", E, X, "certificate Secret is not a usable TLS keypair" },
-	{ "XO-CERT-SAN", W, X, "certificate does not cover the listener hostname" },
-	{ "XO-MATCH-CONFLICT", W, X, "another route on the listener claims the same hostname and match" },
-	{ "XO-ROUTE-UNATTACHED", W, X, "route attaches to no listener" },
-	{ "XO-GATEWAY-UNUSED", W, X, "Gateway has no route attached" },
+	/* cross-object (XO-*) ids arrive with the cross-object checks */
 };
 
 #undef E

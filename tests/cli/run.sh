@@ -90,7 +90,13 @@ t rule-warn 0 "$GW" check --rule GW-LST-PORT=warn $D/invalid.yaml
 has rule-warn-line "$TMP/out" 'warning: spec.listeners\[0\].port: .* \[GW-LST-PORT\]$'
 t unknown-cmd 2 "$GW" frobnicate
 t rules-list 0 "$GW" rules
-has rules-list-xo "$TMP/out" '^XO-NS-NOT-ALLOWED +error +cross'
+has rules-list-wx "$TMP/out" '^WX-PORT-PROTO-MIX +warning +single'
+
+# docs/rules.md lists every rule id the code knows
+for id in $("$GW" rules | awk '{print $1}'); do
+	if grep -q -F "\`$id\`" ../docs/rules.md; then pass=$((pass + 1)); else
+		echo "FAIL docs: $id missing from docs/rules.md"; fail=$((fail + 1)); fi
+done
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

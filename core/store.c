@@ -1,0 +1,542 @@
+/*
+ * store: see store.h.
+ *
+ * Per kind, one entry per object, reachable from a name map (ns + name) and listed
+ * in three kinds of plain arrays: all objects of the kind, per namespace, and (for
+ * routes) per hostname. The arrays hold the json_t pointers themselves so the view
+ * can hand them out without copying; each entry remembers its position in every
+ * array so a replacement is a few pointer stores, not a search.
+ *
+ * Kind and namespace arrays only ever grow (there is no delete), so positions are
+ * stable. A replacement can change a route's hostnames, so hostname arrays remove
+ * by moving the last element into the hole; they carry a parallel owner array so
+ * the moved entry's remembered position can be fixed in O(its hostnames).
+ *
+ * Every fallible step of an add (allocations, map inserts, array growth) happens
+ * before the first visible change, so an out-of-memory add leaves the view as it
+ * was; at worst an empty array or spare capacity stays behind, which no lookup can
+ * tell from nothing.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "jv.h"
+
+#define NS_NAME_LABEL "kubernetes.io/metadata.name"
+
+struct entry;
+
+struct plist {
+	const json_t **objs;    /* owned array of borrowed-from-entry pointers */
+	struct entry **owners;  /* hostname lists only: owners[i] holds objs[i] */
+	size_t n, cap;
+};
+
+struct hostref {
+	struct plist *list;     /* a hostname list holding this entry */
+	size_t pos;             /* where in it */
+};
+
+struct entry {
+	json_t *obj;            /* owned reference */
+	struct plist *ns_list;
+	size_t ns_pos, kind_pos;
+	struct hostref *hosts;  /* owned; routes only, one per distinct hostname */
+	size_t nhosts;
+};
+
+struct kindidx {
+	struct hmap by_name;    /* name key -> struct entry * (owned) */
+	struct hmap by_ns;      /* namespace -> struct plist * (owned) */
+	struct hmap by_host;    /* hostname or "*" -> struct plist * (owned, tracked) */
+	struct plist all;
+};
+
+struct store {
+	struct kindidx k[KIND_MAX];
+	struct hmap ns_labels;  /* namespace -> json_t * (owned reference), a cache */
+	char *default_ns;       /* owned */
+};
+
+static bool cluster_scoped(enum kind k)
+{
+	return k == KIND_NAMESPACE || k == KIND_GATEWAYCLASS;
+}
+
+static struct kindidx *kidx(struct store *s, enum kind k)
+{
+	if ((int)k <= KIND_OTHER || k >= KIND_MAX)
+		return NULL;
+	return &s->k[k];
+}
+
+static const char *norm_ns(const struct store *s, enum kind k, const char *ns)
+{
+	if (cluster_scoped(k))
+		return "";
+	return ns != NULL && *ns != '\0' ? ns : s->default_ns;
+}
+
+/*
+ * The name map key. The namespace's length leads, so no namespace or name, however
+ * malformed (an invalid object may hold a '/'), can make two keys collide. Written
+ * to buf when it fits, else to the heap: callers free the result when it is not buf.
+ */
+static char *name_key(char *buf, size_t bufsz, const char *ns, const char *name)
+{
+	size_t need = strlen(ns) + strlen(name) + 24;
+	char *p = buf;
+
+	if (need > bufsz) {
+		p = malloc(need);
+		if (p == NULL)
+			return NULL;
+	}
+	snprintf(p, need, "%zu:%s/%s", strlen(ns), ns, name);
+	return p;
+}
+
+static struct plist *plist_new(bool tracked)
+{
+	struct plist *l = calloc(1, sizeof(*l));
+
+	if (l != NULL && tracked) {
+		/* a non-NULL owners marks a tracked list even before it has capacity */
+		l->owners = malloc(sizeof(*l->owners));
+		if (l->owners == NULL) {
+			free(l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+static void plist_free(void *p)
+{
+	struct plist *l = p;
+
+	if (l == NULL)
+		return;
+	free(l->objs);
+	free(l->owners);
+	free(l);
+}
+
+static int plist_reserve(struct plist *l, size_t need)
+{
+	size_t ncap;
+	void *nv;
+
+	if (need <= l->cap)
+		return 0;
+	ncap = l->cap ? l->cap * 2 : 4;
+	if (ncap < need)
+		ncap = need;
+	if (ncap > SIZE_MAX / sizeof(void *))
+		return ERR_NOMEM;
+	nv = realloc(l->objs, ncap * sizeof(*l->objs));
+	if (nv == NULL)
+		return ERR_NOMEM;
+	l->objs = nv;
+	if (l->owners != NULL) {
+		nv = realloc(l->owners, ncap * sizeof(*l->owners));
+		if (nv == NULL)
+			return ERR_NOMEM;
+		l->owners = nv;
+	}
+	l->cap = ncap;
+	return 0;
+}
+
+/* The list under key in m, created (tracked or not) when missing. */
+static struct plist *plist_at(struct hmap *m, const char *key, bool tracked)
+{
+	struct plist *l = hmap_get(m, key);
+
+	if (l != NULL)
+		return l;
+	l = plist_new(tracked);
+	if (l == NULL)
+		return NULL;
+	if (hmap_put(m, key, l, NULL) < 0) {
+		plist_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+/*
+ * Hostname membership of a route is planned, then committed. The plan holds the
+ * list for each spec.hostnames entry (or "*"), each with room for one more, and
+ * the hostref array the entry will own.
+ */
+struct hostplan {
+	struct plist **targets;
+	size_t n;
+	struct hostref *refs;
+};
+
+static void hostplan_free(struct hostplan *p)
+{
+	free(p->targets);
+	free(p->refs);
+	p->targets = NULL;
+	p->refs = NULL;
+	p->n = 0;
+}
+
+static int hostplan_make(struct kindidx *ki, const json_t *obj, struct hostplan *ret)
+{
+	const json_t *hosts = jv_arr(jv_obj(obj, "spec"), "hostnames");
+	size_t cap = jv_size(hosts) ? jv_size(hosts) : 1, i;
+	struct hostplan p = { NULL, 0, NULL };
+	json_t *h;
+
+	p.targets = malloc(cap * sizeof(*p.targets));
+	p.refs = malloc(cap * sizeof(*p.refs));
+	if (p.targets == NULL || p.refs == NULL)
+		goto out_nomem;
+	json_array_foreach(hosts, i, h) {
+		struct plist *l;
+
+		if (!json_is_string(h))
+			continue;
+		l = plist_at(&ki->by_host, json_string_value(h), true);
+		if (l == NULL || plist_reserve(l, l->n + 1) < 0)
+			goto out_nomem;
+		p.targets[p.n++] = l;
+	}
+	if (p.n == 0) {
+		struct plist *l = plist_at(&ki->by_host, "*", true);
+
+		if (l == NULL || plist_reserve(l, l->n + 1) < 0)
+			goto out_nomem;
+		p.targets[p.n++] = l;
+	}
+	*ret = p;
+	return 0;
+
+out_nomem:
+	hostplan_free(&p);
+	return ERR_NOMEM;
+}
+
+/* Cannot fail: the plan reserved the room. Takes the plan's refs array. */
+static void hostplan_commit(struct hostplan *p, struct entry *e)
+{
+	e->hosts = p->refs;
+	e->nhosts = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct plist *l = p->targets[i];
+
+		/*
+		 * A hostname listed twice must not list the route twice. This entry's
+		 * appends are the only ones happening now, so if l already has it, it
+		 * is l's last element.
+		 */
+		if (l->n > 0 && l->owners[l->n - 1] == e)
+			continue;
+		l->objs[l->n] = e->obj;
+		l->owners[l->n] = e;
+		e->hosts[e->nhosts++] = (struct hostref){ l, l->n };
+		l->n++;
+	}
+	p->refs = NULL;
+	hostplan_free(p);
+}
+
+/* True when the plan would put e in exactly the lists, in the order, it is in. */
+static bool hostplan_same(const struct hostplan *p, const struct entry *e)
+{
+	if (p->n != e->nhosts)
+		return false;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->targets[i] != e->hosts[i].list)
+			return false;
+	return true;
+}
+
+static void host_unlink(struct entry *e)
+{
+	for (size_t i = 0; i < e->nhosts; i++) {
+		struct plist *l = e->hosts[i].list;
+		size_t pos = e->hosts[i].pos, last = l->n - 1;
+
+		if (pos != last) {
+			struct entry *moved = l->owners[last];
+
+			l->objs[pos] = l->objs[last];
+			l->owners[pos] = moved;
+			for (size_t j = 0; j < moved->nhosts; j++) {
+				if (moved->hosts[j].list == l && moved->hosts[j].pos == last) {
+					moved->hosts[j].pos = pos;
+					break;
+				}
+			}
+		}
+		l->n--;
+	}
+	free(e->hosts);
+	e->hosts = NULL;
+	e->nhosts = 0;
+}
+
+static int replace(struct kindidx *ki, enum kind k, struct entry *e, json_t *obj)
+{
+	struct hostplan plan = { NULL, 0, NULL };
+	json_t *old = e->obj;
+
+	if (kind_is_route(k) && hostplan_make(ki, obj, &plan) < 0)
+		return ERR_NOMEM;
+	json_incref(obj);
+	e->obj = obj;
+	ki->all.objs[e->kind_pos] = obj;
+	e->ns_list->objs[e->ns_pos] = obj;
+	if (kind_is_route(k)) {
+		if (hostplan_same(&plan, e)) {
+			/* the usual case (the applied version of a state object): keep places */
+			for (size_t i = 0; i < e->nhosts; i++)
+				e->hosts[i].list->objs[e->hosts[i].pos] = obj;
+			hostplan_free(&plan);
+		} else {
+			host_unlink(e);
+			hostplan_commit(&plan, e);
+		}
+	}
+	json_decref(old);
+	return 0;
+}
+
+static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *key, json_t *obj)
+{
+	struct hostplan plan = { NULL, 0, NULL };
+	struct plist *nsl;
+	struct entry *e;
+
+	nsl = plist_at(&ki->by_ns, ns, false);
+	if (nsl == NULL || plist_reserve(nsl, nsl->n + 1) < 0 ||
+	    plist_reserve(&ki->all, ki->all.n + 1) < 0)
+		return ERR_NOMEM;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return ERR_NOMEM;
+	if (kind_is_route(k) && hostplan_make(ki, obj, &plan) < 0)
+		goto out_free_entry;
+	if (hmap_put(&ki->by_name, key, e, NULL) < 0)
+		goto out_free_plan;
+
+	json_incref(obj);
+	e->obj = obj;
+	e->ns_list = nsl;
+	e->ns_pos = nsl->n;
+	nsl->objs[nsl->n++] = obj;
+	e->kind_pos = ki->all.n;
+	ki->all.objs[ki->all.n++] = obj;
+	if (kind_is_route(k))
+		hostplan_commit(&plan, e);
+	return 0;
+
+out_free_plan:
+	hostplan_free(&plan);
+out_free_entry:
+	free(e);
+	return ERR_NOMEM;
+}
+
+int store_add(struct store *s, json_t *obj, struct err *err)
+{
+	enum kind k = kind_classify(jv_str(obj, "apiVersion"), jv_str(obj, "kind"), NULL);
+	const json_t *meta = jv_obj(obj, "metadata");
+	const char *name = jv_str(meta, "name");
+	struct kindidx *ki = kidx(s, k);
+	char buf[320], *key;
+	struct entry *e;
+	const char *ns;
+	void *old;
+	int r;
+
+	if (ki == NULL)
+		return 0;
+	/* listeners only ever reference TLS Secrets; the rest is noise (and secrets) */
+	if (k == KIND_SECRET && !jv_streq(obj, "type", "kubernetes.io/tls"))
+		return 0;
+	if (name == NULL || *name == '\0')
+		return err_set(err, ERR_INVALID, "%s without metadata.name cannot be part of the cluster state",
+			       kind_name(k));
+	ns = norm_ns(s, k, jv_str(meta, "namespace"));
+	key = name_key(buf, sizeof(buf), ns, name);
+	if (key == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory adding %s %s/%s", kind_name(k), ns, name);
+	e = hmap_get(&ki->by_name, key);
+	r = e ? replace(ki, k, e, obj) : insert(ki, k, ns, key, obj);
+	if (key != buf)
+		free(key);
+	if (r < 0)
+		return err_set(err, r, "out of memory adding %s %s/%s", kind_name(k), ns, name);
+	/* the cached label set of this namespace is stale now */
+	if (k == KIND_NAMESPACE && hmap_del(&s->ns_labels, name, &old))
+		json_decref(old);
+	return 0;
+}
+
+static const json_t *v_get(void *ctx, enum kind k, const char *ns, const char *name)
+{
+	struct store *s = ctx;
+	struct kindidx *ki = kidx(s, k);
+	struct entry *e;
+	char buf[320], *key;
+
+	if (ki == NULL || name == NULL)
+		return NULL;
+	key = name_key(buf, sizeof(buf), norm_ns(s, k, ns), name);
+	if (key == NULL)
+		return NULL;
+	e = hmap_get(&ki->by_name, key);
+	if (key != buf)
+		free(key);
+	return e ? e->obj : NULL;
+}
+
+static size_t list_of(const struct plist *l, const json_t *const **ret)
+{
+	if (l == NULL || l->n == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	*ret = l->objs;
+	return l->n;
+}
+
+static size_t v_list_ns(void *ctx, enum kind k, const char *ns, const json_t *const **ret)
+{
+	struct store *s = ctx;
+	struct kindidx *ki = kidx(s, k);
+
+	return list_of(ki ? hmap_get(&ki->by_ns, norm_ns(s, k, ns)) : NULL, ret);
+}
+
+static size_t v_list_kind(void *ctx, enum kind k, const json_t *const **ret)
+{
+	struct kindidx *ki = kidx(ctx, k);
+
+	return list_of(ki ? &ki->all : NULL, ret);
+}
+
+static size_t v_list_hostname(void *ctx, enum kind k, const char *hostname, const json_t *const **ret)
+{
+	struct kindidx *ki = kidx(ctx, k);
+
+	return list_of(ki ? hmap_get(&ki->by_host, hostname ? hostname : "*") : NULL, ret);
+}
+
+static const json_t *v_namespace_labels(void *ctx, const char *ns)
+{
+	struct store *s = ctx;
+	const json_t *nsobj, *labels;
+	json_t *set, *val;
+
+	if (ns == NULL || *ns == '\0')
+		return NULL;
+	set = hmap_get(&s->ns_labels, ns);
+	if (set != NULL)
+		return set;
+	nsobj = v_get(s, KIND_NAMESPACE, "", ns);
+	labels = jv_obj(jv_obj(nsobj, "metadata"), "labels");
+	set = labels ? json_deep_copy(labels) : json_object();
+	if (set == NULL)
+		return NULL;
+	/* the API server sets this label on every namespace and users cannot change it */
+	val = json_string(ns);
+	if (json_object_set_new(set, NS_NAME_LABEL, val) < 0 || hmap_put(&s->ns_labels, ns, set, NULL) < 0) {
+		json_decref(set);
+		return NULL;
+	}
+	return set;
+}
+
+static const struct view_ops store_ops = {
+	.get = v_get,
+	.list_ns = v_list_ns,
+	.list_kind = v_list_kind,
+	.list_hostname = v_list_hostname,
+	.namespace_labels = v_namespace_labels,
+};
+
+struct store *store_new(void)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	for (int k = 0; k < KIND_MAX; k++) {
+		hmap_init(&s->k[k].by_name);
+		hmap_init(&s->k[k].by_ns);
+		hmap_init(&s->k[k].by_host);
+	}
+	hmap_init(&s->ns_labels);
+	s->default_ns = strdup("default");
+	if (s->default_ns == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void entry_free(void *p)
+{
+	struct entry *e = p;
+
+	json_decref(e->obj);
+	free(e->hosts);
+	free(e);
+}
+
+static void json_free(void *p)
+{
+	json_decref(p);
+}
+
+void store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int k = 0; k < KIND_MAX; k++) {
+		struct kindidx *ki = &s->k[k];
+
+		hmap_release(&ki->by_name, entry_free);
+		hmap_release(&ki->by_ns, plist_free);
+		hmap_release(&ki->by_host, plist_free);
+		free(ki->all.objs);
+	}
+	hmap_release(&s->ns_labels, json_free);
+	free(s->default_ns);
+	free(s);
+}
+
+int store_set_default_namespace(struct store *s, const char *ns)
+{
+	char *copy = strdup(ns);
+
+	if (copy == NULL)
+		return ERR_NOMEM;
+	free(s->default_ns);
+	s->default_ns = copy;
+	return 0;
+}
+
+void store_view(struct store *s, struct view *ret)
+{
+	ret->ops = &store_ops;
+	ret->ctx = s;
+}
+
+size_t store_count(const struct store *s, enum kind k)
+{
+	if ((int)k <= KIND_OTHER || k >= KIND_MAX)
+		return 0;
+	return s->k[k].all.n;
+}

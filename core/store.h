@@ -1,0 +1,66 @@
+/*
+ * store: an in-memory, indexed cluster, the struct view of `check --state` and of
+ * the tests (the watch cache will be another implementation of the same view).
+ * Pure.
+ *
+ * Ownership: store_add takes its own reference on each object it keeps (the caller
+ * keeps and releases its own); store_free drops them. Every pointer the view hands
+ * out (objects, arrays, namespace label sets) is owned by the store and valid until
+ * the next store_add or store_free. The store never modifies an object.
+ *
+ * What is kept: the kinds kind_classify knows (KIND_OTHER is ignored), except Secrets
+ * whose type is not kubernetes.io/tls (only TLS Secrets matter to listeners). The
+ * key is kind + namespace + metadata.name; adding an existing key replaces the
+ * earlier object in place. Cluster-scoped kinds (Namespace, GatewayClass) have
+ * namespace "" whatever the object says; other objects without metadata.namespace
+ * are in the default namespace ("default" unless store_set_default_namespace says
+ * otherwise), which the view does not write into the object: callers that read
+ * metadata.namespace from a listed object must apply the same default.
+ *
+ * Lookups through the view normalise their ns argument the same way: it is ignored
+ * for cluster-scoped kinds, and NULL or "" means the default namespace otherwise.
+ *
+ * Order: list_kind and list_ns give objects in the order of their first add
+ * (replacing keeps the place). list_hostname's order is deterministic for a given
+ * sequence of adds but otherwise unspecified (a replacement whose hostnames changed
+ * moves).
+ *
+ * Cost: get, list_* and namespace_labels are O(1) plus O(result); store_add is O(1)
+ * amortised plus O(number of hostnames). namespace_labels caches one label set per
+ * namespace asked for, so the view is not safe for concurrent readers.
+ */
+#ifndef CORE_STORE_H
+#define CORE_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "kind.h"
+#include "view.h"
+
+struct store;
+
+/* NULL when out of memory. */
+struct store *store_new(void);
+/* NULL-safe. */
+void store_free(struct store *s);
+
+/* The namespace of namespaced objects that set none (kubectl's -n). Call before the
+ * first store_add. Returns 0 or ERR_NOMEM. */
+int store_set_default_namespace(struct store *s, const char *ns);
+
+/*
+ * Add (or replace) obj. Returns 0 also for objects that are not kept (KIND_OTHER,
+ * non-TLS Secrets); ERR_INVALID (with err filled) when a kept kind has no
+ * metadata.name; ERR_NOMEM, leaving the store as it was.
+ */
+int store_add(struct store *s, json_t *obj, struct err *err);
+
+/* A view of s; valid until store_free. */
+void store_view(struct store *s, struct view *ret);
+
+/* Number of objects of kind k kept. */
+size_t store_count(const struct store *s, enum kind k);
+
+#endif
