@@ -121,42 +121,14 @@ static void check_filters(const json_t *owner, struct path *p, struct findings *
 	path_pop(p, mf);
 }
 
-static void check_rule(const json_t *rule, struct path *p, struct findings *fs)
-{
-	const json_t *refs = jv_arr(rule, "backendRefs");
-
-	check_matches(rule, p, fs);
-	check_filters(rule, p, fs);
-	route_check_backend_refs(rule, p, fs);
-	for (size_t i = 0; i < jv_size(refs); i++) {
-		size_t mb = path_key(p, "backendRefs");
-
-		path_idx(p, i);
-		check_filters(json_array_get(refs, i), p, fs);
-		path_pop(p, mb);
-	}
-}
+static const struct route_kind_checks kind_checks = {
+	.match_total_rule = "GR-MATCH-COUNT",
+	.grpc = true,
+	.check_rule = check_matches,
+	.check_filters = check_filters,
+};
 
 void check_grpcroute(const json_t *obj, struct findings *fs)
 {
-	const json_t *spec = jv_obj(obj, "spec");
-	const json_t *rules = jv_arr(spec, "rules");
-	struct path p;
-
-	if (spec == NULL)
-		return;
-	route_check_parent_refs(obj, fs);
-	route_check_hostnames(spec, fs);
-	route_check_match_total(rules, "GR-MATCH-COUNT", fs);
-	path_init(&p);
-	path_key(&p, "spec");
-	path_key(&p, "rules");
-	for (size_t i = 0; i < jv_size(rules); i++) {
-		size_t m = path_idx(&p, i);
-
-		if (json_is_object(json_array_get(rules, i)))
-			check_rule(json_array_get(rules, i), &p, fs);
-		path_pop(&p, m);
-	}
-	route_check_shadow(rules, true, fs);
+	route_check_spec(obj, &kind_checks, fs);
 }

@@ -623,3 +623,44 @@ void route_check_shadow(const json_t *rules, bool grpc, struct findings *fs)
 			check_shadow_one(rules, r, k, grpc, fs);
 	}
 }
+
+static void check_rule_common(const json_t *rule, const struct route_kind_checks *kc, struct path *p,
+			      struct findings *fs)
+{
+	const json_t *refs = jv_arr(rule, "backendRefs");
+
+	kc->check_rule(rule, p, fs);
+	kc->check_filters(rule, p, fs);
+	route_check_backend_refs(rule, p, fs);
+	for (size_t i = 0; i < jv_size(refs); i++) {
+		size_t mb = path_key(p, "backendRefs");
+
+		path_idx(p, i);
+		kc->check_filters(json_array_get(refs, i), p, fs);
+		path_pop(p, mb);
+	}
+}
+
+void route_check_spec(const json_t *obj, const struct route_kind_checks *kc, struct findings *fs)
+{
+	const json_t *spec = jv_obj(obj, "spec");
+	const json_t *rules = jv_arr(spec, "rules");
+	struct path p;
+
+	if (spec == NULL)
+		return;
+	route_check_parent_refs(obj, fs);
+	route_check_hostnames(spec, fs);
+	route_check_match_total(rules, kc->match_total_rule, fs);
+	path_init(&p);
+	path_key(&p, "spec");
+	path_key(&p, "rules");
+	for (size_t i = 0; i < jv_size(rules); i++) {
+		size_t m = path_idx(&p, i);
+
+		if (json_is_object(json_array_get(rules, i)))
+			check_rule_common(json_array_get(rules, i), kc, &p, fs);
+		path_pop(&p, m);
+	}
+	route_check_shadow(rules, kc->grpc, fs);
+}

@@ -64,4 +64,17 @@ void route_check_backend_refs(const json_t *rule, struct path *p, struct finding
  * catch-all match (HTTP matches are defaulted before the rules run). */
 void route_check_shadow(const json_t *rules, bool grpc, struct findings *fs);
 
+/* The per-kind parts of a route check: the rule-level checks and the filter-list
+ * checks (run on the rule's filters and on each backendRef's filters). */
+struct route_kind_checks {
+	const char *match_total_rule; /* HR-MATCH-TOTAL or GR-MATCH-COUNT */
+	bool grpc;
+	void (*check_rule)(const json_t *rule, struct path *p, struct findings *fs);
+	void (*check_filters)(const json_t *owner, struct path *p, struct findings *fs);
+};
+
+/* The whole route: parentRefs, hostnames, the match total, then per rule the kind's
+ * rule checks, its filters and its backendRefs (and their filters), then shadowing. */
+void route_check_spec(const json_t *obj, const struct route_kind_checks *kc, struct findings *fs);
+
 #endif
