@@ -117,7 +117,19 @@ static const struct rules_info table[] = {
 	{ "WX-REGEX-COMPILE", E, S, "regular expression RE2 cannot compile" },
 	{ "WX-WEIGHT-ALLZERO", W, S, "all backendRefs of a rule weighted 0" },
 	{ "WX-RULE-SHADOW", W, S, "two rules with identical matches in one route" },
-	/* cross-object (XO-*) ids arrive with the cross-object checks */
+	/* cross-object (XO-*): need the cluster view (core/attach.c) */
+	{ "XO-PARENT-MISSING", W, X, "parentRef names a Gateway that does not exist" },
+	{ "XO-CLASS-MISSING", W, X, "gatewayClassName (of the Gateway or a parent Gateway) names no GatewayClass" },
+	{ "XO-PARENT-SECTION", E, X, "parentRef sectionName matches no listener of the Gateway" },
+	{ "XO-PARENT-PORT", E, X, "parentRef port matches no listener, or sectionName and port select different listeners" },
+	{ "XO-NS-NOT-ALLOWED", E, X, "the route's namespace is admitted by no targeted listener's allowedRoutes.namespaces" },
+	{ "XO-KIND-NOT-ALLOWED", E, X, "the route's kind is admitted by no targeted listener (allowedRoutes.kinds or protocol default)" },
+	{ "XO-HOST-NO-INTERSECT", E, X, "no route hostname intersects a targeted listener's hostname" },
+	{ "XO-BACKEND-MISSING", W, X, "backendRef or mirror backendRef names a Service that does not exist" },
+	{ "XO-BACKEND-PORT", E, X, "backendRef port is not a port of the Service" },
+	{ "XO-BACKEND-KIND", E, X, "backendRef group/kind is not a core Service" },
+	{ "XO-BACKEND-EXTERNALNAME", W, X, "backendRef to an ExternalName Service" },
+	{ "XO-REFGRANT", E, X, "cross-namespace backendRef without a ReferenceGrant in the target namespace" },
 };
 
 #undef E
