@@ -225,6 +225,10 @@ static json_t *scalar_value(const yaml_event_t *ev)
 		return json_stringn(s, len);
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return json_stringn(s, len);
+	/* hot path: a plain scalar can only be null, a boolean or a number when it starts
+	 * with one of these bytes (or is empty) */
+	if (len > 0 && strchr("~nNtTfF0123456789+-.", s[0]) == NULL)
+		return json_stringn(s, len);
 	if (strlen(s) != len)
 		return json_stringn(s, len); /* embedded NUL: not a plain number */
 	if (is_plain_null(s, len))

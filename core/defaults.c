@@ -4,6 +4,8 @@
  */
 #include "defaults.h"
 
+#include <stdbool.h>
+
 #include "err.h"
 #include "jv.h"
 
@@ -25,6 +27,27 @@ static int set_default(json_t *obj, const char *key, json_t *value)
 	return json_object_set_new(obj, key, value) == 0 ? 0 : ERR_NOMEM;
 }
 
+/* Building a default costs an allocation, so ask first: most objects set most fields. */
+static bool missing(const json_t *obj, const char *key)
+{
+	const json_t *cur;
+
+	if (!json_is_object(obj))
+		return false;
+	cur = json_object_get(obj, key);
+	return cur == NULL || json_is_null(cur);
+}
+
+static int default_str(json_t *obj, const char *key, const char *value)
+{
+	return missing(obj, key) ? set_default(obj, key, json_string(value)) : 0;
+}
+
+static int default_int(json_t *obj, const char *key, json_int_t value)
+{
+	return missing(obj, key) ? set_default(obj, key, json_integer(value)) : 0;
+}
+
 static json_t *default_path_match(void)
 {
 	return json_pack("{s:s, s:s}", "type", "PathPrefix", "value", "/");
@@ -35,10 +58,10 @@ static int default_backend_ref(json_t *ref, int with_weight)
 {
 	int rc = 0;
 
-	rc |= set_default(ref, "group", json_string(""));
-	rc |= set_default(ref, "kind", json_string("Service"));
+	rc |= default_str(ref, "group", "");
+	rc |= default_str(ref, "kind", "Service");
 	if (with_weight)
-		rc |= set_default(ref, "weight", json_integer(1));
+		rc |= default_int(ref, "weight", 1);
 	return rc;
 }
 
@@ -54,11 +77,11 @@ static int default_filters(json_t *filters)
 
 		if (mirror) {
 			rc |= default_backend_ref(jv_obj(mirror, "backendRef"), 0);
-			rc |= set_default(jv_obj(mirror, "fraction"), "denominator", json_integer(100));
+			rc |= default_int(jv_obj(mirror, "fraction"), "denominator", 100);
 		}
 		if (redirect)
-			rc |= set_default(redirect, "statusCode", json_integer(302));
-		rc |= set_default(jv_obj(f, "cors"), "maxAge", json_integer(5));
+			rc |= default_int(redirect, "statusCode", 302);
+		rc |= default_int(jv_obj(f, "cors"), "maxAge", 5);
 	}
 	return rc;
 }
@@ -70,8 +93,8 @@ static int default_route_common(json_t *spec)
 	int rc = 0;
 
 	json_array_foreach(jv_arr(spec, "parentRefs"), i, ref) {
-		rc |= set_default(ref, "group", json_string("gateway.networking.k8s.io"));
-		rc |= set_default(ref, "kind", json_string("Gateway"));
+		rc |= default_str(ref, "group", "gateway.networking.k8s.io");
+		rc |= default_str(ref, "kind", "Gateway");
 	}
 	return rc;
 }
@@ -99,8 +122,9 @@ static int default_httproute(json_t *spec)
 	if (!json_is_object(spec))
 		return rc;
 	/* An absent rules list becomes one catch-all rule; an explicit [] stays (and fails). */
-	rc |= set_default(spec, "rules", json_pack("[{s:[o]}]", "matches",
-						   json_pack("{s:o}", "path", default_path_match())));
+	if (missing(spec, "rules"))
+		rc |= set_default(spec, "rules", json_pack("[{s:[o]}]", "matches",
+							   json_pack("{s:o}", "path", default_path_match())));
 	rules = jv_arr(spec, "rules");
 	json_array_foreach(rules, i, rule) {
 		json_t *matches, *m;
@@ -108,7 +132,8 @@ static int default_httproute(json_t *spec)
 
 		if (!json_is_object(rule))
 			continue;
-		rc |= set_default(rule, "matches", json_pack("[{s:o}]", "path", default_path_match()));
+		if (missing(rule, "matches"))
+			rc |= set_default(rule, "matches", json_pack("[{s:o}]", "path", default_path_match()));
 		matches = jv_arr(rule, "matches");
 		json_array_foreach(matches, j, m) {
 			json_t *pm, *h;
@@ -116,14 +141,15 @@ static int default_httproute(json_t *spec)
 
 			if (!json_is_object(m))
 				continue;
-			rc |= set_default(m, "path", default_path_match());
+			if (missing(m, "path"))
+				rc |= set_default(m, "path", default_path_match());
 			pm = jv_obj(m, "path");
-			rc |= set_default(pm, "type", json_string("PathPrefix"));
-			rc |= set_default(pm, "value", json_string("/"));
+			rc |= default_str(pm, "type", "PathPrefix");
+			rc |= default_str(pm, "value", "/");
 			json_array_foreach(jv_arr(m, "headers"), k, h)
-				rc |= set_default(h, "type", json_string("Exact"));
+				rc |= default_str(h, "type", "Exact");
 			json_array_foreach(jv_arr(m, "queryParams"), k, h)
-				rc |= set_default(h, "type", json_string("Exact"));
+				rc |= default_str(h, "type", "Exact");
 		}
 		rc |= default_rule_backends(rule);
 	}
@@ -144,9 +170,9 @@ static int default_grpcroute(json_t *spec)
 			json_t *h;
 			size_t k;
 
-			rc |= set_default(jv_obj(m, "method"), "type", json_string("Exact"));
+			rc |= default_str(jv_obj(m, "method"), "type", "Exact");
 			json_array_foreach(jv_arr(m, "headers"), k, h)
-				rc |= set_default(h, "type", json_string("Exact"));
+				rc |= default_str(h, "type", "Exact");
 		}
 		rc |= default_rule_backends(rule);
 	}
@@ -165,29 +191,32 @@ static int default_gateway(json_t *spec)
 
 		if (!json_is_object(l))
 			continue;
-		rc |= set_default(l, "allowedRoutes", json_pack("{s:{s:s}}", "namespaces", "from", "Same"));
+		if (missing(l, "allowedRoutes"))
+			rc |= set_default(l, "allowedRoutes", json_pack("{s:{s:s}}", "namespaces", "from", "Same"));
 		ar = jv_obj(l, "allowedRoutes");
-		rc |= set_default(ar, "namespaces", json_pack("{s:s}", "from", "Same"));
+		if (missing(ar, "namespaces"))
+			rc |= set_default(ar, "namespaces", json_pack("{s:s}", "from", "Same"));
 		ns = jv_obj(ar, "namespaces");
-		rc |= set_default(ns, "from", json_string("Same"));
+		rc |= default_str(ns, "from", "Same");
 		json_array_foreach(jv_arr(ar, "kinds"), j, k)
-			rc |= set_default(k, "group", json_string("gateway.networking.k8s.io"));
+			rc |= default_str(k, "group", "gateway.networking.k8s.io");
 		tls = jv_obj(l, "tls");
 		if (tls) {
-			rc |= set_default(tls, "mode", json_string("Terminate"));
+			rc |= default_str(tls, "mode", "Terminate");
 			json_array_foreach(jv_arr(tls, "certificateRefs"), j, c) {
-				rc |= set_default(c, "group", json_string(""));
-				rc |= set_default(c, "kind", json_string("Secret"));
+				rc |= default_str(c, "group", "");
+				rc |= default_str(c, "kind", "Secret");
 			}
 		}
 	}
 	json_array_foreach(jv_arr(spec, "addresses"), i, a)
-		rc |= set_default(a, "type", json_string("IPAddress"));
+		rc |= default_str(a, "type", "IPAddress");
 	if (jv_obj(spec, "allowedListeners")) {
 		json_t *al = jv_obj(spec, "allowedListeners");
 
-		rc |= set_default(al, "namespaces", json_pack("{s:s}", "from", "None"));
-		rc |= set_default(jv_obj(al, "namespaces"), "from", json_string("None"));
+		if (missing(al, "namespaces"))
+			rc |= set_default(al, "namespaces", json_pack("{s:s}", "from", "None"));
+		rc |= default_str(jv_obj(al, "namespaces"), "from", "None");
 	}
 	{
 		json_t *tls = jv_obj(spec, "tls");
@@ -196,12 +225,11 @@ static int default_gateway(json_t *spec)
 		json_t *cc = jv_obj(jv_obj(tls, "backend"), "clientCertificateRef");
 		json_t *pp;
 
-		rc |= set_default(jv_obj(def, "validation"), "mode", json_string("AllowValidOnly"));
+		rc |= default_str(jv_obj(def, "validation"), "mode", "AllowValidOnly");
 		json_array_foreach(jv_arr(front, "perPort"), i, pp)
-			rc |= set_default(jv_obj(jv_obj(pp, "tls"), "validation"), "mode",
-					  json_string("AllowValidOnly"));
-		rc |= set_default(cc, "group", json_string(""));
-		rc |= set_default(cc, "kind", json_string("Secret"));
+			rc |= default_str(jv_obj(jv_obj(pp, "tls"), "validation"), "mode", "AllowValidOnly");
+		rc |= default_str(cc, "group", "");
+		rc |= default_str(cc, "kind", "Secret");
 	}
 	return rc;
 }

@@ -38,10 +38,17 @@ size_t path_key(struct path *p, const char *key)
 size_t path_idx(struct path *p, size_t i)
 {
 	size_t mark = p->len;
-	char tmp[32];
+	char tmp[32], *t = tmp + sizeof(tmp);
 
-	snprintf(tmp, sizeof(tmp), "[%zu]", i);
-	append(p, tmp);
+	/* hot: called for every array element walked, so no snprintf */
+	*--t = '\0';
+	*--t = ']';
+	do {
+		*--t = (char)('0' + i % 10);
+		i /= 10;
+	} while (i > 0);
+	*--t = '[';
+	append(p, t);
 	return mark;
 }
 

@@ -88,18 +88,22 @@ static void check_string(const struct schema_node *n, const json_t *v, struct pa
 {
 	const char *s = json_string_value(v);
 	size_t len = json_string_length(v);
-	size_t cps = pattern_codepoints(s, len);
 	char q[128];
 
-	schema_quote(s, len, q, sizeof(q));
-	if ((n->flags & SCHEMA_HAS_MIN) && (long long)cps < n->min) {
-		findings_add(fs, n->rule, path_str(p), "Invalid value: %s: should be at least %lld chars long",
-			     q, n->min);
-		return;
-	}
-	if ((n->flags & SCHEMA_HAS_MAX) && (long long)cps > n->max) {
-		findings_add(fs, n->rule, path_str(p), "Too long: may not be longer than %lld", n->max);
-		return;
+	/* hot path: most strings are valid, so quote only when reporting */
+	if (n->flags & (SCHEMA_HAS_MIN | SCHEMA_HAS_MAX)) {
+		long long cps = (long long)pattern_codepoints(s, len);
+
+		if ((n->flags & SCHEMA_HAS_MIN) && cps < n->min) {
+			schema_quote(s, len, q, sizeof(q));
+			findings_add(fs, n->rule, path_str(p), "Invalid value: %s: should be at least %lld chars long",
+				     q, n->min);
+			return;
+		}
+		if ((n->flags & SCHEMA_HAS_MAX) && cps > n->max) {
+			findings_add(fs, n->rule, path_str(p), "Too long: may not be longer than %lld", n->max);
+			return;
+		}
 	}
 	if (n->enums != NULL) {
 		char list[512];
@@ -111,12 +115,15 @@ static void check_string(const struct schema_node *n, const json_t *v, struct pa
 		list[0] = '\0';
 		for (const char *const *e = n->enums; *e && o + 1 < sizeof(list); e++)
 			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"%s\"", o ? ", " : "", *e);
+		schema_quote(s, len, q, sizeof(q));
 		findings_add(fs, n->rule, path_str(p), "Unsupported value: %s: supported values: %s", q, list);
 		return;
 	}
-	if (n->pattern != PAT_NONE && !pattern_match(n->pattern, s, len))
+	if (n->pattern != PAT_NONE && !pattern_match(n->pattern, s, len)) {
+		schema_quote(s, len, q, sizeof(q));
 		findings_add(fs, n->rule, path_str(p), "Invalid value: %s: should match '%s'", q,
 			     pattern_source(n->pattern));
+	}
 }
 
 static void check_int(const struct schema_node *n, const json_t *v, struct path *p, struct findings *fs)
