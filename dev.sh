@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev python3)
+PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev libssl-dev python3)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 ensure_packages() {

@@ -1,29 +1,47 @@
 /*
- * check: reads every path, evaluates each Gateway API object with the engine and
- * reports. Documents are parsed one at a time and freed after evaluation; only the
- * compact results (names and findings) are kept until the report is written.
+ * check: reads the --state paths (what the cluster already holds) and the argument
+ * paths (what is being applied), evaluates each applied Gateway API object alone with
+ * the engine as it is read, puts every Gateway API and context object into one indexed
+ * store, and then evaluates the applied objects against the store and each other
+ * (cluster_evaluate). Kinds gatewarden does not use are dropped as soon as they are
+ * parsed; TLS Secrets are reduced to a certificate summary (no key material is kept).
  */
 #include "check.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "attach.h"
+#include "cluster.h"
+#include "defaults.h"
 #include "engine.h"
 #include "err.h"
 #include "findings.h"
+#include "gwstatus.h"
 #include "input.h"
 #include "jv.h"
 #include "kind.h"
 #include "report.h"
 #include "rules.h"
+#include "store.h"
 #include "subst.h"
+#include "tlsinfo.h"
+
+#define CHECK_MAX_STATE 64
 
 struct check {
 	struct rules_config rules;
 	struct subst_vars vars;
 	const char *default_ns;
+	const char *state[CHECK_MAX_STATE];
+	size_t nstate;
+	long long now;
+	bool applying;            /* reading arguments (true) or --state (false) */
+	struct store *store;
 	struct report rep;
 	struct report_summary sum;
 	struct report_obj *objs;
@@ -80,18 +98,34 @@ static char *dup_or(const char *s, const char *fallback)
 	return strdup(s ? s : fallback);
 }
 
-/* Evaluate one object (a mapping). Owns nothing: obj belongs to the document. */
-static int check_object(struct check *c, const char *source, int line, json_t *obj)
+static bool cluster_scoped(enum kind k)
+{
+	return k == KIND_GATEWAYCLASS || k == KIND_NAMESPACE;
+}
+
+/* As kubectl apply does: an object without a namespace lands in -n. */
+static int set_namespace(struct check *c, enum kind k, json_t *obj)
+{
+	json_t *meta = jv_obj(obj, "metadata");
+
+	if (cluster_scoped(k) || jv_str(meta, "namespace") != NULL)
+		return 0;
+	if (meta == NULL) {
+		if (json_object_get(obj, "metadata") != NULL)
+			return 0; /* metadata of the wrong type: the schema pass reports it */
+		if (json_object_set_new(obj, "metadata", json_object()) != 0)
+			return ERR_NOMEM;
+		meta = jv_obj(obj, "metadata");
+	}
+	return json_object_set_new(meta, "namespace", json_string(c->default_ns)) == 0 ? 0 : ERR_NOMEM;
+}
+
+static int record(struct check *c, const char *source, int line, enum kind k, json_t *obj)
 {
 	const json_t *meta = jv_obj(obj, "metadata");
-	enum kind k = engine_classify(obj);
-	struct report_obj *o;
+	struct report_obj *o = new_obj(c);
+	enum kind checked;
 
-	if (!kind_is_validated(k)) {
-		c->sum.skipped++;
-		return 0;
-	}
-	o = new_obj(c);
 	if (o == NULL)
 		return ERR_NOMEM;
 	o->source = intern_source(c, source);
@@ -100,10 +134,38 @@ static int check_object(struct check *c, const char *source, int line, json_t *o
 	o->api_version = dup_or(jv_str(obj, "apiVersion"), "");
 	o->ns = dup_or(jv_str(meta, "namespace"), c->default_ns);
 	o->name = dup_or(jv_str(meta, "name"), "<unnamed>");
+	o->obj = json_incref(obj);
 	findings_init(&o->fs, &c->rules);
 	if (o->source == NULL || o->api_version == NULL || o->ns == NULL || o->name == NULL)
 		return ERR_NOMEM;
-	return engine_check_object(obj, &o->fs, &k);
+	return engine_check_object(obj, &o->fs, &checked);
+}
+
+/* One object (a mapping) of either phase. Owns nothing: obj belongs to the document. */
+static int take_object(struct check *c, const char *source, int line, json_t *obj)
+{
+	enum kind k = engine_classify(obj);
+	struct err err;
+	int rc;
+
+	if (k == KIND_OTHER) {
+		if (c->applying)
+			c->sum.skipped++;
+		return 0;
+	}
+	rc = set_namespace(c, k, obj);
+	if (rc == 0 && k == KIND_SECRET)
+		rc = tlsinfo_annotate_secret(obj, NULL);
+	if (rc == 0 && kind_is_validated(k))
+		rc = c->applying ? record(c, source, line, k, obj) : defaults_apply(k, obj);
+	else if (rc == 0 && c->applying)
+		c->sum.context++;
+	if (rc < 0)
+		return rc;
+	err_init(&err);
+	/* objects the store refuses (no name) are reported by the engine already */
+	rc = store_add(c->store, obj, &err);
+	return rc == ERR_NOMEM ? rc : 0;
 }
 
 static int on_doc(void *ud, const char *source, struct yamldoc *doc)
@@ -116,10 +178,8 @@ static int on_doc(void *ud, const char *source, struct yamldoc *doc)
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "line %d: document is not a Kubernetes object (a mapping)", doc->line);
-		if (!json_is_null(root)) {
-			report_input_error(&c->rep, source, msg);
-			c->bad_docs++;
-		}
+		report_input_error(&c->rep, source, msg);
+		c->bad_docs++;
 		json_decref(root);
 		return 0;
 	}
@@ -130,16 +190,94 @@ static int on_doc(void *ud, const char *source, struct yamldoc *doc)
 		json_array_foreach(jv_arr(root, "items"), i, item) {
 			if (!json_is_object(item))
 				continue;
-			rc = check_object(c, source, yamldoc_line(doc, item, doc->line), item);
+			rc = take_object(c, source, yamldoc_line(doc, item, doc->line), item);
 			if (rc < 0)
 				break;
 		}
 	} else {
-		rc = check_object(c, source, doc->line, root);
+		rc = take_object(c, source, doc->line, root);
 	}
 	json_decref(root);
 	if (rc == ERR_NOMEM)
 		c->fatal = rc;
+	return rc;
+}
+
+/* ---- statuses as JSON, kept with each object for the report ---- */
+
+static void on_route(void *ud, size_t item, const struct attach_result *r)
+{
+	struct check *c = ud;
+	struct report_obj *o = &c->objs[item];
+	const json_t *refs = jv_arr(jv_obj(o->obj, "spec"), "parentRefs");
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < r->nparents; i++) {
+		const struct attach_parent *p = &r->parents[i];
+
+		json_array_append_new(arr, json_pack("{s:O?, s:s, s:b, s:s, s:b, s:s, s:s}", "parentRef",
+						     json_array_get(refs, p->index), "gateway", p->gateway,
+						     "accepted", p->accepted, "reason", p->reason ? p->reason : "",
+						     "resolvedRefs", p->resolved_refs, "refsReason",
+						     p->refs_reason ? p->refs_reason : "", "message", p->message));
+	}
+	json_decref(o->status);
+	o->status = arr;
+}
+
+static json_t *conditions_json(const struct gwstatus_listener *l)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < l->nconditions; i++) {
+		const struct gwstatus_condition *cd = &l->conditions[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "type", cd->type, "status", cd->status,
+						     "reason", cd->reason, "message", cd->message));
+	}
+	return arr;
+}
+
+static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
+{
+	struct check *c = ud;
+	struct report_obj *o = &c->objs[item];
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < s->nlisteners; i++) {
+		const struct gwstatus_listener *l = &s->listeners[i];
+		json_t *kinds = json_array();
+
+		for (size_t k = 0; kinds && k < l->nkinds; k++)
+			json_array_append_new(kinds, json_pack("{s:s, s:s}", "group", "gateway.networking.k8s.io",
+							       "kind", l->supported_kinds[k]));
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:o, s:o}", "name", l->name, "attachedRoutes",
+						     (json_int_t)l->attached_routes, "supportedKinds", kinds,
+						     "conditions", conditions_json(l)));
+	}
+	json_decref(o->status);
+	o->status = arr;
+}
+
+static int evaluate_cluster(struct check *c)
+{
+	struct cluster_item *items = calloc(c->nobjs ? c->nobjs : 1, sizeof(*items));
+	struct cluster_opts opts = {
+		.now = c->now, .strict = c->rules.strict, .on_route = on_route, .on_gateway = on_gateway, .ud = c,
+	};
+	struct view v;
+	int rc;
+
+	if (items == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < c->nobjs; i++) {
+		items[i].kind = c->objs[i].kind;
+		items[i].obj = c->objs[i].obj;
+		items[i].fs = &c->objs[i].fs;
+	}
+	store_view(c->store, &v);
+	rc = cluster_evaluate(&v, items, c->nobjs, &opts);
+	free(items);
 	return rc;
 }
 
@@ -150,14 +288,23 @@ static void usage(FILE *f)
 	      "Validate Gateway API objects offline with the same engine as the webhook.\n"
 	      "PATH is a file, a directory (walked recursively for *.yaml, *.yml, *.json)\n"
 	      "or - for stdin, e.g. `kubectl kustomize dir | gatewarden check -`.\n"
-	      "Kinds other than Gateway, HTTPRoute and GRPCRoute are skipped silently.\n"
+	      "The objects of all PATHs are checked as one apply: each alone (schema and\n"
+	      "rules), then against each other and the --state objects (will each route\n"
+	      "attach? do its backends, certificates and grants resolve?).\n"
+	      "Gateway, HTTPRoute and GRPCRoute are reported; Namespace, Service, TLS Secret,\n"
+	      "GatewayClass and ReferenceGrant are read as context; other kinds are skipped.\n"
 	      "\n"
 	      "options:\n"
 	      "  -o, --output text|json   output format (default text)\n"
+	      "      --state PATH         objects that already exist in the cluster (repeatable);\n"
+	      "                           they are context only and are not reported\n"
+	      "      --strict             references to missing objects are errors, not warnings\n"
 	      "      --var NAME=VALUE     substitute ${NAME} as Flux post-build does (repeatable)\n"
 	      "      --rule ID=ACTION     ACTION is off, warn or error (repeatable);\n"
 	      "                           `gatewarden rules` lists the ids\n"
 	      "  -n, --namespace NS       namespace of objects that set none (default \"default\")\n"
+	      "      --now SECONDS        the time certificates are judged at, in Unix seconds\n"
+	      "                           (default: now)\n"
 	      "  -h, --help               show this help\n"
 	      "\n"
 	      "exit status: 0 every object allowed (warnings allowed), 1 some object denied,\n"
@@ -171,13 +318,29 @@ static void check_release(struct check *c)
 		free(c->objs[i].api_version);
 		free(c->objs[i].ns);
 		free(c->objs[i].name);
+		json_decref(c->objs[i].obj);
+		json_decref(c->objs[i].status);
 		findings_release(&c->objs[i].fs);
 	}
 	free(c->objs);
 	for (size_t i = 0; i < c->nsources; i++)
 		free(c->sources[i]);
 	free(c->sources);
+	store_free(c->store);
 	report_release(&c->rep);
+}
+
+static int parse_now(const char *s, long long *ret, struct err *err)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || v < 0)
+		return err_set(err, ERR_INVALID, "--now expects Unix seconds, got '%s'", s);
+	*ret = v;
+	return 0;
 }
 
 static int parse_args(struct check *c, int argc, char **argv, enum report_format *fmt)
@@ -187,6 +350,9 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 		{ "var", required_argument, NULL, 'v' },
 		{ "rule", required_argument, NULL, 'r' },
 		{ "namespace", required_argument, NULL, 'n' },
+		{ "state", required_argument, NULL, 's' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "now", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -208,6 +374,14 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 		case 'v': subst_add(&c->vars, optarg, &err); break;
 		case 'r': rules_config_set(&c->rules, optarg, &err); break;
 		case 'n': c->default_ns = optarg; break;
+		case 'S': c->rules.strict = true; break;
+		case 'N': parse_now(optarg, &c->now, &err); break;
+		case 's':
+			if (c->nstate >= CHECK_MAX_STATE)
+				err_set(&err, ERR_LIMIT, "--state: at most %d paths", CHECK_MAX_STATE);
+			else
+				c->state[c->nstate++] = optarg;
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
@@ -224,6 +398,25 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 	return 0;
 }
 
+static void summarise(struct check *c, const struct input_ctx *in)
+{
+	for (size_t i = 0; i < c->nobjs; i++) {
+		const struct report_obj *o = &c->objs[i];
+
+		report_object(&c->rep, o);
+		c->sum.objects++;
+		c->sum.by_kind[o->kind]++;
+		if (report_obj_allowed(o))
+			c->sum.allowed++;
+		else
+			c->sum.denied++;
+		c->sum.errors += o->fs.nerrors;
+		c->sum.warnings += o->fs.nwarnings;
+	}
+	c->sum.input_errors = in->nerrors + c->bad_docs;
+	c->sum.files = in->nfiles;
+}
+
 int check_main(int argc, char **argv)
 {
 	struct check c;
@@ -235,38 +428,36 @@ int check_main(int argc, char **argv)
 	rules_config_init(&c.rules);
 	subst_init(&c.vars);
 	c.default_ns = "default";
+	c.now = (long long)time(NULL);
 	rc = parse_args(&c, argc, argv, &fmt);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
 	report_init(&c.rep, fmt, stdout);
+	c.store = store_new();
+	if (c.store == NULL || store_set_default_namespace(c.store, c.default_ns) != 0) {
+		fprintf(stderr, "gatewarden check: out of memory\n");
+		check_release(&c);
+		return 2;
+	}
 	memset(&in, 0, sizeof(in));
 	in.vars = &c.vars;
 	in.on_doc = on_doc;
 	in.on_error = on_input_error;
 	in.ud = &c;
+	for (size_t i = 0; i < c.nstate && c.fatal == 0; i++)
+		input_read_path(&in, c.state[i]);
+	c.applying = true;
 	for (int i = optind; i < argc && c.fatal == 0; i++)
 		input_read_path(&in, argv[i]);
+	if (c.fatal == 0 && evaluate_cluster(&c) < 0)
+		c.fatal = ERR_NOMEM;
 	if (c.fatal) {
 		fprintf(stderr, "gatewarden check: out of memory\n");
 		check_release(&c);
 		return 2;
 	}
 	report_begin(&c.rep);
-	for (size_t i = 0; i < c.nobjs; i++) {
-		const struct report_obj *o = &c.objs[i];
-
-		report_object(&c.rep, o);
-		c.sum.objects++;
-		c.sum.by_kind[o->kind]++;
-		if (report_obj_allowed(o))
-			c.sum.allowed++;
-		else
-			c.sum.denied++;
-		c.sum.errors += o->fs.nerrors;
-		c.sum.warnings += o->fs.nwarnings;
-	}
-	c.sum.input_errors = in.nerrors + c.bad_docs;
-	c.sum.files = in.nfiles;
+	summarise(&c, &in);
 	report_end(&c.rep, &c.sum);
 	rc = c.sum.input_errors ? 2 : (c.sum.denied ? 1 : 0);
 	check_release(&c);

@@ -85,10 +85,47 @@ static void object_json(struct report *r, const struct report_obj *o)
 		return;
 	if (o->fs.dropped)
 		json_object_set_new(j, "omittedFindings", json_integer((json_int_t)o->fs.dropped));
+	if (o->status)
+		json_object_set(j, o->kind == KIND_GATEWAY ? "listeners" : "parents", o->status);
 	if (r->nobjects_written++)
 		fputc(',', r->out);
 	json_dumpf(j, r->out, JSON_COMPACT);
 	json_decref(j);
+}
+
+/* One note per route parent and per Gateway listener, after the findings. */
+static void status_text(struct report *r, const struct report_obj *o)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(o->status, i, e) {
+		if (o->kind == KIND_GATEWAY) {
+			const char *bad = NULL;
+			size_t j;
+			json_t *cd;
+
+			json_array_foreach(json_object_get(e, "conditions"), j, cd) {
+				const char *t = json_string_value(json_object_get(cd, "type"));
+				const char *st = json_string_value(json_object_get(cd, "status"));
+
+				if (t && st && strcmp(t, "Programmed") == 0 && strcmp(st, "True") != 0)
+					bad = json_string_value(json_object_get(cd, "reason"));
+			}
+			fprintf(r->out, "%s:%d: %s %s/%s: note: listener %s: %lld route(s) attached, %s\n", o->source,
+				o->line, kind_name(o->kind), o->ns, o->name,
+				json_string_value(json_object_get(e, "name")),
+				(long long)json_integer_value(json_object_get(e, "attachedRoutes")),
+				bad ? bad : "programmed");
+		} else {
+			fprintf(r->out, "%s:%d: %s %s/%s: note: parent %s: %s: %s\n", o->source, o->line,
+				kind_name(o->kind), o->ns, o->name,
+				json_string_value(json_object_get(e, "gateway")),
+				json_is_true(json_object_get(e, "accepted")) ? "Accepted"
+									     : json_string_value(json_object_get(e, "reason")),
+				json_string_value(json_object_get(e, "message")));
+		}
+	}
 }
 
 void report_object(struct report *r, const struct report_obj *o)
@@ -107,16 +144,17 @@ void report_object(struct report *r, const struct report_obj *o)
 	if (o->fs.dropped)
 		fprintf(r->out, "%s:%d: %s %s/%s: note: %zu more findings not shown\n", o->source, o->line,
 			kind_name(o->kind), o->ns, o->name, o->fs.dropped);
+	status_text(r, o);
 	r->nobjects_written++;
 }
 
 void report_end(struct report *r, const struct report_summary *s)
 {
 	if (r->format == REPORT_JSON) {
-		json_t *sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "objects", (json_int_t)s->objects,
+		json_t *sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "objects", (json_int_t)s->objects,
 					"allowed", (json_int_t)s->allowed, "denied", (json_int_t)s->denied, "errors",
 					(json_int_t)s->errors, "warnings", (json_int_t)s->warnings, "skipped",
-					(json_int_t)s->skipped, "files", (json_int_t)s->files, "inputErrors",
+					(json_int_t)s->skipped, "context", (json_int_t)s->context, "files", (json_int_t)s->files, "inputErrors",
 					(json_int_t)s->input_errors);
 		json_t *probs = json_array();
 
@@ -135,6 +173,8 @@ void report_end(struct report *r, const struct report_summary *s)
 	fprintf(r->out, "%lu objects checked (%lu Gateway, %lu HTTPRoute, %lu GRPCRoute) in %lu files: %lu allowed, %lu denied; %lu errors, %lu warnings",
 		s->objects, s->by_kind[KIND_GATEWAY], s->by_kind[KIND_HTTPROUTE], s->by_kind[KIND_GRPCROUTE], s->files,
 		s->allowed, s->denied, s->errors, s->warnings);
+	if (s->context)
+		fprintf(r->out, "; %lu context objects", s->context);
 	if (s->skipped)
 		fprintf(r->out, "; %lu other objects skipped", s->skipped);
 	if (s->input_errors)

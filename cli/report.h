@@ -5,6 +5,7 @@
 #ifndef CLI_REPORT_H
 #define CLI_REPORT_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "findings.h"
@@ -18,10 +19,12 @@ struct report_obj {
 	char *ns;                /* owned, never NULL */
 	char *name;              /* owned, never NULL */
 	struct findings fs;
+	json_t *obj;             /* owned reference while the cluster is evaluated */
+	json_t *status;          /* owned: routes: parents[]; Gateways: listeners[]; or NULL */
 };
 
 struct report_summary {
-	unsigned long objects, allowed, denied, errors, warnings, skipped, input_errors, files;
+	unsigned long objects, allowed, denied, errors, warnings, skipped, context, input_errors, files;
 	unsigned long by_kind[KIND_MAX];
 };
 

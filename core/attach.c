@@ -183,9 +183,7 @@ static void report_ns(struct actx *c, const struct pctx *p, struct sbuf *sb)
 
 /* ---- kind admission --------------------------------------------------------- */
 
-/* The route kinds a protocol admits when allowedRoutes.kinds is empty; NULL for
- * implementation-specific protocols, which are taken to admit anything. */
-static const char *const *protocol_kinds(const char *proto)
+const char *const *attach_protocol_kinds(const char *proto)
 {
 	static const char *const http[] = { "HTTPRoute", "GRPCRoute", NULL };
 	static const char *const tls[] = { "TLSRoute", NULL };
@@ -221,7 +219,7 @@ static bool kind_admits(const struct actx *c, const json_t *l)
 				return true;
 		return false;
 	}
-	def = protocol_kinds(jv_str(l, "protocol"));
+	def = attach_protocol_kinds(jv_str(l, "protocol"));
 	if (def == NULL)
 		return true;
 	for (; *def != NULL; def++)
@@ -238,7 +236,7 @@ static void describe_kinds(const struct pctx *p, const json_t *l, struct sbuf *s
 
 	sb_printf(sb, "listener %s of %s admits only ", lname(l), p->gwref);
 	if (jv_size(kinds) == 0) {
-		const char *const *def = protocol_kinds(jv_str(l, "protocol"));
+		const char *const *def = attach_protocol_kinds(jv_str(l, "protocol"));
 
 		for (i = 0; def != NULL && def[i] != NULL; i++)
 			sb_printf(sb, "%s%s", i ? ", " : "", def[i]);
@@ -406,6 +404,7 @@ static void decide_listeners(struct actx *c, struct pctx *p, struct attach_paren
 
 	sb_init(&sb);
 	out->attached_listeners = 0;
+	out->listeners = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const json_t *l = listener_at(p, i);
 
@@ -414,6 +413,8 @@ static void decide_listeners(struct actx *c, struct pctx *p, struct attach_paren
 		host_ok[i] = kind_ok[i] && host_admits(c, l);
 		any_ns = any_ns || ns_ok[i];
 		any_kind = any_kind || kind_ok[i];
+		if (host_ok[i] && json_array_size(p->listeners) <= 64)
+			out->listeners |= UINT64_C(1) << p->idx[i];
 		if (host_ok[i]) {
 			sb_printf(&sb, "%s%s", out->attached_listeners ? ", " : "attached to listener ", lname(l));
 			out->attached_listeners++;
@@ -519,32 +520,33 @@ static void refs_fail(struct actx *c, const char *reason, const char *field, con
 	snprintf(c->refs_msg, sizeof(c->refs_msg), "%s: %s", field, what);
 }
 
-static bool grant_from_matches(const json_t *grant, const struct actx *c)
+static bool grant_from_matches(const json_t *grant, const char *from_kind, const char *from_ns)
 {
 	const json_t *f;
 	size_t i;
 
 	json_array_foreach(jv_arr(jv_obj(grant, "spec"), "from"), i, f)
-		if (streq(jv_str(f, "group"), GAPI_GROUP) && streq(jv_str(f, "kind"), c->kname) &&
-		    streq(jv_str(f, "namespace"), c->ns))
+		if (streq(jv_str(f, "group"), GAPI_GROUP) && streq(jv_str(f, "kind"), from_kind) &&
+		    streq(jv_str(f, "namespace"), from_ns))
 			return true;
 	return false;
 }
 
-/* 1: the grant admits Service name; 0: it admits Services, but only other names;
- * -1: it says nothing about Services. */
-static int grant_to_matches(const json_t *grant, const char *name)
+int attach_grant_permits(const json_t *grant, const char *from_kind, const char *from_ns,
+			 const char *to_kind, const char *to_name)
 {
 	const json_t *t;
 	int ret = -1;
 	size_t i;
 
+	if (!grant_from_matches(grant, from_kind, from_ns))
+		return -1;
 	json_array_foreach(jv_arr(jv_obj(grant, "spec"), "to"), i, t) {
 		const char *n = jv_str(t, "name");
 
-		if (!streq(str_or(jv_str(t, "group"), ""), "") || !streq(jv_str(t, "kind"), "Service"))
+		if (!streq(str_or(jv_str(t, "group"), ""), "") || !streq(jv_str(t, "kind"), to_kind))
 			continue;
-		if (n == NULL || n[0] == '\0' || strcmp(n, name) == 0)
+		if (n == NULL || n[0] == '\0' || streq(n, to_name))
 			return 1;
 		ret = 0;
 	}
@@ -560,11 +562,8 @@ static bool granted(const struct actx *c, const char *tns, const char *name, con
 
 	*other = NULL;
 	for (size_t i = 0; i < n; i++) {
-		int to;
+		int to = attach_grant_permits(grants[i], c->kname, c->ns, "Service", name);
 
-		if (!grant_from_matches(grants[i], c))
-			continue;
-		to = grant_to_matches(grants[i], name);
 		if (to == 1)
 			return true;
 		if (to == 0 && *other == NULL)

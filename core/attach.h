@@ -37,6 +37,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kind.h"
 #include "view.h"
@@ -58,6 +59,8 @@ struct attach_parent {
 	char message[512];         /* the Accepted problem, else the ResolvedRefs one,
 				    * else which listeners the route attached to */
 	size_t attached_listeners; /* listeners that admit the route */
+	uint64_t listeners;        /* bit i: spec.listeners[i] admitted the route; 0 when
+				    * the Gateway has more than 64 listeners */
 };
 
 struct attach_result {
@@ -78,5 +81,21 @@ int attach_check_route(const struct view *v, enum kind k, const json_t *route, b
 /* A Gateway's own XO-CLASS-MISSING: spec.gatewayClassName names no GatewayClass in
  * the view. Returns 0. */
 int attach_check_gateway(const struct view *v, const json_t *gw, bool strict, struct findings *fs);
+
+/* The route kinds (gateway.networking.k8s.io) a core listener protocol admits when
+ * allowedRoutes.kinds is empty: HTTP and HTTPS -> HTTPRoute, GRPCRoute; TLS ->
+ * TLSRoute; TCP -> TCPRoute; UDP -> UDPRoute. A NULL-terminated array of string
+ * literals; NULL for any other protocol (implementation-specific or unknown). */
+const char *const *attach_protocol_kinds(const char *proto);
+
+/*
+ * Does ReferenceGrant grant (an object, borrowed) let a from_kind
+ * (gateway.networking.k8s.io) in namespace from_ns reference the core ("" group)
+ * to_kind named to_name in the grant's namespace? 1: yes (a to entry without a name,
+ * or with that name); 0: the grant admits that from and to_kind, but only other
+ * names; -1: it says nothing about them.
+ */
+int attach_grant_permits(const json_t *grant, const char *from_kind, const char *from_ns,
+			 const char *to_kind, const char *to_name);
 
 #endif

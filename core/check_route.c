@@ -4,16 +4,20 @@
  * spec: parentRef namespaces compare as written, an absent member makes has() false,
  * and messages are upstream's text, followed where useful by the offending value and
  * what to change. Pairwise checks are quadratic; the schema caps every list involved
- * (32 parentRefs, 16 headers, 128 matches per route), and longer lists, which the schema
- * pass has already reported, are still handled, only more slowly.
+ * (32 parentRefs, 16 headers), and longer lists, which the schema pass has already
+ * reported, are still handled, only more slowly. WX-RULE-SHADOW is linear: it hashes
+ * each match's canonical key (route_match_key, shared with XO-MATCH-CONFLICT).
  */
 #include "route_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "err.h"
 #include "findings.h"
+#include "hmap.h"
 #include "hostname.h"
 #include "jv.h"
 #include "path.h"
@@ -494,60 +498,100 @@ void route_check_backend_refs(const json_t *rule, struct path *p, struct finding
 	path_pop(p, mb);
 }
 
-/* ---- WX-RULE-SHADOW ---- */
-
-/* arrays compare as sets (order of header or query matches does not matter) */
-static bool array_set_equal(const json_t *a, const json_t *b)
-{
-	if (jv_size(a) != jv_size(b))
-		return false;
-	for (size_t i = 0; i < jv_size(a); i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < jv_size(b) && !found; j++)
-			found = json_equal(json_array_get(a, i), json_array_get(b, j));
-		if (!found)
-			return false;
-	}
-	return true;
-}
+/* ---- canonical match key (WX-RULE-SHADOW, XO-MATCH-CONFLICT) ---- */
 
 /* absent, null and [] are the same constraint: none */
-static bool member_equal(const json_t *a, const json_t *b)
+static bool member_empty(const json_t *v)
 {
-	bool ea = a == NULL || json_is_null(a) || (json_is_array(a) && json_array_size(a) == 0);
-	bool eb = b == NULL || json_is_null(b) || (json_is_array(b) && json_array_size(b) == 0);
-
-	if (ea || eb)
-		return ea && eb;
-	if (json_is_array(a) && json_is_array(b))
-		return array_set_equal(a, b);
-	return json_equal(a, b);
+	return v == NULL || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0);
 }
 
-static bool match_equal(const json_t *a, const json_t *b)
+static char *dump_canon(const json_t *v)
 {
+	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+struct canon_elem {
+	char *text;        /* owned: the element's compact JSON, keys sorted */
+	json_t *v;         /* borrowed */
+};
+
+static int canon_elem_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct canon_elem *)a)->text, ((const struct canon_elem *)b)->text);
+}
+
+/* arr's elements as a new array in the order of their canonical text (a set's
+ * canonical form); NULL on allocation failure */
+static json_t *canon_set(const json_t *arr)
+{
+	size_t n = json_array_size(arr), i;
+	struct canon_elem *v = calloc(n ? n : 1, sizeof(*v));
+	json_t *out = json_array();
+	bool ok = v != NULL && out != NULL;
+
+	for (i = 0; ok && i < n; i++) {
+		v[i].v = json_array_get(arr, i);
+		v[i].text = dump_canon(v[i].v);
+		ok = v[i].text != NULL;
+	}
+	if (ok)
+		qsort(v, n, sizeof(*v), canon_elem_cmp);
+	for (i = 0; ok && i < n; i++)
+		ok = json_array_append(out, v[i].v) == 0;
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].text);
+	free(v);
+	if (!ok) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* m without its empty members, with every list member as a sorted set */
+static json_t *canon_match(const json_t *m)
+{
+	json_t *out = json_object(), *v;
 	const char *key;
-	json_t *v;
 
-	if (!json_is_object(a) || !json_is_object(b))
-		return false;
-	json_object_foreach((json_t *)a, key, v)
-		if (!member_equal(v, json_object_get(b, key)))
-			return false;
-	json_object_foreach((json_t *)b, key, v)
-		if (!member_equal(json_object_get(a, key), v))
-			return false;
-	return true;
+	if (out == NULL)
+		return NULL;
+	json_object_foreach((json_t *)m, key, v) {
+		json_t *c;
+
+		if (member_empty(v))
+			continue;
+		c = json_is_array(v) ? canon_set(v) : json_incref(v);
+		if (c == NULL || json_object_set_new(out, key, c) != 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
 }
 
-/* match i of rule r, or NULL for the implicit catch-all of a gRPC rule without matches */
-static const json_t *rule_match(const json_t *rule, size_t i)
+int route_match_key(const json_t *m, char **ret)
+{
+	json_t *c;
+
+	*ret = NULL;
+	if (m != NULL && !json_is_object(m))
+		return 0;
+	c = m != NULL ? canon_match(m) : json_object();
+	if (c == NULL)
+		return ERR_NOMEM;
+	*ret = dump_canon(c);
+	json_decref(c);
+	return *ret != NULL ? 0 : ERR_NOMEM;
+}
+
+const json_t *route_rule_match(const json_t *rule, size_t i)
 {
 	return json_array_get(jv_arr(rule, "matches"), i);
 }
 
-static size_t rule_nmatches(const json_t *rule, bool grpc)
+size_t route_rule_nmatches(const json_t *rule, bool grpc)
 {
 	const json_t *ms = jv_get(rule, "matches");
 
@@ -562,66 +606,98 @@ static size_t rule_nmatches(const json_t *rule, bool grpc)
 	return json_array_size(ms);
 }
 
-static bool grpc_catch_all(const json_t *m)
-{
-	return m == NULL || (json_is_object(m) && member_equal(jv_get(m, "method"), NULL) &&
-			     member_equal(jv_get(m, "headers"), NULL));
-}
+/* ---- WX-RULE-SHADOW ---- */
 
-static bool matches_same(const json_t *a, const json_t *b, bool grpc)
-{
-	if (grpc && (a == NULL || b == NULL))
-		return grpc_catch_all(a) && grpc_catch_all(b);
-	return match_equal(a, b);
-}
+/* one match of the route in document order; key NULL for a malformed match */
+struct shadow_match {
+	size_t rule, idx;
+	bool implicit;     /* the catch-all of a gRPC rule without matches */
+	char *key;         /* owned */
+};
 
-static void report_shadow(size_t r, size_t k, bool implicit, size_t er, size_t ek, bool eimplicit,
+static void report_shadow(const struct shadow_match *m, const struct shadow_match *e,
 			  struct findings *fs)
 {
 	char field[64], earlier[64];
 
-	if (implicit)
-		snprintf(field, sizeof(field), "spec.rules[%zu]", r);
+	if (m->implicit)
+		snprintf(field, sizeof(field), "spec.rules[%zu]", m->rule);
 	else
-		snprintf(field, sizeof(field), "spec.rules[%zu].matches[%zu]", r, k);
-	if (eimplicit)
-		snprintf(earlier, sizeof(earlier), "the catch-all rule spec.rules[%zu]", er);
+		snprintf(field, sizeof(field), "spec.rules[%zu].matches[%zu]", m->rule, m->idx);
+	if (e->implicit)
+		snprintf(earlier, sizeof(earlier), "the catch-all rule spec.rules[%zu]", e->rule);
 	else
-		snprintf(earlier, sizeof(earlier), "spec.rules[%zu].matches[%zu]", er, ek);
+		snprintf(earlier, sizeof(earlier), "spec.rules[%zu].matches[%zu]", e->rule, e->idx);
 	findings_add(fs, "WX-RULE-SHADOW", field,
 		     "this match is identical to %s and the earlier rule wins, so it never receives traffic; remove it or make it more specific",
 		     earlier);
 }
 
-/* the first earlier match (in an earlier rule) identical to match k of rule r */
-static void check_shadow_one(const json_t *rules, size_t r, size_t k, bool grpc, struct findings *fs)
+static size_t count_matches(const json_t *rules, bool grpc)
 {
-	const json_t *m = rule_match(json_array_get(rules, r), k);
+	size_t n = 0;
 
-	for (size_t er = 0; er < r; er++) {
-		const json_t *erule = json_array_get(rules, er);
+	for (size_t r = 0; r < jv_size(rules); r++)
+		n += route_rule_nmatches(json_array_get(rules, r), grpc);
+	return n;
+}
 
-		for (size_t ek = 0; ek < rule_nmatches(erule, grpc); ek++) {
-			const json_t *em = rule_match(erule, ek);
+/* every match of every rule with its key, in document order; false on ENOMEM */
+static bool collect_matches(const json_t *rules, bool grpc, struct shadow_match *v)
+{
+	size_t n = 0;
 
-			if (matches_same(em, m, grpc)) {
-				report_shadow(r, k, m == NULL, er, ek, em == NULL, fs);
-				return;
-			}
+	for (size_t r = 0; r < jv_size(rules); r++) {
+		const json_t *rule = json_array_get(rules, r);
+
+		for (size_t k = 0; k < route_rule_nmatches(rule, grpc); k++, n++) {
+			const json_t *m = route_rule_match(rule, k);
+
+			v[n].rule = r;
+			v[n].idx = k;
+			v[n].implicit = m == NULL;
+			if (route_match_key(m, &v[n].key) != 0)
+				return false;
 		}
 	}
+	return true;
+}
+
+/* Each match against the first match with the same key: reported when that one is in
+ * an earlier rule (identical matches inside one rule are harmless). */
+static bool report_shadows(struct shadow_match *v, size_t n, struct findings *fs)
+{
+	struct hmap first = HMAP_INIT;
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		struct shadow_match *e;
+
+		if (v[i].key == NULL)
+			continue;
+		e = hmap_get(&first, v[i].key);
+		if (e == NULL)
+			ok = hmap_put(&first, v[i].key, &v[i], NULL) == 0;
+		else if (e->rule < v[i].rule)
+			report_shadow(&v[i], e, fs);
+	}
+	hmap_release(&first, NULL);
+	return ok;
 }
 
 void route_check_shadow(const json_t *rules, bool grpc, struct findings *fs)
 {
-	for (size_t r = 1; r < jv_size(rules); r++) {
-		const json_t *rule = json_array_get(rules, r);
+	size_t n = count_matches(rules, grpc);
+	struct shadow_match *v;
 
-		if (!json_is_object(rule))
-			continue;
-		for (size_t k = 0; k < rule_nmatches(rule, grpc); k++)
-			check_shadow_one(rules, r, k, grpc, fs);
-	}
+	if (n < 2)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL || !collect_matches(rules, grpc, v) || !report_shadows(v, n, fs))
+		fs->nomem = true;
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i].key);
+	free(v);
 }
 
 static void check_rule_common(const json_t *rule, const struct route_kind_checks *kc, struct path *p,

@@ -1,6 +1,7 @@
 /*
  * route_int: rules shared by HTTPRoute and GRPCRoute (check_route.c), used by
- * check_httproute.c and check_grpcroute.c only. Findings keep their HR-/OW-/WX- ids
+ * check_httproute.c and check_grpcroute.c only (and conflict.c, for the canonical
+ * match key). Findings keep their HR-/OW-/WX- ids
  * whichever kind they come from, since the rows of the rules document are per type, not
  * per kind. Every function tolerates values of the wrong JSON type (it skips them: the
  * schema pass has reported them). Functions taking a struct path report relative to it
@@ -59,6 +60,24 @@ void route_check_common_filter(const json_t *filter, struct path *p, struct find
 
 /* A rule's backendRefs (p at the rule): HR-BREF-PORT per ref, WX-WEIGHT-ALLZERO. */
 void route_check_backend_refs(const json_t *rule, struct path *p, struct findings *fs);
+
+/*
+ * The canonical key of one route match (HTTPRoute or GRPCRoute, already defaulted):
+ * two matches are identical, for WX-RULE-SHADOW and XO-MATCH-CONFLICT, exactly when
+ * their keys are equal strings. The key is the compact JSON, object keys sorted, of
+ * the match with its absent, null and [] members dropped (all mean "no constraint")
+ * and every list member (headers, queryParams) taken as a set: its elements sorted by
+ * their own canonical JSON. m NULL is the implicit catch-all of a gRPC rule without
+ * matches and gets the key of an empty match, "{}".
+ * Returns 0 with *ret malloc'd (the caller frees it), or with *ret NULL when m is not
+ * an object (a malformed match is identical to nothing); ERR_NOMEM (*ret NULL).
+ */
+int route_match_key(const json_t *m, char **ret);
+/* Match i of a rule (borrowed), NULL past the end or for the implicit gRPC catch-all. */
+const json_t *route_rule_match(const json_t *rule, size_t i);
+/* The matches a rule has: its matches list; for gRPC an absent or empty list is one
+ * implicit catch-all match (HTTP matches are defaulted before the rules run). */
+size_t route_rule_nmatches(const json_t *rule, bool grpc);
 
 /* WX-RULE-SHADOW over spec.rules. For gRPC an absent or empty matches list is a
  * catch-all match (HTTP matches are defaulted before the rules run). */

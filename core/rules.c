@@ -130,6 +130,16 @@ static const struct rules_info table[] = {
 	{ "XO-BACKEND-KIND", E, X, "backendRef group/kind is not a core Service" },
 	{ "XO-BACKEND-EXTERNALNAME", W, X, "backendRef to an ExternalName Service" },
 	{ "XO-REFGRANT", E, X, "cross-namespace backendRef without a ReferenceGrant in the target namespace" },
+	/* cross-object, Gateway listeners' certificates (core/gwstatus.c) */
+	{ "XO-CERT-REFGRANT", E, X, "certificateRef to a Secret in another namespace without a ReferenceGrant in the Secret's namespace" },
+	{ "XO-CERT-MISSING", W, X, "certificateRef names a Secret that does not exist (silent when cert-manager will issue it)" },
+	{ "XO-CERT-MALFORMED", E, X, "certificateRef Secret is not a usable kubernetes.io/tls key pair" },
+	{ "XO-CERT-SAN", W, X, "the certificate does not cover the listener hostname" },
+	{ "XO-CERT-EXPIRED", E, X, "the listener certificate has expired" },
+	{ "XO-CERT-EXPIRING", W, X, "the listener certificate expires within 14 days" },
+	{ "XO-MATCH-CONFLICT", W, X, "another route on the listener claims the same hostname and match" },
+	{ "XO-ROUTE-UNATTACHED", W, X, "the route attaches to no listener of any parent" },
+	{ "XO-GATEWAY-UNUSED", W, X, "no route attaches to any listener of the Gateway" },
 };
 
 #undef E

@@ -1,0 +1,369 @@
+/*
+ * tlsinfo: see tlsinfo.h.
+ *
+ * Design: one pass per Secret. The PEM text of tls.crt and tls.key comes from
+ * stringData (plain, as kubectl writes it before the API server folds it into data)
+ * or else from data (strict base64, no whitespace, as the API server stores it).
+ * The facts of the leaf (names, validity) are read as soon as tls.crt parses, so a
+ * Secret whose key is wrong still tells which names its certificate covers. Every
+ * failure below "out of memory" becomes the summary's problem text; the first one
+ * found wins, in the order a user would fix them: tls.crt, then tls.key, then the
+ * pair. Decoded key bytes are wiped before they are freed, and OpenSSL's error queue
+ * is cleared after each parse so one bad Secret never leaks errors into the next.
+ */
+#include "tlsinfo.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+#include "jv.h"
+
+#define PROBLEM_MAX 160
+
+struct pem {
+	char *buf;     /* owned, wiped on release */
+	size_t len;
+};
+
+struct facts {
+	bool usable;
+	char problem[PROBLEM_MAX];
+	bool have_cert;          /* dnsNames and dates below are set */
+	json_t *names;           /* owned */
+	long long not_before, not_after;
+};
+
+static void pem_release(struct pem *p)
+{
+	if (p->buf != NULL) {
+		OPENSSL_cleanse(p->buf, p->len);
+		free(p->buf);
+	}
+	p->buf = NULL;
+	p->len = 0;
+}
+
+static void set_problem(struct facts *f, const char *what, const char *key)
+{
+	f->usable = false;
+	if (f->problem[0] == '\0')
+		snprintf(f->problem, sizeof(f->problem), "%s %s", key, what);
+}
+
+/* ---- base64 (RFC 4648, standard alphabet, padding required) ------------------ */
+
+static int b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* 0 and out filled; 1 when s is not base64; ERR_NOMEM. */
+static int b64_decode(const char *s, struct pem *out)
+{
+	size_t n = strlen(s), o = 0;
+	unsigned char *buf;
+
+	if (n % 4 != 0)
+		return 1;
+	buf = malloc(n / 4 * 3 + 1);
+	if (buf == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4], pad = 0;
+
+		for (int j = 0; j < 4; j++) {
+			unsigned char c = (unsigned char)s[i + j];
+
+			v[j] = b64_val(c);
+			if (c == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '=')) {
+				v[j] = 0;
+				pad++;
+			} else if (v[j] < 0) {
+				OPENSSL_cleanse(buf, o);
+				free(buf);
+				return 1;
+			}
+		}
+		buf[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			buf[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (pad < 1)
+			buf[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	buf[o] = '\0';
+	out->buf = (char *)buf;
+	out->len = o;
+	return 0;
+}
+
+/* ---- reading the PEM text of one key ------------------------------------------ */
+
+/* 0 with out filled, 1 with a problem recorded, ERR_NOMEM. */
+static int get_pem(const json_t *secret, const char *key, struct facts *f, struct pem *out)
+{
+	const json_t *sd = jv_obj(secret, "stringData"), *d = jv_obj(secret, "data");
+	const json_t *v;
+	int rc;
+
+	out->buf = NULL;
+	out->len = 0;
+	v = jv_get(sd, key);
+	if (v == NULL)
+		v = jv_get(d, key);
+	if (v == NULL) {
+		set_problem(f, "is missing", key);
+		return 1;
+	}
+	if (!json_is_string(v)) {
+		set_problem(f, "is not a string", key);
+		return 1;
+	}
+	if (v == jv_get(sd, key)) {
+		out->buf = strdup(json_string_value(v));
+		if (out->buf == NULL)
+			return ERR_NOMEM;
+		out->len = strlen(out->buf);
+		return 0;
+	}
+	rc = b64_decode(json_string_value(v), out);
+	if (rc == 1)
+		set_problem(f, "is not valid base64", key);
+	return rc;
+}
+
+/* ---- the leaf's facts ---------------------------------------------------------- */
+
+static int add_name(json_t *names, const unsigned char *s, int len)
+{
+	char buf[256];
+
+	if (len <= 0 || (size_t)len >= sizeof(buf) || memchr(s, '\0', (size_t)len) != NULL)
+		return 0; /* not a host name anything could match */
+	for (int i = 0; i < len; i++)
+		buf[i] = (char)tolower(s[i]);
+	buf[len] = '\0';
+	return json_array_append_new(names, json_string(buf)) == 0 ? 0 : ERR_NOMEM;
+}
+
+static int read_sans(X509 *leaf, json_t *names, bool *had_ext)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	int rc = 0;
+
+	*had_ext = gens != NULL;
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && rc == 0; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+		if (g->type == GEN_DNS)
+			rc = add_name(names, ASN1_STRING_get0_data(g->d.dNSName), ASN1_STRING_length(g->d.dNSName));
+	}
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+static int read_cn(X509 *leaf, json_t *names)
+{
+	const X509_NAME *subj = X509_get_subject_name(leaf);
+	int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	int len, rc;
+
+	if (idx < 0)
+		return 0;
+	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
+	if (len < 0)
+		return 0;
+	rc = add_name(names, utf8, len);
+	OPENSSL_free(utf8);
+	return rc;
+}
+
+/* Seconds since the epoch; false when t cannot be read. */
+static bool asn1_unix(const ASN1_TIME *t, long long *ret)
+{
+	ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
+	int days = 0, secs = 0;
+	bool ok;
+
+	if (epoch == NULL)
+		return false;
+	ok = ASN1_TIME_diff(&days, &secs, epoch, t) == 1;
+	ASN1_TIME_free(epoch);
+	*ret = (long long)days * 86400 + secs;
+	return ok;
+}
+
+static int read_leaf(X509 *leaf, struct facts *f)
+{
+	bool had_ext;
+	int rc;
+
+	f->names = json_array();
+	if (f->names == NULL)
+		return ERR_NOMEM;
+	rc = read_sans(leaf, f->names, &had_ext);
+	if (rc == 0 && !had_ext)
+		rc = read_cn(leaf, f->names);
+	if (rc != 0)
+		return rc;
+	if (!asn1_unix(X509_get0_notBefore(leaf), &f->not_before) ||
+	    !asn1_unix(X509_get0_notAfter(leaf), &f->not_after)) {
+		set_problem(f, "has a certificate with an unreadable validity period", "tls.crt");
+		return 0;
+	}
+	f->have_cert = true;
+	return 0;
+}
+
+/* ---- parsing ------------------------------------------------------------------ */
+
+/* Never prompt for a passphrase: an encrypted key is simply unusable. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+/* The leaf (owned by the caller) after checking that every PEM block of the chain
+ * parses; NULL with a problem recorded, or with *rc = ERR_NOMEM. */
+static X509 *parse_chain(const struct pem *crt, struct facts *f, int *rc)
+{
+	BIO *bio = BIO_new_mem_buf(crt->buf, (int)crt->len);
+	X509 *leaf, *next;
+	unsigned long e;
+
+	*rc = 0;
+	ERR_clear_error();
+	if (bio == NULL || crt->len > (size_t)0x7fffffff) {
+		BIO_free(bio);
+		*rc = ERR_NOMEM;
+		return NULL;
+	}
+	leaf = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+	if (leaf == NULL) {
+		set_problem(f, "holds no PEM certificate", "tls.crt");
+		BIO_free(bio);
+		return NULL;
+	}
+	while ((next = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL)
+		X509_free(next);
+	e = ERR_peek_last_error();
+	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+		set_problem(f, "holds a certificate after the first that does not parse", "tls.crt");
+	BIO_free(bio);
+	return leaf;
+}
+
+static EVP_PKEY *parse_key(const struct pem *key, struct facts *f, int *rc)
+{
+	BIO *bio = BIO_new_mem_buf(key->buf, (int)key->len);
+	EVP_PKEY *pk;
+
+	*rc = 0;
+	if (bio == NULL || key->len > (size_t)0x7fffffff) {
+		BIO_free(bio);
+		*rc = ERR_NOMEM;
+		return NULL;
+	}
+	pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	if (pk == NULL)
+		set_problem(f, "holds no unencrypted PEM private key", "tls.key");
+	BIO_free(bio);
+	return pk;
+}
+
+static int inspect(const json_t *secret, struct facts *f)
+{
+	struct pem crt, key;
+	X509 *leaf = NULL;
+	EVP_PKEY *pk = NULL;
+	int rc;
+
+	f->usable = true;
+	rc = get_pem(secret, "tls.crt", f, &crt);
+	if (rc == 0)
+		leaf = parse_chain(&crt, f, &rc);
+	if (rc == 0 && leaf != NULL)
+		rc = read_leaf(leaf, f);
+	if (rc >= 0) {
+		int krc = get_pem(secret, "tls.key", f, &key);
+
+		if (krc == 0)
+			pk = parse_key(&key, f, &krc);
+		pem_release(&key);
+		rc = rc < 0 ? rc : krc < 0 ? krc : 0;
+	}
+	if (rc == 0 && leaf != NULL && pk != NULL && X509_check_private_key(leaf, pk) != 1)
+		set_problem(f, "does not match the certificate in tls.crt", "tls.key");
+	EVP_PKEY_free(pk);
+	X509_free(leaf);
+	pem_release(&crt);
+	ERR_clear_error();
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- the summary ---------------------------------------------------------------- */
+
+static int summarise(json_t *secret, struct facts *f)
+{
+	json_t *tls = json_object(), *top = json_object();
+	int bad = tls == NULL || top == NULL;
+
+	bad = bad || json_object_set_new(tls, "usable", json_boolean(f->usable));
+	if (!f->usable)
+		bad = bad || json_object_set_new(tls, "problem", json_string(f->problem));
+	if (f->have_cert) {
+		bad = bad || json_object_set(tls, "dnsNames", f->names);
+		bad = bad || json_object_set_new(tls, "notBefore", json_integer(f->not_before));
+		bad = bad || json_object_set_new(tls, "notAfter", json_integer(f->not_after));
+	}
+	bad = bad || json_object_set(top, "tls", tls);
+	bad = bad || json_object_set(secret, "gatewarden", top);
+	json_decref(tls);
+	json_decref(top);
+	return bad ? ERR_NOMEM : 0;
+}
+
+int tlsinfo_annotate_secret(json_t *secret, struct err *err)
+{
+	struct facts f;
+	int rc;
+
+	if (!json_is_object(secret))
+		return err_set(err, ERR_INVALID, "tlsinfo: the Secret is not a JSON object");
+	memset(&f, 0, sizeof(f));
+	rc = 0;
+	if (jv_streq(secret, "type", "kubernetes.io/tls")) {
+		rc = inspect(secret, &f);
+		if (rc == 0)
+			rc = summarise(secret, &f);
+	}
+	json_decref(f.names);
+	json_object_del(secret, "data");
+	json_object_del(secret, "stringData");
+	if (rc != 0)
+		return err_set(err, rc, "tlsinfo: out of memory while inspecting a Secret");
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * cluster: evaluates a set of objects being applied against a cluster view, together
+ * with everything already in the view. One pass over the view's routes resolves every
+ * route's parents (attach), counts the routes attached to each listener and indexes
+ * their matches for conflicts (conflict); then each applied Gateway gets its listener
+ * status (gwstatus) and each applied object its cross-object findings. Cost: O(routes *
+ * parentRefs * listeners + total matches), indexed lookups only. Pure: the time is a
+ * parameter.
+ *
+ * The applied objects must also be in the view (the caller adds them), defaulted, and
+ * carry metadata.namespace. Results are handed to callbacks, so the caller keeps only
+ * what it needs of them (an attach_result is large; a caller holding 10,000 would not
+ * want to keep them all).
+ */
+#ifndef CORE_CLUSTER_H
+#define CORE_CLUSTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kind.h"
+#include "view.h"
+
+struct attach_result;
+struct findings;
+struct gwstatus;
+
+struct cluster_item {
+	enum kind kind;
+	const json_t *obj;   /* borrowed; the same pointer the view holds */
+	struct findings *fs; /* borrowed; receives the cross-object findings */
+};
+
+struct cluster_opts {
+	long long now; /* Unix seconds, for certificate expiry */
+	bool strict;   /* missing references are errors */
+	/* called once per applied route / Gateway item with its status; may be NULL;
+	 * the result is valid during the call only */
+	void (*on_route)(void *ud, size_t item, const struct attach_result *r);
+	void (*on_gateway)(void *ud, size_t item, const struct gwstatus *s);
+	void *ud;
+};
+
+/* Returns 0 or ERR_NOMEM (findings may then be incomplete). */
+int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n, const struct cluster_opts *o);
+
+#endif

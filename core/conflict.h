@@ -1,0 +1,78 @@
+/*
+ * conflict: XO-MATCH-CONFLICT. Two routes of the same kind (HTTPRoute with HTTPRoute,
+ * GRPCRoute with GRPCRoute) attached to the same listener conflict when they claim the
+ * same effective hostname with an identical match; only one of them gets the traffic.
+ * Pure.
+ *
+ * Design: one pass over every match of every registered route. Each (kind, listener,
+ * effective hostname, canonical match key) is a claim in a hash map that keeps its
+ * current winner, so registering costs O(matches * effective hostnames) and no pair of
+ * routes is ever compared directly. Every route remembers the claims it made;
+ * conflict_report reads, for each, whether the route still wins it. The canonical
+ * match key is route_match_key (route_int.h), the one WX-RULE-SHADOW uses: matches
+ * after defaulting, absent/null/[] members dropped, headers and queryParams as sets.
+ *
+ * Semantics (spec/gateway-api-rules.md sections 8 and 9):
+ * - Effective hostnames of a route on a listener: each route hostname that intersects
+ *   the listener's, as written when the listener's covers it (a precise name, or a
+ *   wildcard narrower than or equal to the listener's), else the listener's (a route
+ *   wildcard wider than the listener's name); the listener's hostname when the route
+ *   has none; "*" when neither has one. A route none of whose hostnames intersect
+ *   claims nothing there (that is XO-HOST-NO-INTERSECT).
+ * - Precedence between identical matches: the oldest metadata.creationTimestamp wins
+ *   (RFC 3339 strings compare lexically; a missing or empty timestamp counts as the
+ *   newest, since an object being applied is created now), then "namespace/name" in
+ *   byte order, then the smaller route_id. A route without metadata.namespace is in
+ *   "default".
+ * - Identical matches inside one route are WX-RULE-SHADOW's business: a route never
+ *   conflicts with itself.
+ *
+ * Ownership: the index owns its claims, route records and copies of the listener and
+ * hostname strings. Route JSON is borrowed and must outlive the index (the index keeps
+ * pointers to its metadata strings and matches).
+ *
+ * Not thread-safe; conflict_report only reads the index.
+ */
+#ifndef CORE_CONFLICT_H
+#define CORE_CONFLICT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "kind.h"
+
+struct findings;
+struct conflict_index;
+
+/* At most this many XO-MATCH-CONFLICT findings per route, then one "and N more". */
+#define CONFLICT_REPORT_MAX 8
+
+/* A new, empty index, or NULL when out of memory. */
+struct conflict_index *conflict_new(void);
+/* Free the index and everything it owns (NULL is fine). */
+void conflict_free(struct conflict_index *ci);
+
+/*
+ * Register that route (defaulted JSON, borrowed) of kind k is attached to listener
+ * `listener` ("ns/gateway/listenername", copied) whose hostname is listener_host
+ * (copied when needed; NULL or "" = unset). route_id is the caller's id for the route;
+ * registering the same route_id on several listeners is the normal case, and its name
+ * and timestamp are taken from the first registration. Kinds other than HTTPRoute and
+ * GRPCRoute are ignored. Returns 0 or ERR_NOMEM (the index stays consistent, but may
+ * then miss some of this route's claims).
+ */
+int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
+		 const char *listener, const char *listener_host);
+
+/*
+ * Append to fs one XO-MATCH-CONFLICT finding per (listener, hostname, match) that
+ * route_id loses to another route, in registration order, at the losing match
+ * (spec.rules[i].matches[j], or spec.rules[i] for a gRPC rule without matches); the
+ * message names the winning route, its match, the hostname, the listener and what to
+ * change. After CONFLICT_REPORT_MAX findings one more at spec.rules counts the rest.
+ * Call after every route has been added. An unknown route_id adds nothing. Allocation
+ * failure sets fs->nomem.
+ */
+void conflict_report(const struct conflict_index *ci, size_t route_id, struct findings *fs);
+
+#endif
