@@ -268,9 +268,25 @@ def service_yaml(rnd, idx):
     return out
 
 
+def context_yaml():
+    """The cluster context a real tree lives in: the GatewayClasses the Gateways name
+    and the namespaces, labelled so that the Selector listeners admit their routes.
+    Without it every route would be reported as unattached and the cross-object
+    pass would mostly print warnings instead of doing its work."""
+    out = []
+    for cls in ("cilium", "envoy", "istio"):
+        out += ["---", "apiVersion: %s/v1" % GAPI, "kind: GatewayClass", "metadata:",
+                "  name: %s" % cls, "spec:", "  controllerName: example.com/%s" % cls]
+    for i in range(NAMESPACES):
+        out += ["---", "apiVersion: v1", "kind: Namespace", "metadata:", "  name: %s" % ns_name(i),
+                "  labels:", "    gateway-access: \"true\"", "    environment: bench"]
+    return out
+
+
 def gen_tree(rnd, nroutes, emit, counts):
     ngateways = max(nroutes // 10, 1)
     nservices = max(nroutes // 5, 1)
+    emit(context_yaml())
     for i in range(nservices):
         emit(service_yaml(rnd, i))
         counts.services += 1

@@ -9,6 +9,7 @@
 #include "check.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "err.h"
 #include "findings.h"
 #include "gwstatus.h"
+#include "hmap.h"
 #include "input.h"
 #include "jv.h"
 #include "kind.h"
@@ -32,6 +34,14 @@
 #include "tlsinfo.h"
 
 #define CHECK_MAX_STATE 64
+
+/* A route kept between reading and the cluster pass, pruned to what the cross-object
+ * checks read (cluster_prune_route): routes are most of a large tree. */
+struct route_src {
+	json_t *obj;     /* owned reference */
+	enum kind kind;
+	size_t item;     /* index of its report_obj, or SIZE_MAX for --state routes */
+};
 
 struct check {
 	struct rules_config rules;
@@ -50,6 +60,9 @@ struct check {
 	size_t nsources, capsources;
 	int fatal;                /* ERR_NOMEM seen */
 	unsigned bad_docs;        /* documents that are not objects */
+	struct route_src *routes;
+	size_t nroutes, caproutes;
+	struct hmap route_keys;   /* "kind/ns/name" -> index + 1 into routes */
 };
 
 static const char *intern_source(struct check *c, const char *source)
@@ -134,11 +147,44 @@ static int record(struct check *c, const char *source, int line, enum kind k, js
 	o->api_version = dup_or(jv_str(obj, "apiVersion"), "");
 	o->ns = dup_or(jv_str(meta, "namespace"), c->default_ns);
 	o->name = dup_or(jv_str(meta, "name"), "<unnamed>");
-	o->obj = json_incref(obj);
+	o->obj = kind_is_route(k) ? NULL : json_incref(obj);
 	findings_init(&o->fs, &c->rules);
 	if (o->source == NULL || o->api_version == NULL || o->ns == NULL || o->name == NULL)
 		return ERR_NOMEM;
 	return engine_check_object(obj, &o->fs, &checked);
+}
+
+/* Keep a route for the cluster pass; a later object with the same kind, namespace
+ * and name replaces an earlier one, as a second apply would. */
+static int keep_route(struct check *c, enum kind k, json_t *obj, size_t item)
+{
+	const json_t *meta;
+	char key[600];
+	size_t at;
+
+	if (cluster_prune_route(obj) != 0)
+		return ERR_NOMEM;
+	meta = jv_obj(obj, "metadata"); /* after pruning: it replaces metadata */
+	snprintf(key, sizeof(key), "%d/%s/%s", (int)k, jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "",
+		 jv_str(meta, "name") ? jv_str(meta, "name") : "");
+	at = (size_t)(uintptr_t)hmap_get(&c->route_keys, key);
+	if (at != 0) {
+		json_decref(c->routes[at - 1].obj);
+		c->routes[at - 1] = (struct route_src){ json_incref(obj), k, item };
+		return 0;
+	}
+	if (c->nroutes == c->caproutes) {
+		size_t ncap = c->caproutes ? c->caproutes * 2 : 64;
+		struct route_src *nr = realloc(c->routes, ncap * sizeof(*nr));
+
+		if (nr == NULL)
+			return ERR_NOMEM;
+		c->routes = nr;
+		c->caproutes = ncap;
+	}
+	c->routes[c->nroutes] = (struct route_src){ json_incref(obj), k, item };
+	c->nroutes++;
+	return hmap_put(&c->route_keys, key, (void *)(uintptr_t)c->nroutes, NULL) == 0 ? 0 : ERR_NOMEM;
 }
 
 /* One object (a mapping) of either phase. Owns nothing: obj belongs to the document. */
@@ -162,6 +208,8 @@ static int take_object(struct check *c, const char *source, int line, json_t *ob
 		c->sum.context++;
 	if (rc < 0)
 		return rc;
+	if (kind_is_route(k))
+		return keep_route(c, k, obj, c->applying ? c->nobjs - 1 : SIZE_MAX);
 	err_init(&err);
 	/* objects the store refuses (no name) are reported by the engine already */
 	rc = store_add(c->store, obj, &err);
@@ -205,11 +253,11 @@ static int on_doc(void *ud, const char *source, struct yamldoc *doc)
 
 /* ---- statuses as JSON, kept with each object for the report ---- */
 
-static void on_route(void *ud, size_t item, const struct attach_result *r)
+static void on_route(void *ud, size_t item, const json_t *route, const struct attach_result *r)
 {
 	struct check *c = ud;
 	struct report_obj *o = &c->objs[item];
-	const json_t *refs = jv_arr(jv_obj(o->obj, "spec"), "parentRefs");
+	const json_t *refs = jv_arr(jv_obj(route, "spec"), "parentRefs");
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr && i < r->nparents; i++) {
@@ -259,11 +307,21 @@ static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 	o->status = arr;
 }
 
+static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item)
+{
+	struct check *c = ud;
+
+	*ret_kind = c->routes[i].kind;
+	*ret_item = c->routes[i].item;
+	return json_incref(c->routes[i].obj);
+}
+
 static int evaluate_cluster(struct check *c)
 {
 	struct cluster_item *items = calloc(c->nobjs ? c->nobjs : 1, sizeof(*items));
 	struct cluster_opts opts = {
 		.now = c->now, .strict = c->rules.strict, .on_route = on_route, .on_gateway = on_gateway, .ud = c,
+		.route_at = route_at, .nroutes = c->nroutes,
 	};
 	struct view v;
 	int rc;
@@ -312,8 +370,25 @@ static void usage(FILE *f)
 	      f);
 }
 
-static void check_release(struct check *c)
+/*
+ * The cluster's objects are hundreds of thousands of small allocations; walking them
+ * to free them costs a quarter of a large run, just before exit() hands the whole heap
+ * back at once. So builds without sanitizers leave the store and the routes to the
+ * exit (as git's UNLEAK does); sanitizer builds free everything, so LeakSanitizer keeps
+ * checking that every object has an owner.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHECK_FREE_CLUSTER_AT_EXIT 1
+#else
+#define CHECK_FREE_CLUSTER_AT_EXIT 0
+#endif
+
+static void check_release(struct check *c, bool exiting)
 {
+	if (exiting && !CHECK_FREE_CLUSTER_AT_EXIT) {
+		report_release(&c->rep);
+		return;
+	}
 	for (size_t i = 0; i < c->nobjs; i++) {
 		free(c->objs[i].api_version);
 		free(c->objs[i].ns);
@@ -326,6 +401,10 @@ static void check_release(struct check *c)
 	for (size_t i = 0; i < c->nsources; i++)
 		free(c->sources[i]);
 	free(c->sources);
+	for (size_t i = 0; i < c->nroutes; i++)
+		json_decref(c->routes[i].obj);
+	free(c->routes);
+	hmap_release(&c->route_keys, NULL);
 	store_free(c->store);
 	report_release(&c->rep);
 }
@@ -426,6 +505,7 @@ int check_main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	rules_config_init(&c.rules);
+	hmap_init(&c.route_keys);
 	subst_init(&c.vars);
 	c.default_ns = "default";
 	c.now = (long long)time(NULL);
@@ -436,7 +516,7 @@ int check_main(int argc, char **argv)
 	c.store = store_new();
 	if (c.store == NULL || store_set_default_namespace(c.store, c.default_ns) != 0) {
 		fprintf(stderr, "gatewarden check: out of memory\n");
-		check_release(&c);
+		check_release(&c, false);
 		return 2;
 	}
 	memset(&in, 0, sizeof(in));
@@ -453,13 +533,14 @@ int check_main(int argc, char **argv)
 		c.fatal = ERR_NOMEM;
 	if (c.fatal) {
 		fprintf(stderr, "gatewarden check: out of memory\n");
-		check_release(&c);
+		check_release(&c, false);
 		return 2;
 	}
 	report_begin(&c.rep);
 	summarise(&c, &in);
 	report_end(&c.rep, &c.sum);
 	rc = c.sum.input_errors ? 2 : (c.sum.denied ? 1 : 0);
-	check_release(&c);
+	fflush(stdout);
+	check_release(&c, true);
 	return rc;
 }

@@ -6,8 +6,9 @@
 #include "input.h"
 
 #include <dirent.h>
-#include <stdbool.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,16 +75,156 @@ static int read_handler(void *data, unsigned char *buf, size_t size, size_t *siz
 	return 1;
 }
 
-struct doc_relay {
-	struct input_ctx *ctx;
-	const char *source;
+/*
+ * Parsing and evaluating overlap: a parser thread turns the stream into documents and
+ * hands them over through a small bounded queue; the calling thread evaluates them in
+ * order. The queue bounds memory (QUEUE_DOCS documents in flight) and keeps the order
+ * of documents, so results are the same as with one thread.
+ */
+#define QUEUE_DOCS 256
+/* wake the other side in batches, not per document: a hand-over per document costs
+ * two context switches, more than evaluating a small document */
+#define QUEUE_BATCH 32
+
+struct queued_doc {
+	json_t *root;                /* owned until handed to on_doc */
+	int line;
+	struct yamldoc_line *lines;  /* owned copy; nodes borrowed from root */
+	size_t nlines;
 };
 
-static int relay(void *ud, struct yamldoc *doc)
-{
-	struct doc_relay *d = ud;
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	struct queued_doc ring[QUEUE_DOCS];
+	size_t head, count;
+	bool done;       /* the parser finished (rc and err are final) */
+	bool cancel;     /* the consumer wants no more documents */
+	int rc;
+	struct err err;
+	struct reader *r;
+};
 
-	return d->ctx->on_doc(d->ctx->ud, d->source, doc);
+/* parser thread side: called by yamldoc for each document */
+static int enqueue(void *ud, struct yamldoc *doc)
+{
+	struct queue *q = ud;
+	struct queued_doc item = { doc->root, doc->line, NULL, doc->nlines };
+
+	if (doc->nlines > 0) {
+		item.lines = malloc(doc->nlines * sizeof(*item.lines));
+		if (item.lines == NULL) {
+			json_decref(doc->root);
+			return ERR_NOMEM;
+		}
+		memcpy(item.lines, doc->lines, doc->nlines * sizeof(*item.lines));
+	}
+	pthread_mutex_lock(&q->mu);
+	while (q->count == QUEUE_DOCS && !q->cancel)
+		pthread_cond_wait(&q->changed, &q->mu);
+	if (q->cancel) {
+		pthread_mutex_unlock(&q->mu);
+		json_decref(item.root);
+		free(item.lines);
+		return ERR_INTERNAL; /* stop parsing: nobody will read the rest */
+	}
+	q->ring[(q->head + q->count) % QUEUE_DOCS] = item;
+	q->count++;
+	if (q->count == QUEUE_BATCH || q->count == QUEUE_DOCS)
+		pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+static void *parser_main(void *arg)
+{
+	struct queue *q = arg;
+	struct err err;
+	int rc;
+
+	err_init(&err);
+	rc = yamldoc_parse_stream(read_handler, q->r, enqueue, q, &err);
+	pthread_mutex_lock(&q->mu);
+	q->rc = rc;
+	q->err = err;
+	q->done = true;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* consumer side: the next document, or false when the parser is done and drained */
+static bool dequeue(struct queue *q, struct queued_doc *ret)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&q->mu);
+	/* wait for a batch (or the end), so the parser runs ahead undisturbed */
+	while (q->count == 0 && !q->done)
+		pthread_cond_wait(&q->changed, &q->mu);
+	if (q->count > 0) {
+		*ret = q->ring[q->head];
+		q->head = (q->head + 1) % QUEUE_DOCS;
+		q->count--;
+		got = true;
+		if (q->count == QUEUE_DOCS - QUEUE_BATCH)
+			pthread_cond_broadcast(&q->changed);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return got;
+}
+
+static void cancel_and_drain(struct queue *q)
+{
+	struct queued_doc item;
+
+	pthread_mutex_lock(&q->mu);
+	q->cancel = true;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->mu);
+	while (dequeue(q, &item)) {
+		json_decref(item.root);
+		free(item.lines);
+	}
+}
+
+/* Parse in a second thread while the documents are evaluated here. Returns the
+ * parser's rc (and its err), or the callback's negative code when it stopped. */
+static int parse_pipelined(struct input_ctx *ctx, struct reader *r, const char *source, struct err *err)
+{
+	struct queue *q = calloc(1, sizeof(*q));
+	struct queued_doc item;
+	pthread_t th;
+	int stop = 0, rc;
+
+	if (q == NULL)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->changed, NULL);
+	q->r = r;
+	err_init(&q->err);
+	if (pthread_create(&th, NULL, parser_main, q) != 0) {
+		pthread_cond_destroy(&q->changed);
+		pthread_mutex_destroy(&q->mu);
+		free(q);
+		return err_set(err, ERR_NOMEM, "cannot start the parser thread");
+	}
+	while (stop == 0 && dequeue(q, &item)) {
+		struct yamldoc doc = { item.root, item.line, item.lines, item.nlines };
+
+		stop = ctx->on_doc(ctx->ud, source, &doc);
+		free(item.lines);
+	}
+	if (stop < 0)
+		cancel_and_drain(q);
+	pthread_join(th, NULL);
+	rc = stop < 0 ? stop : q->rc;
+	if (stop >= 0)
+		*err = q->err;
+	pthread_cond_destroy(&q->changed);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+	return rc;
 }
 
 static void report(struct input_ctx *ctx, const char *source, const char *what, const char *detail)
@@ -98,13 +239,12 @@ static void report(struct input_ctx *ctx, const char *source, const char *what, 
 static int read_stream(struct input_ctx *ctx, FILE *f, const char *source)
 {
 	struct reader r = { .f = f, .vars = ctx->vars };
-	struct doc_relay d = { ctx, source };
 	struct err err;
 	int rc;
 
 	err_init(&err);
 	ctx->nfiles++;
-	rc = yamldoc_parse_stream(read_handler, &r, relay, &d, &err);
+	rc = parse_pipelined(ctx, &r, source, &err);
 	if (r.error != 0)
 		report(ctx, source, "cannot read: ", strerror(r.error));
 	else if (rc < 0 && err.code != ERR_OK)

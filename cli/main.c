@@ -1,4 +1,5 @@
 /* main: subcommand dispatch only. */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,8 @@ static int rules_main(void)
 
 int main(int argc, char **argv)
 {
+	/* pick jansson's hash seed now, before any thread creates objects */
+	json_object_seed(0);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -254,11 +254,37 @@ static int budget(struct builder *b, size_t n, const yaml_mark_t *m, struct err 
 	return 0;
 }
 
+/* true when the scalar is a mapping key that would become a string anyway, so it can
+ * be taken as text without building a JSON value (hot: half of all scalars are keys) */
+static bool plain_text_key(const struct builder *b, const yaml_event_t *ev)
+{
+	const struct frame *f;
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+
+	if (b->depth == 0 || ev->data.scalar.anchor != NULL || ev->data.scalar.tag != NULL)
+		return false;
+	f = &b->stack[b->depth - 1];
+	if (!json_is_object(f->value) || f->key != NULL || len == 0 || strlen(s) != len)
+		return false;
+	return ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || strchr("~nNtTfF0123456789+-.", s[0]) == NULL;
+}
+
 static int on_scalar(struct builder *b, const yaml_event_t *ev, struct err *err)
 {
-	json_t *v = scalar_value(ev);
+	json_t *v;
 	int rc;
 
+	if (plain_text_key(b, ev)) {
+		struct frame *f = &b->stack[b->depth - 1];
+
+		rc = budget(b, 1, &ev->start_mark, err);
+		if (rc < 0)
+			return rc;
+		f->key = strdup((const char *)ev->data.scalar.value);
+		return f->key ? 0 : ERR_NOMEM;
+	}
+	v = scalar_value(ev);
 	if (v == NULL)
 		return ERR_NOMEM;
 	rc = budget(b, 1, &ev->start_mark, err);

@@ -36,6 +36,7 @@ struct run {
 	size_t *item_rid;       /* route id of each applied route item (SIZE_MAX if none) */
 	size_t next_rid;
 	struct attach_result *scratch;
+	struct gwstatus *status;  /* reused for every Gateway (it is large) */
 };
 
 static void ptr_key(const void *p, char *buf, size_t bufsz)
@@ -113,35 +114,60 @@ static void report_unattached(const json_t *route, const struct attach_result *r
 		     nrefs, nrefs == 1 ? "" : "s");
 }
 
-static int route_pass(struct run *r, enum kind k)
+/* Resolve one route's parents, count it on the listeners it attached to, and hand an
+ * applied route's status to the caller. item is its applied index + 1, or 0. */
+static int route_one(struct run *r, enum kind k, const json_t *route, size_t item)
+{
+	struct findings scratch;
+	struct findings *fs;
+	size_t rid = r->next_rid++;
+	int rc;
+
+	findings_init(&scratch, NULL);
+	fs = item ? r->items[item - 1].fs : &scratch;
+	rc = attach_check_route(r->v, k, route, r->o->strict, fs, r->scratch);
+	for (size_t p = 0; rc == 0 && p < r->scratch->nparents; p++)
+		if (r->scratch->parents[p].accepted)
+			rc = record_attachment(r, rid, k, route, &r->scratch->parents[p]);
+	if (item) {
+		r->item_rid[item - 1] = rid;
+		report_unattached(route, r->scratch, fs);
+		if (r->o->on_route)
+			r->o->on_route(r->o->ud, item - 1, route, r->scratch);
+	}
+	findings_release(&scratch);
+	return rc;
+}
+
+static int view_route_pass(struct run *r, enum kind k)
 {
 	const json_t *const *routes;
 	size_t n = view_list_kind(r->v, k, &routes);
 
 	for (size_t i = 0; i < n; i++) {
 		char key[32];
-		size_t item;
-		struct findings scratch;
-		struct findings *fs;
-		size_t rid = r->next_rid++;
 		int rc;
 
 		ptr_key(routes[i], key, sizeof(key));
-		item = (size_t)(uintptr_t)hmap_get(&r->by_ptr, key);
-		findings_init(&scratch, NULL);
-		fs = item ? r->items[item - 1].fs : &scratch;
-		memset(r->scratch, 0, sizeof(*r->scratch));
-		rc = attach_check_route(r->v, k, routes[i], r->o->strict, fs, r->scratch);
-		for (size_t p = 0; rc == 0 && p < r->scratch->nparents; p++)
-			if (r->scratch->parents[p].accepted)
-				rc = record_attachment(r, rid, k, routes[i], &r->scratch->parents[p]);
-		if (item) {
-			r->item_rid[item - 1] = rid;
-			report_unattached(routes[i], r->scratch, fs);
-			if (r->o->on_route)
-				r->o->on_route(r->o->ud, item - 1, r->scratch);
-		}
-		findings_release(&scratch);
+		rc = route_one(r, k, routes[i], (size_t)(uintptr_t)hmap_get(&r->by_ptr, key));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int source_route_pass(struct run *r)
+{
+	for (size_t i = 0; i < r->o->nroutes; i++) {
+		enum kind k;
+		size_t item;
+		json_t *route = r->o->route_at(r->o->ud, i, &k, &item);
+		int rc;
+
+		if (route == NULL)
+			return ERR_NOMEM;
+		rc = route_one(r, k, route, item == SIZE_MAX || item >= r->n ? 0 : item + 1);
+		json_decref(route);
 		if (rc < 0)
 			return rc;
 	}
@@ -161,14 +187,11 @@ static int gateway_item(struct run *r, size_t i)
 	snprintf(key, sizeof(key), "%s/%s", jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "default",
 		 jv_str(meta, "name") ? jv_str(meta, "name") : "");
 	c = hmap_get(&r->counts, key);
-	st = calloc(1, sizeof(*st));
-	if (st == NULL)
-		return ERR_NOMEM;
+	st = r->status;
 	attach_check_gateway(r->v, it->obj, r->o->strict, it->fs);
 	rc = gwstatus_gateway(r->v, it->obj, r->o->now, c ? c->attached : NULL, r->o->strict, it->fs, st);
 	if (rc == 0 && r->o->on_gateway)
 		r->o->on_gateway(r->o->ud, i, st);
-	free(st);
 	for (size_t l = 0; c && l < LISTENERS_MAX; l++)
 		total += c->attached[l];
 	if (rc == 0 && total == 0)
@@ -192,20 +215,25 @@ int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n,
 	r.ci = conflict_new();
 	r.item_rid = malloc((n ? n : 1) * sizeof(size_t));
 	r.scratch = malloc(sizeof(*r.scratch));
-	if (r.ci == NULL || r.item_rid == NULL || r.scratch == NULL)
+	r.status = malloc(sizeof(*r.status));
+	if (r.ci == NULL || r.item_rid == NULL || r.scratch == NULL || r.status == NULL)
 		rc = ERR_NOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char key[32];
 
 		r.item_rid[i] = SIZE_MAX;
+		if (items[i].obj == NULL)
+			continue;
 		ptr_key(items[i].obj, key, sizeof(key));
 		if (hmap_put(&r.by_ptr, key, (void *)(uintptr_t)(i + 1), NULL) != 0)
 			rc = ERR_NOMEM;
 	}
-	if (rc == 0)
-		rc = route_pass(&r, KIND_HTTPROUTE);
-	if (rc == 0)
-		rc = route_pass(&r, KIND_GRPCROUTE);
+	if (rc == 0 && o->route_at != NULL)
+		rc = source_route_pass(&r);
+	if (rc == 0 && o->route_at == NULL)
+		rc = view_route_pass(&r, KIND_HTTPROUTE);
+	if (rc == 0 && o->route_at == NULL)
+		rc = view_route_pass(&r, KIND_GRPCROUTE);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (kind_is_route(items[i].kind) && r.item_rid[i] != SIZE_MAX)
 			conflict_report(r.ci, r.item_rid[i], items[i].fs);
@@ -215,7 +243,52 @@ int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n,
 	conflict_free(r.ci);
 	free(r.item_rid);
 	free(r.scratch);
+	free(r.status);
 	hmap_release(&r.by_ptr, NULL);
 	hmap_release(&r.counts, free_counts);
 	return rc;
+}
+
+static int prune_filters(json_t *filters)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(filters, i, f) {
+		if (!json_is_object(f) || jv_streq(f, "type", "RequestMirror"))
+			continue;
+		if (json_array_set_new(filters, i, json_object()) != 0)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+int cluster_prune_route(json_t *route)
+{
+	static const char *const keep_meta[] = { "name", "namespace", "creationTimestamp" };
+	json_t *meta = jv_obj(route, "metadata"), *slim, *rule;
+	size_t i;
+	int rc = 0;
+
+	json_object_del(route, "status");
+	if (meta != NULL) {
+		slim = json_object();
+		if (slim == NULL)
+			return ERR_NOMEM;
+		for (size_t k = 0; k < sizeof(keep_meta) / sizeof(keep_meta[0]); k++)
+			if (json_object_get(meta, keep_meta[k]) != NULL)
+				json_object_set(slim, keep_meta[k], json_object_get(meta, keep_meta[k]));
+		if (json_object_set_new(route, "metadata", slim) != 0)
+			return ERR_NOMEM;
+	}
+	json_array_foreach(jv_arr(jv_obj(route, "spec"), "rules"), i, rule) {
+		json_t *b;
+		size_t j;
+
+		json_object_del(rule, "timeouts");
+		rc |= prune_filters(jv_arr(rule, "filters"));
+		json_array_foreach(jv_arr(rule, "backendRefs"), j, b)
+			rc |= prune_filters(jv_arr(b, "filters"));
+	}
+	return rc ? ERR_NOMEM : 0;
 }

@@ -7,8 +7,8 @@
  * parentRefs * listeners + total matches), indexed lookups only. Pure: the time is a
  * parameter.
  *
- * The applied objects must also be in the view (the caller adds them), defaulted, and
- * carry metadata.namespace. Results are handed to callbacks, so the caller keeps only
+ * The applied objects must be defaulted and carry metadata.namespace; Gateways must be
+ * in the view, routes in the view or given through route_at. Results are handed to callbacks, so the caller keeps only
  * what it needs of them (an attach_result is large; a caller holding 10,000 would not
  * want to keep them all).
  */
@@ -37,10 +37,24 @@ struct cluster_opts {
 	bool strict;   /* missing references are errors */
 	/* called once per applied route / Gateway item with its status; may be NULL;
 	 * the result is valid during the call only */
-	void (*on_route)(void *ud, size_t item, const struct attach_result *r);
+	void (*on_route)(void *ud, size_t item, const json_t *route, const struct attach_result *r);
 	void (*on_gateway)(void *ud, size_t item, const struct gwstatus *s);
 	void *ud;
+	/* The routes to evaluate. NULL: every HTTPRoute and GRPCRoute of the view, applied
+	 * items found by pointer. Otherwise route_at returns the i-th of nroutes as a new
+	 * reference (released after use, so a caller can keep routes compact and load them
+	 * one at a time), with its kind and its applied item index (SIZE_MAX for routes
+	 * already in the cluster); NULL on allocation failure. */
+	json_t *(*route_at)(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item);
+	size_t nroutes;
 };
+
+/* Drop what the cross-object checks never read from a route that has already had its
+ * single-object checks, so a caller holding many routes keeps less: metadata other than
+ * name, namespace and creationTimestamp, status, rule timeouts, and the configuration
+ * of every filter but RequestMirror (the filter entries stay, so field paths keep their
+ * indices). Returns 0 or ERR_NOMEM (the route is then partly pruned, still usable). */
+int cluster_prune_route(json_t *route);
 
 /* Returns 0 or ERR_NOMEM (findings may then be incomplete). */
 int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n, const struct cluster_opts *o);

@@ -26,25 +26,26 @@ struct conflict_route;
 /* one (kind, listener, hostname, match) and the route that wins it so far */
 struct conflict_claim {
 	const struct conflict_route *win;
-	const json_t *win_match;    /* borrowed; NULL = implicit gRPC catch-all */
+	bool win_implicit;          /* the winner's match is an implicit gRPC catch-all */
 	size_t win_rule, win_idx;
 	bool grpc;
 	const char *listener;       /* into text */
 	const char *host;           /* into text */
-	char text[];                /* "listener\0host\0", owned */
+	const char *mkey;           /* into text: the canonical match both sides share */
+	char text[];                /* "listener\0host\0mkey\0", owned */
 };
 
 /* a claim a route offered, and where its match is */
 struct conflict_ref {
 	const struct conflict_claim *claim;
-	const json_t *match;        /* borrowed; NULL = implicit gRPC catch-all */
+	bool implicit;              /* an implicit gRPC catch-all (a rule without matches) */
 	size_t rule, idx;
 };
 
 struct conflict_route {
 	size_t id;
 	char *name;                 /* owned: "namespace/name" */
-	const char *created;        /* borrowed metadata.creationTimestamp; NULL = newest */
+	char *created;              /* owned metadata.creationTimestamp; NULL = newest */
 	struct conflict_ref *refs;  /* owned */
 	size_t nrefs, cap;
 };
@@ -52,13 +53,19 @@ struct conflict_route {
 struct conflict_index {
 	struct hmap claims;         /* key -> struct conflict_claim (owned) */
 	struct hmap routes;         /* "%zu" route_id -> struct conflict_route (owned) */
+	/* the match keys of the last route added: a route attached to several listeners is
+	 * added once per listener, and its keys do not depend on the listener */
+	size_t cache_rid;
+	bool cache_valid;
+	char **cache_keys;          /* owned, in rule/match order; NULL entries: no key */
+	size_t cache_n, cache_cap;
 };
 
 /* ---- index ---- */
 
 struct conflict_index *conflict_new(void)
 {
-	struct conflict_index *ci = malloc(sizeof(*ci));
+	struct conflict_index *ci = calloc(1, sizeof(*ci));
 
 	if (ci == NULL)
 		return NULL;
@@ -72,6 +79,7 @@ static void route_free(void *p)
 	struct conflict_route *r = p;
 
 	free(r->name);
+	free(r->created);
 	free(r->refs);
 	free(r);
 }
@@ -82,6 +90,9 @@ void conflict_free(struct conflict_index *ci)
 		return;
 	hmap_release(&ci->claims, free);
 	hmap_release(&ci->routes, route_free);
+	for (size_t i = 0; i < ci->cache_n; i++)
+		free(ci->cache_keys[i]);
+	free(ci->cache_keys);
 	free(ci);
 }
 
@@ -134,8 +145,9 @@ static struct conflict_route *route_get(struct conflict_index *ci, size_t id, co
 	r->id = id;
 	r->name = route_name(route);
 	created = jv_str(jv_obj(route, "metadata"), "creationTimestamp");
-	r->created = created != NULL && created[0] != '\0' ? created : NULL;
-	if (r->name == NULL || hmap_put(&ci->routes, key, r, NULL) != 0) {
+	/* copied: the route object may be freed before the report (check streams routes) */
+	r->created = created != NULL && created[0] != '\0' ? strdup(created) : NULL;
+	if (r->name == NULL || (created != NULL && created[0] != '\0' && r->created == NULL) || hmap_put(&ci->routes, key, r, NULL) != 0) {
 		route_free(r);
 		return NULL;
 	}
@@ -154,7 +166,7 @@ static int ref_add(struct conflict_route *r, const struct conflict_claim *c, con
 		r->refs = v;
 		r->cap = cap;
 	}
-	r->refs[r->nrefs++] = (struct conflict_ref){ c, m, rule, idx };
+	r->refs[r->nrefs++] = (struct conflict_ref){ c, m == NULL, rule, idx };
 	return 0;
 }
 
@@ -226,17 +238,19 @@ static size_t effective_hosts(const json_t *route, const char *lh, const char **
 	return n;
 }
 
-static struct conflict_claim *claim_new(const struct adder *a, const char *host)
+static struct conflict_claim *claim_new(const struct adder *a, const char *host, const char *mkey)
 {
-	size_t ll = strlen(a->listener) + 1, hl = strlen(host) + 1;
-	struct conflict_claim *c = malloc(sizeof(*c) + ll + hl);
+	size_t ll = strlen(a->listener) + 1, hl = strlen(host) + 1, ml = strlen(mkey) + 1;
+	struct conflict_claim *c = malloc(sizeof(*c) + ll + hl + ml);
 
 	if (c == NULL)
 		return NULL;
 	memcpy(c->text, a->listener, ll);
 	memcpy(c->text + ll, host, hl);
+	memcpy(c->text + ll + hl, mkey, ml);
 	c->listener = c->text;
 	c->host = c->text + ll;
+	c->mkey = c->text + ll + hl;
 	c->grpc = a->grpc;
 	return c;
 }
@@ -245,7 +259,7 @@ static void claim_win(struct conflict_claim *c, const struct conflict_route *r, 
 		      size_t rule, size_t idx)
 {
 	c->win = r;
-	c->win_match = m;
+	c->win_implicit = m == NULL;
 	c->win_rule = rule;
 	c->win_idx = idx;
 }
@@ -276,7 +290,7 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 		return ERR_NOMEM;
 	c = hmap_get(&a->ci->claims, a->key);
 	if (c == NULL) {
-		c = claim_new(a, host);
+		c = claim_new(a, host, mkey);
 		if (c == NULL)
 			return ERR_NOMEM;
 		if (hmap_put(&a->ci->claims, a->key, c, NULL) != 0) {
@@ -292,28 +306,60 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 	return ref_add(a->r, c, m, rule, idx);
 }
 
-static int offer_match(struct adder *a, const char **hosts, size_t nhosts, const json_t *m,
-		       size_t rule, size_t idx)
+static void cache_clear(struct conflict_index *ci)
 {
-	char *mkey;
-	int rc = route_match_key(m, &mkey);
+	for (size_t i = 0; i < ci->cache_n; i++)
+		free(ci->cache_keys[i]);
+	ci->cache_n = 0;
+	ci->cache_valid = false;
+}
 
-	for (size_t h = 0; rc == 0 && mkey != NULL && h < nhosts; h++)
-		rc = offer(a, hosts[h], mkey, m, rule, idx);
-	free(mkey);
-	return rc;
+/* the keys of every match of route, in rule/match order, computed once per route_id */
+static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *route, bool grpc)
+{
+	const json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
+
+	if (ci->cache_valid && ci->cache_rid == route_id)
+		return 0;
+	cache_clear(ci);
+	for (size_t r = 0; r < jv_size(rules); r++) {
+		const json_t *rule = json_array_get(rules, r);
+
+		for (size_t k = 0; k < route_rule_nmatches(rule, grpc); k++) {
+			if (ci->cache_n == ci->cache_cap) {
+				size_t cap = ci->cache_cap ? ci->cache_cap * 2 : 16;
+				char **v = realloc(ci->cache_keys, cap * sizeof(*v));
+
+				if (v == NULL)
+					return ERR_NOMEM;
+				ci->cache_keys = v;
+				ci->cache_cap = cap;
+			}
+			if (route_match_key(route_rule_match(rule, k), &ci->cache_keys[ci->cache_n]) != 0)
+				return ERR_NOMEM;
+			ci->cache_n++;
+		}
+	}
+	ci->cache_rid = route_id;
+	ci->cache_valid = true;
+	return 0;
 }
 
 static int offer_rules(struct adder *a, const json_t *route, const char **hosts, size_t nhosts)
 {
 	const json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
-	int rc = 0;
+	size_t n = 0;
+	int rc = cache_fill(a->ci, a->r->id, route, a->grpc);
 
 	for (size_t r = 0; rc == 0 && r < jv_size(rules); r++) {
 		const json_t *rule = json_array_get(rules, r);
 
-		for (size_t k = 0; rc == 0 && k < route_rule_nmatches(rule, a->grpc); k++)
-			rc = offer_match(a, hosts, nhosts, route_rule_match(rule, k), r, k);
+		for (size_t k = 0; rc == 0 && k < route_rule_nmatches(rule, a->grpc); k++, n++) {
+			const char *mkey = a->ci->cache_keys[n];
+
+			for (size_t h = 0; rc == 0 && mkey != NULL && h < nhosts; h++)
+				rc = offer(a, hosts[h], mkey, route_rule_match(rule, k), r, k);
+		}
 	}
 	return rc;
 }
@@ -461,9 +507,9 @@ static void describe_match(char *buf, size_t len, const json_t *m, bool grpc)
 		describe_http(buf, len, &at, m);
 }
 
-static void match_field(char *buf, size_t len, const json_t *m, size_t rule, size_t idx)
+static void match_field(char *buf, size_t len, bool implicit, size_t rule, size_t idx)
 {
-	if (m == NULL)
+	if (implicit)
 		snprintf(buf, len, "spec.rules[%zu]", rule);
 	else
 		snprintf(buf, len, "spec.rules[%zu].matches[%zu]", rule, idx);
@@ -490,9 +536,12 @@ static void report_loss(const struct conflict_route *r, const struct conflict_re
 	const struct conflict_claim *c = ref->claim;
 	char field[64], wfield[64], match[256], why[256];
 
-	match_field(field, sizeof(field), ref->match, ref->rule, ref->idx);
-	match_field(wfield, sizeof(wfield), c->win_match, c->win_rule, c->win_idx);
-	describe_match(match, sizeof(match), ref->match, c->grpc);
+	json_t *m = json_loads(c->mkey, 0, NULL);
+
+	match_field(field, sizeof(field), ref->implicit, ref->rule, ref->idx);
+	match_field(wfield, sizeof(wfield), c->win_implicit, c->win_rule, c->win_idx);
+	describe_match(match, sizeof(match), m, c->grpc);
+	json_decref(m);
 	describe_why(why, sizeof(why), c->win, r);
 	findings_add(fs, "XO-MATCH-CONFLICT", field,
 		     "route %s claims hostname %s with the same match (%s) at its %s on listener %s and wins (%s), so this match gets no traffic for that hostname there; change this match or the route's hostnames, or remove the match from one of the two routes",

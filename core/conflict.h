@@ -28,8 +28,9 @@
  *   conflicts with itself.
  *
  * Ownership: the index owns its claims, route records and copies of the listener and
- * hostname strings. Route JSON is borrowed and must outlive the index (the index keeps
- * pointers to its metadata strings and matches).
+ * hostname strings, and of what it needs of each route (name, creationTimestamp, the
+ * canonical match): the route JSON is only read during conflict_add, so a caller may
+ * free each route right after adding it.
  *
  * Not thread-safe; conflict_report only reads the index.
  */
