@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +37,25 @@
 #define CHECK_MAX_STATE 64
 
 /* A route kept between reading and the cluster pass, pruned to what the cross-object
- * checks read (cluster_prune_route): routes are most of a large tree. */
+ * checks read (cluster_prune_route) and held as compact JSON text: a jansson tree costs
+ * about ten times its text, and routes are most of a large tree. A loader thread turns
+ * the texts back into trees just ahead of the cluster pass (route_at). */
 struct route_src {
-	json_t *obj;     /* owned reference */
+	char *json;      /* owned; freed once loaded */
 	enum kind kind;
 	size_t item;     /* index of its report_obj, or SIZE_MAX for --state routes */
+};
+
+#define LOADER_AHEAD 128
+
+struct loader {
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	struct route_src *routes;
+	size_t n;
+	json_t *ring[LOADER_AHEAD];
+	size_t next_load, next_take; /* routes loaded / handed out so far */
+	bool stop;
 };
 
 struct check {
@@ -51,6 +66,7 @@ struct check {
 	size_t nstate;
 	long long now;
 	bool applying;            /* reading arguments (true) or --state (false) */
+	bool no_cross;            /* --no-cross: each object alone, no cluster view */
 	struct store *store;
 	struct report rep;
 	struct report_summary sum;
@@ -63,6 +79,8 @@ struct check {
 	struct route_src *routes;
 	size_t nroutes, caproutes;
 	struct hmap route_keys;   /* "kind/ns/name" -> index + 1 into routes */
+	struct loader *loader;    /* during the cluster pass */
+	char dumpbuf[65536];      /* scratch for route_text */
 };
 
 static const char *intern_source(struct check *c, const char *source)
@@ -147,11 +165,30 @@ static int record(struct check *c, const char *source, int line, enum kind k, js
 	o->api_version = dup_or(jv_str(obj, "apiVersion"), "");
 	o->ns = dup_or(jv_str(meta, "namespace"), c->default_ns);
 	o->name = dup_or(jv_str(meta, "name"), "<unnamed>");
-	o->obj = kind_is_route(k) ? NULL : json_incref(obj);
+	o->obj = kind_is_route(k) || c->no_cross ? NULL : json_incref(obj);
 	findings_init(&o->fs, &c->rules);
 	if (o->source == NULL || o->api_version == NULL || o->ns == NULL || o->name == NULL)
 		return ERR_NOMEM;
 	return engine_check_object(obj, &o->fs, &checked);
+}
+
+/* obj as compact JSON in a new string; dumped into a reused buffer first, which
+ * saves the growing reallocations of json_dumps (this runs for every route) */
+static char *route_text(struct check *c, const json_t *obj)
+{
+	size_t need = json_dumpb(obj, c->dumpbuf, sizeof(c->dumpbuf), JSON_COMPACT);
+	char *text;
+
+	if (need == 0)
+		return NULL;
+	if (need > sizeof(c->dumpbuf))
+		return json_dumps(obj, JSON_COMPACT);
+	text = malloc(need + 1);
+	if (text != NULL) {
+		memcpy(text, c->dumpbuf, need);
+		text[need] = '\0';
+	}
+	return text;
 }
 
 /* Keep a route for the cluster pass; a later object with the same kind, namespace
@@ -159,30 +196,35 @@ static int record(struct check *c, const char *source, int line, enum kind k, js
 static int keep_route(struct check *c, enum kind k, json_t *obj, size_t item)
 {
 	const json_t *meta;
-	char key[600];
+	char key[600], *text;
 	size_t at;
 
 	if (cluster_prune_route(obj) != 0)
+		return ERR_NOMEM;
+	text = route_text(c, obj);
+	if (text == NULL)
 		return ERR_NOMEM;
 	meta = jv_obj(obj, "metadata"); /* after pruning: it replaces metadata */
 	snprintf(key, sizeof(key), "%d/%s/%s", (int)k, jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "",
 		 jv_str(meta, "name") ? jv_str(meta, "name") : "");
 	at = (size_t)(uintptr_t)hmap_get(&c->route_keys, key);
 	if (at != 0) {
-		json_decref(c->routes[at - 1].obj);
-		c->routes[at - 1] = (struct route_src){ json_incref(obj), k, item };
+		free(c->routes[at - 1].json);
+		c->routes[at - 1] = (struct route_src){ text, k, item };
 		return 0;
 	}
 	if (c->nroutes == c->caproutes) {
 		size_t ncap = c->caproutes ? c->caproutes * 2 : 64;
 		struct route_src *nr = realloc(c->routes, ncap * sizeof(*nr));
 
-		if (nr == NULL)
+		if (nr == NULL) {
+			free(text);
 			return ERR_NOMEM;
+		}
 		c->routes = nr;
 		c->caproutes = ncap;
 	}
-	c->routes[c->nroutes] = (struct route_src){ json_incref(obj), k, item };
+	c->routes[c->nroutes] = (struct route_src){ text, k, item };
 	c->nroutes++;
 	return hmap_put(&c->route_keys, key, (void *)(uintptr_t)c->nroutes, NULL) == 0 ? 0 : ERR_NOMEM;
 }
@@ -200,6 +242,8 @@ static int take_object(struct check *c, const char *source, int line, json_t *ob
 		return 0;
 	}
 	rc = set_namespace(c, k, obj);
+	if (rc == 0 && c->no_cross)
+		return kind_is_validated(k) && c->applying ? record(c, source, line, k, obj) : 0;
 	if (rc == 0 && k == KIND_SECRET)
 		rc = tlsinfo_annotate_secret(obj, NULL);
 	if (rc == 0 && kind_is_validated(k))
@@ -307,13 +351,64 @@ static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 	o->status = arr;
 }
 
+static void *loader_main(void *arg)
+{
+	struct loader *l = arg;
+
+	for (size_t i = 0; i < l->n; i++) {
+		/* NULL (out of memory) is handed over as is: route_at reports it */
+		json_t *obj = json_loads(l->routes[i].json, 0, NULL);
+
+		free(l->routes[i].json);
+		l->routes[i].json = NULL;
+		pthread_mutex_lock(&l->mu);
+		while (l->next_load - l->next_take == LOADER_AHEAD && !l->stop)
+			pthread_cond_wait(&l->changed, &l->mu);
+		if (l->stop) {
+			pthread_mutex_unlock(&l->mu);
+			json_decref(obj);
+			break;
+		}
+		l->ring[l->next_load % LOADER_AHEAD] = obj;
+		l->next_load++;
+		if (l->next_load - l->next_take == 1 || l->next_load == l->n)
+			pthread_cond_broadcast(&l->changed);
+		pthread_mutex_unlock(&l->mu);
+	}
+	return NULL;
+}
+
+/* cluster_evaluate asks for i = 0, 1, ... in order (cluster.h) */
 static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item)
 {
 	struct check *c = ud;
+	struct loader *l = c->loader;
+	json_t *obj;
 
 	*ret_kind = c->routes[i].kind;
 	*ret_item = c->routes[i].item;
-	return json_incref(c->routes[i].obj);
+	pthread_mutex_lock(&l->mu);
+	while (l->next_take == l->next_load)
+		pthread_cond_wait(&l->changed, &l->mu);
+	obj = l->ring[l->next_take % LOADER_AHEAD];
+	l->next_take++;
+	if (l->next_load - l->next_take == LOADER_AHEAD / 2)
+		pthread_cond_broadcast(&l->changed);
+	pthread_mutex_unlock(&l->mu);
+	return obj;
+}
+
+static void loader_stop(struct loader *l, pthread_t th)
+{
+	pthread_mutex_lock(&l->mu);
+	l->stop = true;
+	pthread_cond_broadcast(&l->changed);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(th, NULL);
+	while (l->next_take < l->next_load)
+		json_decref(l->ring[l->next_take++ % LOADER_AHEAD]);
+	pthread_cond_destroy(&l->changed);
+	pthread_mutex_destroy(&l->mu);
 }
 
 static int evaluate_cluster(struct check *c)
@@ -326,8 +421,26 @@ static int evaluate_cluster(struct check *c)
 	struct view v;
 	int rc;
 
-	if (items == NULL)
+	struct loader *l = calloc(1, sizeof(*l));
+	pthread_t th;
+
+	if (items == NULL || l == NULL) {
+		free(items);
+		free(l);
 		return ERR_NOMEM;
+	}
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->changed, NULL);
+	l->routes = c->routes;
+	l->n = c->nroutes;
+	c->loader = l;
+	if (pthread_create(&th, NULL, loader_main, l) != 0) {
+		pthread_cond_destroy(&l->changed);
+		pthread_mutex_destroy(&l->mu);
+		free(l);
+		free(items);
+		return ERR_NOMEM;
+	}
 	for (size_t i = 0; i < c->nobjs; i++) {
 		items[i].kind = c->objs[i].kind;
 		items[i].obj = c->objs[i].obj;
@@ -335,6 +448,9 @@ static int evaluate_cluster(struct check *c)
 	}
 	store_view(c->store, &v);
 	rc = cluster_evaluate(&v, items, c->nobjs, &opts);
+	loader_stop(l, th);
+	free(l);
+	c->loader = NULL;
 	free(items);
 	return rc;
 }
@@ -357,6 +473,9 @@ static void usage(FILE *f)
 	      "      --state PATH         objects that already exist in the cluster (repeatable);\n"
 	      "                           they are context only and are not reported\n"
 	      "      --strict             references to missing objects are errors, not warnings\n"
+	      "      --no-cross           check each object alone (schema, CEL and WX rules) and\n"
+	      "                           build no cluster view: for a partial tree or one file;\n"
+	      "                           memory stays bounded by the largest document\n"
 	      "      --var NAME=VALUE     substitute ${NAME} as Flux post-build does (repeatable)\n"
 	      "      --rule ID=ACTION     ACTION is off, warn or error (repeatable);\n"
 	      "                           `gatewarden rules` lists the ids\n"
@@ -402,7 +521,7 @@ static void check_release(struct check *c, bool exiting)
 		free(c->sources[i]);
 	free(c->sources);
 	for (size_t i = 0; i < c->nroutes; i++)
-		json_decref(c->routes[i].obj);
+		free(c->routes[i].json);
 	free(c->routes);
 	hmap_release(&c->route_keys, NULL);
 	store_free(c->store);
@@ -432,6 +551,7 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 		{ "state", required_argument, NULL, 's' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "now", required_argument, NULL, 'N' },
+		{ "no-cross", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -454,6 +574,7 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 		case 'r': rules_config_set(&c->rules, optarg, &err); break;
 		case 'n': c->default_ns = optarg; break;
 		case 'S': c->rules.strict = true; break;
+		case 'X': c->no_cross = true; break;
 		case 'N': parse_now(optarg, &c->now, &err); break;
 		case 's':
 			if (c->nstate >= CHECK_MAX_STATE)
@@ -468,6 +589,10 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 			fprintf(stderr, "gatewarden check: %s\n", err.msg);
 			return 2;
 		}
+	}
+	if (c->no_cross && (c->nstate > 0 || c->rules.strict)) {
+		fprintf(stderr, "gatewarden check: --no-cross checks each object alone; --state and --strict need the cross-object checks\n");
+		return 2;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "gatewarden check: no PATH given (use - for stdin)\n");
@@ -529,7 +654,7 @@ int check_main(int argc, char **argv)
 	c.applying = true;
 	for (int i = optind; i < argc && c.fatal == 0; i++)
 		input_read_path(&in, argv[i]);
-	if (c.fatal == 0 && evaluate_cluster(&c) < 0)
+	if (c.fatal == 0 && !c.no_cross && evaluate_cluster(&c) < 0)
 		c.fatal = ERR_NOMEM;
 	if (c.fatal) {
 		fprintf(stderr, "gatewarden check: out of memory\n");

@@ -41,7 +41,8 @@ struct cluster_opts {
 	void (*on_gateway)(void *ud, size_t item, const struct gwstatus *s);
 	void *ud;
 	/* The routes to evaluate. NULL: every HTTPRoute and GRPCRoute of the view, applied
-	 * items found by pointer. Otherwise route_at returns the i-th of nroutes as a new
+	 * items found by pointer. Otherwise route_at is called for i = 0, 1, ... nroutes - 1,
+	 * in that order, once each, and returns the i-th route as a new
 	 * reference (released after use, so a caller can keep routes compact and load them
 	 * one at a time), with its kind and its applied item index (SIZE_MAX for routes
 	 * already in the cluster); NULL on allocation failure. */

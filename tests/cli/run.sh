@@ -126,6 +126,12 @@ assert d["summary"]["context"] >= 4, d["summary"]
 PY
 then pass=$((pass + 1)); else echo "FAIL cross-one-apply: unexpected JSON"; fail=$((fail + 1)); fi
 
+# --no-cross: each object alone, so the redirect route that never attaches passes
+t no-cross 0 "$GW" check --no-cross $X/state.yaml $X/redirect.yaml
+has no-cross-summary "$TMP/out" '^2 objects checked .*2 allowed, 0 denied; 0 errors, 0 warnings'
+t no-cross-state 2 "$GW" check --no-cross --state $X/state.yaml $X/redirect.yaml
+has no-cross-state-msg "$TMP/err" '--state and --strict need the cross-object checks'
+
 # docs/rules.md lists every rule id the code knows
 for id in $("$GW" rules | awk '{print $1}'); do
 	if grep -q -F "\`$id\`" ../docs/rules.md; then pass=$((pass + 1)); else
