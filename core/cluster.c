@@ -18,6 +18,7 @@
 #include "gwstatus.h"
 #include "hmap.h"
 #include "jv.h"
+#include "route_int.h"
 
 #define LISTENERS_MAX 64
 
@@ -282,9 +283,18 @@ int cluster_prune_route(json_t *route)
 			return ERR_NOMEM;
 	}
 	json_array_foreach(jv_arr(jv_obj(route, "spec"), "rules"), i, rule) {
-		json_t *b;
+		json_t *b, *m;
 		size_t j;
 
+		/* the conflict index only needs each match's canonical key: keep that */
+		json_array_foreach(jv_arr(rule, "matches"), j, m) {
+			char *key;
+
+			if (!json_is_object(m) || route_match_key(m, &key) != 0 || key == NULL)
+				continue;
+			rc |= json_array_set_new(jv_arr(rule, "matches"), j, json_string(key)) ? ERR_NOMEM : 0;
+			free(key);
+		}
 		json_object_del(rule, "timeouts");
 		rc |= prune_filters(jv_arr(rule, "filters"));
 		json_array_foreach(jv_arr(rule, "backendRefs"), j, b)

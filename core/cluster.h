@@ -54,7 +54,8 @@ struct cluster_opts {
  * single-object checks, so a caller holding many routes keeps less: metadata other than
  * name, namespace and creationTimestamp, status, rule timeouts, and the configuration
  * of every filter but RequestMirror (the filter entries stay, so field paths keep their
- * indices). Returns 0 or ERR_NOMEM (the route is then partly pruned, still usable). */
+ * indices); each match becomes its canonical key string (route_match_key), which is all
+ * the conflict index reads of it. Returns 0 or ERR_NOMEM (the route is then partly pruned, still usable). */
 int cluster_prune_route(json_t *route);
 
 /* Returns 0 or ERR_NOMEM (findings may then be incomplete). */

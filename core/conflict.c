@@ -29,10 +29,10 @@ struct conflict_claim {
 	bool win_implicit;          /* the winner's match is an implicit gRPC catch-all */
 	size_t win_rule, win_idx;
 	bool grpc;
-	const char *listener;       /* into text */
-	const char *host;           /* into text */
-	const char *mkey;           /* into text: the canonical match both sides share */
-	char text[];                /* "listener\0host\0mkey\0", owned */
+	/* the parts of the claim's key "K|listener|host|mkey", which the claims map owns
+	 * (one copy of the text per claim) */
+	const char *listener, *host, *mkey;
+	int llen, hlen;
 };
 
 /* a claim a route offered, and where its match is */
@@ -238,19 +238,18 @@ static size_t effective_hosts(const json_t *route, const char *lh, const char **
 	return n;
 }
 
-static struct conflict_claim *claim_new(const struct adder *a, const char *host, const char *mkey)
+/* key: the map's copy of "K|listener|host|mkey" (build_key) */
+static struct conflict_claim *claim_new(const struct adder *a, const char *key, const char *host)
 {
-	size_t ll = strlen(a->listener) + 1, hl = strlen(host) + 1, ml = strlen(mkey) + 1;
-	struct conflict_claim *c = malloc(sizeof(*c) + ll + hl + ml);
+	struct conflict_claim *c = malloc(sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
-	memcpy(c->text, a->listener, ll);
-	memcpy(c->text + ll, host, hl);
-	memcpy(c->text + ll + hl, mkey, ml);
-	c->listener = c->text;
-	c->host = c->text + ll;
-	c->mkey = c->text + ll + hl;
+	c->llen = (int)strlen(a->listener);
+	c->hlen = (int)strlen(host);
+	c->listener = key + 2;
+	c->host = c->listener + c->llen + 1;
+	c->mkey = c->host + c->hlen + 1;
 	c->grpc = a->grpc;
 	return c;
 }
@@ -290,13 +289,14 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 		return ERR_NOMEM;
 	c = hmap_get(&a->ci->claims, a->key);
 	if (c == NULL) {
-		c = claim_new(a, host, mkey);
-		if (c == NULL)
+		if (hmap_put(&a->ci->claims, a->key, NULL, NULL) != 0)
 			return ERR_NOMEM;
-		if (hmap_put(&a->ci->claims, a->key, c, NULL) != 0) {
-			free(c);
+		c = claim_new(a, hmap_key(&a->ci->claims, a->key), host);
+		if (c == NULL) {
+			hmap_del(&a->ci->claims, a->key, NULL);
 			return ERR_NOMEM;
 		}
+		hmap_put(&a->ci->claims, a->key, c, NULL); /* the key exists: no allocation */
 		claim_win(c, a->r, m, rule, idx);
 	} else if (c->win == a->r) {
 		return 0;           /* the route repeats its own match: WX-RULE-SHADOW */
@@ -335,7 +335,13 @@ static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *
 				ci->cache_keys = v;
 				ci->cache_cap = cap;
 			}
-			if (route_match_key(route_rule_match(rule, k), &ci->cache_keys[ci->cache_n]) != 0)
+			const json_t *m = route_rule_match(rule, k);
+
+			/* cluster_prune_route leaves each match as its key string */
+			if (json_is_string(m))
+				ci->cache_keys[ci->cache_n] = strdup(json_string_value(m));
+			if (json_is_string(m) ? ci->cache_keys[ci->cache_n] == NULL
+					      : route_match_key(m, &ci->cache_keys[ci->cache_n]) != 0)
 				return ERR_NOMEM;
 			ci->cache_n++;
 		}
@@ -544,8 +550,8 @@ static void report_loss(const struct conflict_route *r, const struct conflict_re
 	json_decref(m);
 	describe_why(why, sizeof(why), c->win, r);
 	findings_add(fs, "XO-MATCH-CONFLICT", field,
-		     "route %s claims hostname %s with the same match (%s) at its %s on listener %s and wins (%s), so this match gets no traffic for that hostname there; change this match or the route's hostnames, or remove the match from one of the two routes",
-		     c->win->name, c->host, match, wfield, c->listener, why);
+		     "route %s claims hostname %.*s with the same match (%s) at its %s on listener %.*s and wins (%s), so this match gets no traffic for that hostname there; change this match or the route's hostnames, or remove the match from one of the two routes",
+		     c->win->name, c->hlen, c->host, match, wfield, c->llen, c->listener, why);
 }
 
 void conflict_report(const struct conflict_index *ci, size_t route_id, struct findings *fs)

@@ -251,11 +251,26 @@ static const char *cm_ineligible(const struct gctx *g, const struct lctx *lc, co
 	return NULL;
 }
 
+/* A cert-manager Certificate in sns whose spec.secretName is name: cert-manager will
+ * write that Secret, so its absence is apply order, not a mistake. */
+static bool certificate_will_issue(const struct gctx *g, const char *sns, const char *name)
+{
+	const json_t *const *certs;
+	size_t n = view_list_ns(g->v, KIND_CERTIFICATE, sns, &certs);
+
+	for (size_t i = 0; i < n; i++)
+		if (jv_streq(jv_obj(certs[i], "spec"), "secretName", name))
+			return true;
+	return false;
+}
+
 static void report_missing(struct gctx *g, const struct lctx *lc, const char *sns, const char *name,
 			   const char *field)
 {
 	const char *why;
 
+	if (certificate_will_issue(g, sns, name))
+		return;
 	if (g->cm == NULL) {
 		findings_add_sev(g->fs, g->missing, "XO-CERT-MISSING", field,
 				 "Secret %s/%s does not exist: listener %s cannot terminate TLS (ResolvedRefs=False, InvalidCertificateRef) until it is created; create the kubernetes.io/tls Secret, or annotate the Gateway with " CM_ISSUER " or " CM_CLUSTER_ISSUER " so cert-manager issues it",

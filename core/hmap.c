@@ -130,6 +130,16 @@ int hmap_put(struct hmap *m, const char *key, void *val, void **ret_old)
 	return 0;
 }
 
+const char *hmap_key(const struct hmap *m, const char *key)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return NULL;
+	i = find_slot(m, key, hash_str(key));
+	return m->v[i].key;
+}
+
 void *hmap_get(const struct hmap *m, const char *key)
 {
 	size_t i;

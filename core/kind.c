@@ -22,6 +22,7 @@ static const struct entry entries[] = {
 	{ KIND_NAMESPACE, "Namespace", "", { "v1" }, "v1" },
 	{ KIND_SERVICE, "Service", "", { "v1" }, "v1" },
 	{ KIND_SECRET, "Secret", "", { "v1" }, "v1" },
+	{ KIND_CERTIFICATE, "Certificate", "cert-manager.io/", { "v1" }, "v1" },
 };
 
 enum kind kind_classify(const char *api_version, const char *kind, enum kind_version *ret_version)

@@ -17,6 +17,7 @@ enum kind {
 	KIND_NAMESPACE,
 	KIND_SERVICE,
 	KIND_SECRET,
+	KIND_CERTIFICATE,    /* cert-manager.io Certificate: a Secret that will be issued */
 	KIND_MAX
 };
 

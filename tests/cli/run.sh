@@ -126,6 +126,13 @@ assert d["summary"]["context"] >= 4, d["summary"]
 PY
 then pass=$((pass + 1)); else echo "FAIL cross-one-apply: unexpected JSON"; fail=$((fail + 1)); fi
 
+# a cert-manager Certificate promises its Secret; a plain missing Secret is a warning
+t cross-certificate 0 "$GW" check --state $X/state.yaml $X/certificate.yaml
+has cross-cert-missing "$TMP/out" 'Gateway infrastructure/no-certificate: warning: .*Secret infrastructure/other-tls does not exist.*\[XO-CERT-MISSING\]$'
+if grep -q 'platform-private: warning: .*XO-CERT-MISSING' "$TMP/out"; then
+	echo "FAIL cross-certificate: the Secret a Certificate will issue was reported missing"; fail=$((fail + 1))
+else pass=$((pass + 1)); fi
+
 # --no-cross: each object alone, so the redirect route that never attaches passes
 t no-cross 0 "$GW" check --no-cross $X/state.yaml $X/redirect.yaml
 has no-cross-summary "$TMP/out" '^2 objects checked .*2 allowed, 0 denied; 0 errors, 0 warnings'
