@@ -331,10 +331,11 @@ static void test_conflict_report__registered_twice(void **state)
 {
 	struct fx *f = *state;
 	json_t *o = mk(KIND_HTTPROUTE, "b", TS2, NULL, PATH_A);
-	size_t b = add_on(f, o, KIND_HTTPROUTE, LST, NULL);
+	size_t b = add_on(f, json_incref(o), KIND_HTTPROUTE, LST, NULL);
 
 	(void)add(f, "a", TS1, NULL, PATH_A);
 	assert_int_equal(conflict_add(f->ci, b, KIND_HTTPROUTE, o, LST, NULL), 0);
+	json_decref(o);
 	assert_int_equal(report(f, b), 1);
 }
 
