@@ -65,6 +65,8 @@ struct actx {
 	const char *kname;        /* "HTTPRoute" */
 	const char *ns;           /* the route's namespace */
 	const json_t *hostnames;  /* spec.hostnames, may be NULL */
+	const json_t *route;      /* the route being decided */
+	bool what_if;             /* evaluating a suggested fix: no more suggestions */
 	enum severity missing;    /* severity of the warn-when-missing rules */
 	struct findings *fs;
 	int rc;
@@ -456,10 +458,74 @@ static void check_class(struct actx *c, const struct pctx *p)
 			 cls, p->gwref);
 }
 
+static int attach_check_route_what_if(const struct view *v, enum kind k, const json_t *route,
+				      struct findings *fs, struct attach_result *ret);
+
+/* The one Gateway named name in another namespace, or NULL (none, or several). A scan
+ * over the Gateways, but only on the path of a missing parent. */
+static const char *other_namespace_of(const struct actx *c, const char *name)
+{
+	const json_t *const *gws;
+	size_t n = view_list_kind(c->v, KIND_GATEWAY, &gws);
+	const char *found = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!streq(meta_str(gws[i], "name"), name))
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = meta_str(gws[i], "namespace");
+	}
+	return found;
+}
+
+/* Would the route attach if parentRef ref named namespace ns? Evaluates a copy of the
+ * route with just that parentRef; writes why not into why. */
+static bool would_attach(const struct actx *c, const json_t *ref, const char *ns, char *why, size_t whysz)
+{
+	json_t *route = json_copy((json_t *)c->route), *spec, *nref;
+	struct findings scratch;
+	struct attach_result *res = malloc(sizeof(*res));
+	bool ok = true;
+
+	why[0] = '\0';
+	spec = json_copy(jv_obj(route, "spec"));
+	nref = json_copy((json_t *)ref);
+	if (route == NULL || spec == NULL || nref == NULL || res == NULL ||
+	    json_object_set_new(nref, "namespace", json_string(ns)) != 0 ||
+	    json_object_set_new(spec, "parentRefs", json_pack("[O]", nref)) != 0 ||
+	    json_object_set(route, "spec", spec) != 0)
+		goto out;
+	findings_init(&scratch, NULL);
+	if (attach_check_route_what_if(c->v, c->kind, route, &scratch, res) == 0 && res->nparents == 1 &&
+	    !res->parents[0].accepted) {
+		ok = false;
+		snprintf(why, whysz, "%s", res->parents[0].message);
+	}
+	findings_release(&scratch);
+out:
+	free(res);
+	json_decref(nref);
+	json_decref(spec);
+	json_decref(route);
+	return ok;
+}
+
 static void report_parent_missing(struct actx *c, const json_t *ref, const char *field, const char *gwns,
 				  const char *name)
 {
-	if (jv_str(ref, "namespace") == NULL)
+	const char *other = jv_str(ref, "namespace") == NULL && !c->what_if ? other_namespace_of(c, name) : NULL;
+	char why[512];
+
+	if (other != NULL && would_attach(c, ref, other, why, sizeof(why)))
+		findings_add_sev(c->fs, c->missing, "XO-PARENT-MISSING", field,
+				 "Gateway %s/%s does not exist: parentRef namespace is unset, so it means the route's namespace %s; Gateway %s/%s exists: set namespace: %s (the route attaches nowhere until then)",
+				 gwns, name, c->ns, other, name, other);
+	else if (other != NULL)
+		findings_add_sev(c->fs, c->missing, "XO-PARENT-MISSING", field,
+				 "Gateway %s/%s does not exist: parentRef namespace is unset, so it means the route's namespace %s; Gateway %s/%s exists, but setting namespace: %s is not enough: %s",
+				 gwns, name, c->ns, other, name, other, why);
+	else if (jv_str(ref, "namespace") == NULL)
 		findings_add_sev(c->fs, c->missing, "XO-PARENT-MISSING", field,
 				 "Gateway %s/%s does not exist: parentRef namespace is unset, so it means the route's namespace %s; set namespace to the namespace of the Gateway (the route attaches nowhere until then)",
 				 gwns, name, c->ns);
@@ -714,7 +780,7 @@ static void fill_refs(const struct actx *c, struct attach_result *res)
 	}
 }
 
-int attach_check_route(const struct view *v, enum kind k, const json_t *route, bool strict,
+static int check_route(const struct view *v, enum kind k, const json_t *route, bool strict, bool what_if,
 		       struct findings *fs, struct attach_result *ret)
 {
 	struct attach_result local;
@@ -735,6 +801,8 @@ int attach_check_route(const struct view *v, enum kind k, const json_t *route, b
 	if (c.ns[0] == '\0')
 		c.ns = "default";
 	c.hostnames = jv_arr(spec, "hostnames");
+	c.route = route;
+	c.what_if = what_if;
 	c.missing = missing_sev(strict, fs);
 	c.fs = fs;
 	c.refs_ok = true;
@@ -746,6 +814,18 @@ int attach_check_route(const struct view *v, enum kind k, const json_t *route, b
 	if (fs->nomem)
 		return ERR_NOMEM;
 	return c.rc;
+}
+
+int attach_check_route(const struct view *v, enum kind k, const json_t *route, bool strict,
+		       struct findings *fs, struct attach_result *ret)
+{
+	return check_route(v, k, route, strict, false, fs, ret);
+}
+
+static int attach_check_route_what_if(const struct view *v, enum kind k, const json_t *route,
+				      struct findings *fs, struct attach_result *ret)
+{
+	return check_route(v, k, route, false, true, fs, ret);
 }
 
 int attach_check_gateway(const struct view *v, const json_t *gw, bool strict, struct findings *fs)

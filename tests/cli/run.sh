@@ -100,6 +100,7 @@ t cross-redirect 1 "$GW" check --state $X/state.yaml $X/redirect.yaml
 has cross-redirect-msg "$TMP/out" 'error: .*listener http .*infrastructure.* route is in namespace echo.* \[XO-NS-NOT-ALLOWED\]$'
 t cross-missing 0 "$GW" check --state $X/state.yaml $X/missing-parent.yaml
 has cross-missing-warn "$TMP/out" 'warning: spec.parentRefs\[0\].*echo/platform-public.* \[XO-PARENT-MISSING\]$'
+has cross-missing-hint "$TMP/out" 'Gateway infrastructure/platform-public exists, but setting namespace: infrastructure is not enough: listener http .*admits only routes from namespace infrastructure'
 t cross-missing-strict 1 "$GW" check --strict --state $X/state.yaml $X/missing-parent.yaml
 has cross-missing-strict-err "$TMP/out" 'error: .*\[XO-PARENT-MISSING\]$'
 t cross-wrong 1 "$GW" check --state $X/state.yaml $X/wrong.yaml
