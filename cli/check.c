@@ -76,6 +76,7 @@ struct check {
 	size_t nsources, capsources;
 	int fatal;                /* ERR_NOMEM seen */
 	unsigned bad_docs;        /* documents that are not objects */
+	const struct input_ctx *in; /* the walk, for the namespace a kustomization sets */
 	struct route_src *routes;
 	size_t nroutes, caproutes;
 	struct hmap route_keys;   /* "kind/ns/name" -> index + 1 into routes */
@@ -134,12 +135,14 @@ static bool cluster_scoped(enum kind k)
 	return k == KIND_GATEWAYCLASS || k == KIND_NAMESPACE;
 }
 
-/* As kubectl apply does: an object without a namespace lands in -n. */
+/* As kubectl apply does: an object without a namespace lands in -n; and as kustomize
+ * does, a kustomization's namespace replaces whatever the object says. */
 static int set_namespace(struct check *c, enum kind k, json_t *obj)
 {
 	json_t *meta = jv_obj(obj, "metadata");
+	const char *forced = c->in != NULL ? c->in->namespace : NULL;
 
-	if (cluster_scoped(k) || jv_str(meta, "namespace") != NULL)
+	if (cluster_scoped(k) || (forced == NULL && jv_str(meta, "namespace") != NULL))
 		return 0;
 	if (meta == NULL) {
 		if (json_object_get(obj, "metadata") != NULL)
@@ -148,7 +151,7 @@ static int set_namespace(struct check *c, enum kind k, json_t *obj)
 			return ERR_NOMEM;
 		meta = jv_obj(obj, "metadata");
 	}
-	return json_object_set_new(meta, "namespace", json_string(c->default_ns)) == 0 ? 0 : ERR_NOMEM;
+	return json_object_set_new(meta, "namespace", json_string(forced ? forced : c->default_ns)) == 0 ? 0 : ERR_NOMEM;
 }
 
 static int record(struct check *c, const char *source, int line, enum kind k, json_t *obj)
@@ -649,6 +652,7 @@ int check_main(int argc, char **argv)
 	in.on_doc = on_doc;
 	in.on_error = on_input_error;
 	in.ud = &c;
+	c.in = &in;
 	for (size_t i = 0; i < c.nstate && c.fatal == 0; i++)
 		input_read_path(&in, c.state[i]);
 	c.applying = true;

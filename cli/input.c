@@ -280,10 +280,55 @@ static bool wanted(const char *name)
 	return n >= 5 && strcmp(name + n - 5, ".json") == 0;
 }
 
+static int first_doc(void *ud, struct yamldoc *doc)
+{
+	json_t **ret = ud;
+
+	if (*ret == NULL)
+		*ret = doc->root;
+	else
+		json_decref(doc->root);
+	return 0;
+}
+
+/* The namespace dir's kustomization sets, as a new string; NULL when none. A broken
+ * kustomization is reported and ignored (it is not an object gatewarden checks). */
+static char *kustomization_namespace(struct input_ctx *ctx, const char *dir)
+{
+	static const char *const names[] = { "kustomization.yaml", "kustomization.yml", "Kustomization" };
+	char *ns = NULL;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && ns == NULL; i++) {
+		char *path;
+		FILE *f;
+		struct reader r = { 0 };
+		json_t *root = NULL;
+		struct err err;
+
+		if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+			return NULL;
+		f = fopen(path, "rb");
+		if (f != NULL) {
+			r.f = f;
+			err_init(&err);
+			if (yamldoc_parse_stream(read_handler, &r, first_doc, &root, &err) < 0 && err.code != ERR_OK)
+				report(ctx, path, "", err.msg);
+			else if (json_is_string(json_object_get(root, "namespace")))
+				ns = strdup(json_string_value(json_object_get(root, "namespace")));
+			json_decref(root);
+			fclose(f);
+		}
+		free(path);
+	}
+	return ns;
+}
+
 static int walk(struct input_ctx *ctx, const char *dir, int depth)
 {
 	struct dirent **ents = NULL;
 	int n, rc = 0;
+	char *ns = NULL;
+	const char *outer = ctx->namespace;
 
 	if (depth > INPUT_MAX_DIR_DEPTH) {
 		report(ctx, dir, "directory not descended: ", "nested more than 32 levels deep");
@@ -293,6 +338,11 @@ static int walk(struct input_ctx *ctx, const char *dir, int depth)
 	if (n < 0) {
 		report(ctx, dir, "cannot read directory: ", strerror(errno));
 		return 0;
+	}
+	if (outer == NULL) {
+		ns = kustomization_namespace(ctx, dir);
+		if (ns != NULL)
+			ctx->namespace = ns;
 	}
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
@@ -315,6 +365,8 @@ static int walk(struct input_ctx *ctx, const char *dir, int depth)
 		free(ents[i]);
 	}
 	free(ents);
+	ctx->namespace = outer;
+	free(ns);
 	return rc;
 }
 

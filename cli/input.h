@@ -1,7 +1,8 @@
 /*
  * input: reads the paths given on the command line: files, directories (walked
  * recursively in name order; *.yaml, *.yml and *.json; hidden directories skipped) and
- * "-" for stdin. Applies --var substitution line by line while streaming into the YAML
+ * "-" for stdin. A directory's kustomization.yaml that sets `namespace:` gives that
+ * namespace to the objects below it (input_ctx.namespace). Applies --var substitution line by line while streaming into the YAML
  * parser, so a file is never held in memory whole.
  */
 #ifndef CLI_INPUT_H
@@ -21,6 +22,11 @@ struct input_ctx {
 	input_doc_fn on_doc;
 	input_err_fn on_error;
 	void *ud;
+	/* the namespace a kustomization.yaml of the directory being walked sets (kustomize's
+	 * namespace transformer: it applies to every namespaced object below it, and an
+	 * outer kustomization's wins); NULL outside such a directory. Borrowed by on_doc,
+	 * valid during the call. */
+	const char *namespace;
 	unsigned nerrors;     /* input problems reported so far */
 	unsigned nfiles;      /* files read */
 };

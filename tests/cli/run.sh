@@ -134,6 +134,11 @@ if grep -q 'platform-private: warning: .*XO-CERT-MISSING' "$TMP/out"; then
 	echo "FAIL cross-certificate: the Secret a Certificate will issue was reported missing"; fail=$((fail + 1))
 else pass=$((pass + 1)); fi
 
+# a kustomization's namespace applies below it (the outer one wins), as kustomize does
+t kustomize-ns 0 "$GW" check data/cli/kust
+has kustomize-ns-gw "$TMP/out" '^data/cli/kust/gateway.yaml:1: Gateway team-a/web: note: listener http: 1 route\(s\) attached'
+has kustomize-ns-route "$TMP/out" '^data/cli/kust/sub/route.yaml:2: HTTPRoute team-a/web: note: parent team-a/web: Accepted'
+
 # --no-cross: each object alone, so the redirect route that never attaches passes
 t no-cross 0 "$GW" check --no-cross $X/state.yaml $X/redirect.yaml
 has no-cross-summary "$TMP/out" '^2 objects checked .*2 allowed, 0 denied; 0 errors, 0 warnings'
