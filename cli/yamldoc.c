@@ -19,6 +19,7 @@
 struct frame {
 	json_t *value;      /* the collection being built (owned by the frame until closed) */
 	char *key;          /* mapping: pending key, owned */
+	bool key_plain;     /* the key came from a plain scalar: valid UTF-8 already */
 	size_t nodes_start; /* budget counter when the collection started */
 };
 
@@ -115,6 +116,7 @@ static int attach(struct builder *b, json_t *v, const yaml_mark_t *m, struct err
 			json_decref(v);
 			return set_mark_err(err, ERR_INVALID, m, "mapping keys must be scalars");
 		}
+		f->key_plain = false;
 		if (json_is_string(v)) {
 			f->key = strdup(json_string_value(v));
 		} else {
@@ -133,7 +135,8 @@ static int attach(struct builder *b, json_t *v, const yaml_mark_t *m, struct err
 		json_decref(v);
 		return set_mark_err(err, ERR_INVALID, m, msg);
 	}
-	if (json_object_set_new(f->value, f->key, v) != 0)
+	if ((f->key_plain ? json_object_set_new_nocheck(f->value, f->key, v)
+			  : json_object_set_new(f->value, f->key, v)) != 0)
 		return ERR_NOMEM;
 	free(f->key);
 	f->key = NULL;
@@ -228,9 +231,11 @@ static json_t *scalar_value(const yaml_event_t *ev)
 	/* hot path: a plain scalar can only be null, a boolean or a number when it starts
 	 * with one of these bytes (or is empty) */
 	if (len > 0 && strchr("~nNtTfF0123456789+-.", s[0]) == NULL)
-		return json_stringn(s, len);
+		return json_stringn_nocheck(s, len);
+	/* plain scalars hold no escapes, only bytes of the input, which libyaml's reader
+	 * has checked to be UTF-8: jansson need not check them again */
 	if (strlen(s) != len)
-		return json_stringn(s, len); /* embedded NUL: not a plain number */
+		return json_stringn_nocheck(s, len); /* embedded NUL: not a plain number */
 	if (is_plain_null(s, len))
 		return json_null();
 	if ((bv = plain_bool(s)) >= 0)
@@ -239,7 +244,7 @@ static json_t *scalar_value(const yaml_event_t *ev)
 		return json_integer(iv);
 	if (plain_float(s, &dv))
 		return json_real(dv);
-	return json_stringn(s, len);
+	return json_stringn_nocheck(s, len);
 }
 
 static int budget(struct builder *b, size_t n, const yaml_mark_t *m, struct err *err)
@@ -282,6 +287,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev, struct err *err)
 		if (rc < 0)
 			return rc;
 		f->key = strdup((const char *)ev->data.scalar.value);
+		f->key_plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		return f->key ? 0 : ERR_NOMEM;
 	}
 	v = scalar_value(ev);
