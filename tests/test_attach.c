@@ -25,6 +25,7 @@
 #include "rules.h"
 #include "store.h"
 #include "view.h"
+#include "testutil.h"
 
 struct fx {
 	struct store *s;
@@ -34,23 +35,7 @@ struct fx {
 	struct attach_result res;
 };
 
-/* JSON with ' for " (no fixture needs a literal quote). */
-static json_t *J(const char *text)
-{
-	char *buf = strdup(text);
-	json_error_t je;
-	json_t *o;
-
-	assert_non_null(buf);
-	for (char *p = buf; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	o = json_loads(buf, 0, &je);
-	if (o == NULL)
-		fail_msg("fixture: %s: %s", je.text, text);
-	free(buf);
-	return o;
-}
+#define J testutil_json
 
 static enum kind kind_of(const json_t *o)
 {

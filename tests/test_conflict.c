@@ -22,6 +22,7 @@
 #include "kind.h"
 #include "route_int.h"
 #include "rules.h"
+#include "testutil.h"
 
 #define NOBJ 64
 
@@ -53,23 +54,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* JSON with ' for " (no fixture needs a literal quote). */
-static json_t *J(const char *text)
-{
-	char *buf = strdup(text);
-	json_error_t je;
-	json_t *o;
-
-	assert_non_null(buf);
-	for (char *p = buf; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	o = json_loads(buf, 0, &je);
-	if (o == NULL)
-		fail_msg("fixture: %s: %s", je.text, text);
-	free(buf);
-	return o;
-}
+#define J testutil_json
 
 /* A defaulted route in namespace apps: ts NULL = no creationTimestamp, hosts a JSON
  * list or NULL, rules a JSON list or NULL (the defaulted catch-all). */

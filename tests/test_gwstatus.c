@@ -27,6 +27,7 @@
 #include "store.h"
 #include "tlsinfo.h"
 #include "view.h"
+#include "testutil.h"
 
 #define GW_API "'apiVersion':'gateway.networking.k8s.io/v1'"
 #define NOW 1800000000LL /* 2027-01-15: the good certificates are valid, the expired one is not */
@@ -39,42 +40,9 @@ struct fx {
 	struct gwstatus *st;
 };
 
-/* JSON with ' for " (no fixture needs a literal quote). */
-static json_t *J(const char *text)
-{
-	char *buf = strdup(text);
-	json_error_t je;
-	json_t *o;
+#define J testutil_json
 
-	assert_non_null(buf);
-	for (char *p = buf; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	o = json_loads(buf, 0, &je);
-	if (o == NULL)
-		fail_msg("fixture: %s: %s", je.text, text);
-	free(buf);
-	return o;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s (tests run from tests/)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
+#define slurp testutil_slurp
 
 /* A kubernetes.io/tls Secret (stringData form) from data/tls/<pair>-cert.pem and
  * <key>-key.pem, annotated by tlsinfo; annotate false leaves it uninspected. */
