@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,25 +36,11 @@
 #define CHECK_MAX_STATE 64
 
 /* A route kept between reading and the cluster pass, pruned to what the cross-object
- * checks read (cluster_prune_route) and held as compact JSON text: a jansson tree costs
- * about ten times its text, and routes are most of a large tree. A loader thread turns
- * the texts back into trees just ahead of the cluster pass (route_at). */
+ * checks read (cluster_prune_route: its matches become their canonical keys). */
 struct route_src {
-	char *json;      /* owned; freed once loaded */
+	json_t *obj;     /* owned reference */
 	enum kind kind;
 	size_t item;     /* index of its report_obj, or SIZE_MAX for --state routes */
-};
-
-#define LOADER_AHEAD 128
-
-struct loader {
-	pthread_mutex_t mu;
-	pthread_cond_t changed;
-	struct route_src *routes;
-	size_t n;
-	json_t *ring[LOADER_AHEAD];
-	size_t next_load, next_take; /* routes loaded / handed out so far */
-	bool stop;
 };
 
 struct check {
@@ -80,8 +65,6 @@ struct check {
 	struct route_src *routes;
 	size_t nroutes, caproutes;
 	struct hmap route_keys;   /* "kind/ns/name" -> index + 1 into routes */
-	struct loader *loader;    /* during the cluster pass */
-	char dumpbuf[65536];      /* scratch for route_text */
 };
 
 static const char *intern_source(struct check *c, const char *source)
@@ -175,59 +158,35 @@ static int record(struct check *c, const char *source, int line, enum kind k, js
 	return engine_check_object(obj, &o->fs, &checked);
 }
 
-/* obj as compact JSON in a new string; dumped into a reused buffer first, which
- * saves the growing reallocations of json_dumps (this runs for every route) */
-static char *route_text(struct check *c, const json_t *obj)
-{
-	size_t need = json_dumpb(obj, c->dumpbuf, sizeof(c->dumpbuf), JSON_COMPACT);
-	char *text;
-
-	if (need == 0)
-		return NULL;
-	if (need > sizeof(c->dumpbuf))
-		return json_dumps(obj, JSON_COMPACT);
-	text = malloc(need + 1);
-	if (text != NULL) {
-		memcpy(text, c->dumpbuf, need);
-		text[need] = '\0';
-	}
-	return text;
-}
-
 /* Keep a route for the cluster pass; a later object with the same kind, namespace
  * and name replaces an earlier one, as a second apply would. */
 static int keep_route(struct check *c, enum kind k, json_t *obj, size_t item)
 {
 	const json_t *meta;
-	char key[600], *text;
+	char key[600];
 	size_t at;
 
 	if (cluster_prune_route(obj) != 0)
-		return ERR_NOMEM;
-	text = route_text(c, obj);
-	if (text == NULL)
 		return ERR_NOMEM;
 	meta = jv_obj(obj, "metadata"); /* after pruning: it replaces metadata */
 	snprintf(key, sizeof(key), "%d/%s/%s", (int)k, jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "",
 		 jv_str(meta, "name") ? jv_str(meta, "name") : "");
 	at = (size_t)(uintptr_t)hmap_get(&c->route_keys, key);
 	if (at != 0) {
-		free(c->routes[at - 1].json);
-		c->routes[at - 1] = (struct route_src){ text, k, item };
+		json_decref(c->routes[at - 1].obj);
+		c->routes[at - 1] = (struct route_src){ json_incref(obj), k, item };
 		return 0;
 	}
 	if (c->nroutes == c->caproutes) {
 		size_t ncap = c->caproutes ? c->caproutes * 2 : 64;
 		struct route_src *nr = realloc(c->routes, ncap * sizeof(*nr));
 
-		if (nr == NULL) {
-			free(text);
+		if (nr == NULL)
 			return ERR_NOMEM;
-		}
 		c->routes = nr;
 		c->caproutes = ncap;
 	}
-	c->routes[c->nroutes] = (struct route_src){ text, k, item };
+	c->routes[c->nroutes] = (struct route_src){ json_incref(obj), k, item };
 	c->nroutes++;
 	return hmap_put(&c->route_keys, key, (void *)(uintptr_t)c->nroutes, NULL) == 0 ? 0 : ERR_NOMEM;
 }
@@ -354,64 +313,13 @@ static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 	o->status = arr;
 }
 
-static void *loader_main(void *arg)
-{
-	struct loader *l = arg;
-
-	for (size_t i = 0; i < l->n; i++) {
-		/* NULL (out of memory) is handed over as is: route_at reports it */
-		json_t *obj = json_loads(l->routes[i].json, 0, NULL);
-
-		free(l->routes[i].json);
-		l->routes[i].json = NULL;
-		pthread_mutex_lock(&l->mu);
-		while (l->next_load - l->next_take == LOADER_AHEAD && !l->stop)
-			pthread_cond_wait(&l->changed, &l->mu);
-		if (l->stop) {
-			pthread_mutex_unlock(&l->mu);
-			json_decref(obj);
-			break;
-		}
-		l->ring[l->next_load % LOADER_AHEAD] = obj;
-		l->next_load++;
-		if (l->next_load - l->next_take == 1 || l->next_load == l->n)
-			pthread_cond_broadcast(&l->changed);
-		pthread_mutex_unlock(&l->mu);
-	}
-	return NULL;
-}
-
-/* cluster_evaluate asks for i = 0, 1, ... in order (cluster.h) */
 static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item)
 {
 	struct check *c = ud;
-	struct loader *l = c->loader;
-	json_t *obj;
 
 	*ret_kind = c->routes[i].kind;
 	*ret_item = c->routes[i].item;
-	pthread_mutex_lock(&l->mu);
-	while (l->next_take == l->next_load)
-		pthread_cond_wait(&l->changed, &l->mu);
-	obj = l->ring[l->next_take % LOADER_AHEAD];
-	l->next_take++;
-	if (l->next_load - l->next_take == LOADER_AHEAD / 2)
-		pthread_cond_broadcast(&l->changed);
-	pthread_mutex_unlock(&l->mu);
-	return obj;
-}
-
-static void loader_stop(struct loader *l, pthread_t th)
-{
-	pthread_mutex_lock(&l->mu);
-	l->stop = true;
-	pthread_cond_broadcast(&l->changed);
-	pthread_mutex_unlock(&l->mu);
-	pthread_join(th, NULL);
-	while (l->next_take < l->next_load)
-		json_decref(l->ring[l->next_take++ % LOADER_AHEAD]);
-	pthread_cond_destroy(&l->changed);
-	pthread_mutex_destroy(&l->mu);
+	return json_incref(c->routes[i].obj);
 }
 
 static int evaluate_cluster(struct check *c)
@@ -424,26 +332,9 @@ static int evaluate_cluster(struct check *c)
 	struct view v;
 	int rc;
 
-	struct loader *l = calloc(1, sizeof(*l));
-	pthread_t th;
 
-	if (items == NULL || l == NULL) {
-		free(items);
-		free(l);
+	if (items == NULL)
 		return ERR_NOMEM;
-	}
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->changed, NULL);
-	l->routes = c->routes;
-	l->n = c->nroutes;
-	c->loader = l;
-	if (pthread_create(&th, NULL, loader_main, l) != 0) {
-		pthread_cond_destroy(&l->changed);
-		pthread_mutex_destroy(&l->mu);
-		free(l);
-		free(items);
-		return ERR_NOMEM;
-	}
 	for (size_t i = 0; i < c->nobjs; i++) {
 		items[i].kind = c->objs[i].kind;
 		items[i].obj = c->objs[i].obj;
@@ -451,9 +342,6 @@ static int evaluate_cluster(struct check *c)
 	}
 	store_view(c->store, &v);
 	rc = cluster_evaluate(&v, items, c->nobjs, &opts);
-	loader_stop(l, th);
-	free(l);
-	c->loader = NULL;
 	free(items);
 	return rc;
 }
@@ -525,7 +413,7 @@ static void check_release(struct check *c, bool exiting)
 		free(c->sources[i]);
 	free(c->sources);
 	for (size_t i = 0; i < c->nroutes; i++)
-		free(c->routes[i].json);
+		json_decref(c->routes[i].obj);
 	free(c->routes);
 	hmap_release(&c->route_keys, NULL);
 	store_free(c->store);

@@ -76,59 +76,44 @@ static int read_handler(void *data, unsigned char *buf, size_t size, size_t *siz
 }
 
 /*
- * Parsing and evaluating overlap: a parser thread turns the stream into documents and
- * hands them over through a small bounded queue; the calling thread evaluates them in
- * order. The queue bounds memory (QUEUE_DOCS documents in flight) and keeps the order
- * of documents, so results are the same as with one thread.
+ * Parsing and evaluating overlap: a scanner thread runs libyaml over the stream and hands
+ * each document's events over through a small bounded queue; the calling thread builds
+ * the documents from them and evaluates them, in order. libyaml's scanning is the
+ * larger half of reading; building the trees and checking them is the other. The queue
+ * bounds memory (QUEUE_DOCS documents in flight) and keeps the order of documents, so
+ * results are the same as with one thread.
  */
 #define QUEUE_DOCS 256
 /* wake the other side in batches, not per document: a hand-over per document costs
  * two context switches, more than evaluating a small document */
 #define QUEUE_BATCH 32
 
-struct queued_doc {
-	json_t *root;                /* owned until handed to on_doc */
-	int line;
-	struct yamldoc_line *lines;  /* owned copy; nodes borrowed from root */
-	size_t nlines;
-};
-
 struct queue {
 	pthread_mutex_t mu;
 	pthread_cond_t changed;
-	struct queued_doc ring[QUEUE_DOCS];
+	struct yamldoc_batch *ring[QUEUE_DOCS];
 	size_t head, count;
-	bool done;       /* the parser finished (rc and err are final) */
+	bool done;       /* the scanner finished (rc and err are final) */
 	bool cancel;     /* the consumer wants no more documents */
 	int rc;
 	struct err err;
 	struct reader *r;
 };
 
-/* parser thread side: called by yamldoc for each document */
-static int enqueue(void *ud, struct yamldoc *doc)
+/* scanner thread side: called by yamldoc for each document */
+static int enqueue(void *ud, struct yamldoc_batch *batch)
 {
 	struct queue *q = ud;
-	struct queued_doc item = { doc->root, doc->line, NULL, doc->nlines };
 
-	if (doc->nlines > 0) {
-		item.lines = malloc(doc->nlines * sizeof(*item.lines));
-		if (item.lines == NULL) {
-			json_decref(doc->root);
-			return ERR_NOMEM;
-		}
-		memcpy(item.lines, doc->lines, doc->nlines * sizeof(*item.lines));
-	}
 	pthread_mutex_lock(&q->mu);
 	while (q->count == QUEUE_DOCS && !q->cancel)
 		pthread_cond_wait(&q->changed, &q->mu);
 	if (q->cancel) {
 		pthread_mutex_unlock(&q->mu);
-		json_decref(item.root);
-		free(item.lines);
-		return ERR_INTERNAL; /* stop parsing: nobody will read the rest */
+		yamldoc_batch_free(batch);
+		return ERR_INTERNAL; /* stop scanning: nobody will read the rest */
 	}
-	q->ring[(q->head + q->count) % QUEUE_DOCS] = item;
+	q->ring[(q->head + q->count) % QUEUE_DOCS] = batch;
 	q->count++;
 	if (q->count == QUEUE_BATCH || q->count == QUEUE_DOCS)
 		pthread_cond_broadcast(&q->changed);
@@ -136,14 +121,14 @@ static int enqueue(void *ud, struct yamldoc *doc)
 	return 0;
 }
 
-static void *parser_main(void *arg)
+static void *scanner_main(void *arg)
 {
 	struct queue *q = arg;
 	struct err err;
 	int rc;
 
 	err_init(&err);
-	rc = yamldoc_parse_stream(read_handler, q->r, enqueue, q, &err);
+	rc = yamldoc_scan_stream(read_handler, q->r, enqueue, q, &err);
 	pthread_mutex_lock(&q->mu);
 	q->rc = rc;
 	q->err = err;
@@ -153,68 +138,79 @@ static void *parser_main(void *arg)
 	return NULL;
 }
 
-/* consumer side: the next document, or false when the parser is done and drained */
-static bool dequeue(struct queue *q, struct queued_doc *ret)
+/* consumer side: the next batch, or NULL when the scanner is done and drained */
+static struct yamldoc_batch *dequeue(struct queue *q)
 {
-	bool got = false;
+	struct yamldoc_batch *batch = NULL;
 
 	pthread_mutex_lock(&q->mu);
-	/* wait for a batch (or the end), so the parser runs ahead undisturbed */
 	while (q->count == 0 && !q->done)
 		pthread_cond_wait(&q->changed, &q->mu);
 	if (q->count > 0) {
-		*ret = q->ring[q->head];
+		batch = q->ring[q->head];
 		q->head = (q->head + 1) % QUEUE_DOCS;
 		q->count--;
-		got = true;
 		if (q->count == QUEUE_DOCS - QUEUE_BATCH)
 			pthread_cond_broadcast(&q->changed);
 	}
 	pthread_mutex_unlock(&q->mu);
-	return got;
+	return batch;
 }
 
 static void cancel_and_drain(struct queue *q)
 {
-	struct queued_doc item;
+	struct yamldoc_batch *batch;
 
 	pthread_mutex_lock(&q->mu);
 	q->cancel = true;
 	pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->mu);
-	while (dequeue(q, &item)) {
-		json_decref(item.root);
-		free(item.lines);
-	}
+	while ((batch = dequeue(q)) != NULL)
+		yamldoc_batch_free(batch);
 }
 
-/* Parse in a second thread while the documents are evaluated here. Returns the
- * parser's rc (and its err), or the callback's negative code when it stopped. */
+struct doc_relay {
+	struct input_ctx *ctx;
+	const char *source;
+};
+
+static int relay(void *ud, struct yamldoc *doc)
+{
+	struct doc_relay *d = ud;
+
+	return d->ctx->on_doc(d->ctx->ud, d->source, doc);
+}
+
+/* Scan in a second thread while the documents are built and evaluated here. Returns
+ * the first error (building here, else scanning there, with err set) or the callback's
+ * negative code when it stopped. */
 static int parse_pipelined(struct input_ctx *ctx, struct reader *r, const char *source, struct err *err)
 {
 	struct queue *q = calloc(1, sizeof(*q));
-	struct queued_doc item;
+	struct yamldoc_builder *yb = yamldoc_builder_new();
+	struct doc_relay rel = { ctx, source };
+	struct yamldoc_batch *batch;
 	pthread_t th;
 	int stop = 0, rc;
 
-	if (q == NULL)
+	if (q == NULL || yb == NULL) {
+		free(q);
+		yamldoc_builder_free(yb);
 		return err_set(err, ERR_NOMEM, "out of memory");
+	}
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->changed, NULL);
 	q->r = r;
 	err_init(&q->err);
-	if (pthread_create(&th, NULL, parser_main, q) != 0) {
+	if (pthread_create(&th, NULL, scanner_main, q) != 0) {
 		pthread_cond_destroy(&q->changed);
 		pthread_mutex_destroy(&q->mu);
 		free(q);
+		yamldoc_builder_free(yb);
 		return err_set(err, ERR_NOMEM, "cannot start the parser thread");
 	}
-	while (stop == 0 && dequeue(q, &item)) {
-		struct yamldoc doc = { item.root, item.line, item.lines, item.nlines };
-
-		stop = ctx->on_doc(ctx->ud, source, &doc);
-		free(item.lines);
-	}
+	while (stop == 0 && (batch = dequeue(q)) != NULL)
+		stop = yamldoc_build(yb, batch, relay, &rel, err);
 	if (stop < 0)
 		cancel_and_drain(q);
 	pthread_join(th, NULL);
@@ -224,6 +220,7 @@ static int parse_pipelined(struct input_ctx *ctx, struct reader *r, const char *
 	pthread_cond_destroy(&q->changed);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
+	yamldoc_builder_free(yb);
 	return rc;
 }
 

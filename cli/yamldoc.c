@@ -401,6 +401,44 @@ static int deliver(struct builder *b, yamldoc_fn fn, void *ud)
 	return rc;
 }
 
+/* One parser event through the builder (anything but STREAM_END). */
+static int builder_event(struct builder *b, const yaml_event_t *ev, yamldoc_fn fn, void *ud, struct err *err)
+{
+	switch (ev->type) {
+	case YAML_DOCUMENT_END_EVENT: return deliver(b, fn, ud);
+	case YAML_SCALAR_EVENT: return on_scalar(b, ev, err);
+	case YAML_ALIAS_EVENT: return on_alias(b, ev, err);
+	case YAML_SEQUENCE_START_EVENT: return on_start(b, ev, false, err);
+	case YAML_MAPPING_START_EVENT: return on_start(b, ev, true, err);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT: return on_end(b, ev, err);
+	default: return 0;
+	}
+}
+
+static int parser_error(const yaml_parser_t *parser, struct err *err)
+{
+	if (parser->error == YAML_READER_ERROR && parser->problem && strstr(parser->problem, "input error") != NULL)
+		return err_set(err, ERR_IO, "read error");
+	if (parser->error == YAML_MEMORY_ERROR)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	if (parser->error == YAML_READER_ERROR)
+		return err_set(err, ERR_INVALID, "byte offset %zu: %s", parser->problem_offset,
+			       parser->problem ? parser->problem : "cannot read the stream");
+	return err_set(err, ERR_INVALID, "line %zu, column %zu: %s%s%s", parser->problem_mark.line + 1,
+		       parser->problem_mark.column + 1, parser->problem ? parser->problem : "syntax error",
+		       parser->context ? " " : "", parser->context ? parser->context : "");
+}
+
+static void builder_free(struct builder *b)
+{
+	if (b == NULL)
+		return;
+	builder_reset(b);
+	free(b->anchors);
+	free(b);
+}
+
 int yamldoc_parse_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_fn fn, void *ud, struct err *err)
 {
 	yaml_parser_t parser;
@@ -420,40 +458,148 @@ int yamldoc_parse_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_fn fn, void 
 		yaml_event_t ev;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			if (parser.error == YAML_READER_ERROR && parser.problem &&
-			    strstr(parser.problem, "input error") != NULL)
-				rc = err_set(err, ERR_IO, "read error");
-			else if (parser.error == YAML_MEMORY_ERROR)
-				rc = err_set(err, ERR_NOMEM, "out of memory");
-			else if (parser.error == YAML_READER_ERROR)
-				rc = err_set(err, ERR_INVALID, "byte offset %zu: %s", parser.problem_offset,
-					     parser.problem ? parser.problem : "cannot read the stream");
-			else
-				rc = err_set(err, ERR_INVALID, "line %zu, column %zu: %s%s%s",
-					     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-					     parser.problem ? parser.problem : "syntax error",
-					     parser.context ? " " : "", parser.context ? parser.context : "");
+			rc = parser_error(&parser, err);
 			break;
 		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT: done = true; break;
-		case YAML_DOCUMENT_END_EVENT: rc = deliver(b, fn, ud); break;
-		case YAML_SCALAR_EVENT: rc = on_scalar(b, &ev, err); break;
-		case YAML_ALIAS_EVENT: rc = on_alias(b, &ev, err); break;
-		case YAML_SEQUENCE_START_EVENT: rc = on_start(b, &ev, false, err); break;
-		case YAML_MAPPING_START_EVENT: rc = on_start(b, &ev, true, err); break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT: rc = on_end(b, &ev, err); break;
-		default: break;
-		}
+		if (ev.type == YAML_STREAM_END_EVENT)
+			done = true;
+		else
+			rc = builder_event(b, &ev, fn, ud, err);
 		yaml_event_delete(&ev);
 	}
 	if (rc == ERR_NOMEM)
 		err_set(err, ERR_NOMEM, "out of memory");
-	builder_reset(b);
-	free(b->anchors);
-	free(b);
+	builder_free(b);
 	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* ---- split mode: scan in one thread, build in another ---- */
+
+struct yamldoc_batch {
+	yaml_event_t *v; /* owned events of one document, ending with DOCUMENT_END */
+	size_t n, cap;
+};
+
+struct yamldoc_builder {
+	struct builder *b;
+};
+
+void yamldoc_batch_free(struct yamldoc_batch *batch)
+{
+	if (batch == NULL)
+		return;
+	for (size_t i = 0; i < batch->n; i++)
+		yaml_event_delete(&batch->v[i]);
+	free(batch->v);
+	free(batch);
+}
+
+static int batch_push(struct yamldoc_batch *batch, yaml_event_t *ev)
+{
+	if (batch->n == batch->cap) {
+		size_t cap = batch->cap ? batch->cap * 2 : 64;
+		yaml_event_t *v = realloc(batch->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return ERR_NOMEM;
+		batch->v = v;
+		batch->cap = cap;
+	}
+	batch->v[batch->n++] = *ev; /* the batch now owns the event's strings */
+	return 0;
+}
+
+int yamldoc_scan_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_batch_fn fn, void *ud, struct err *err)
+{
+	yaml_parser_t parser;
+	struct yamldoc_batch *batch = NULL;
+	int rc = 0, depth = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return err_set(err, ERR_NOMEM, "out of memory");
+	yaml_parser_set_input(&parser, rd, rd_data);
+	while (!done && rc == 0) {
+		yaml_event_t ev;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = parser_error(&parser, err);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT: done = true; break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			/* checked here too, so a deep document does not pile up events */
+			if (++depth > YAMLDOC_MAX_DEPTH) {
+				char msg[96];
+
+				snprintf(msg, sizeof(msg), "nesting deeper than %d levels", YAMLDOC_MAX_DEPTH);
+				rc = set_mark_err(err, ERR_LIMIT, &ev.start_mark, msg);
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT: depth--; break;
+		default: break;
+		}
+		if (rc == 0 && ev.type != YAML_STREAM_START_EVENT && ev.type != YAML_STREAM_END_EVENT &&
+		    ev.type != YAML_DOCUMENT_START_EVENT) {
+			if (batch == NULL && (batch = calloc(1, sizeof(*batch))) == NULL)
+				rc = err_set(err, ERR_NOMEM, "out of memory");
+			else if (batch->n > 2 * (size_t)YAMLDOC_MAX_NODES)
+				rc = set_mark_err(err, ERR_LIMIT, &ev.start_mark, "document has too many nodes");
+			else if (batch_push(batch, &ev) != 0)
+				rc = err_set(err, ERR_NOMEM, "out of memory");
+			else {
+				/* stored: the batch owns the event from here on */
+				if (ev.type == YAML_DOCUMENT_END_EVENT) {
+					rc = fn(ud, batch); /* fn owns the batch now */
+					batch = NULL;
+				}
+				continue;
+			}
+		}
+		yaml_event_delete(&ev);
+	}
+	yamldoc_batch_free(batch);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+struct yamldoc_builder *yamldoc_builder_new(void)
+{
+	struct yamldoc_builder *yb = calloc(1, sizeof(*yb));
+
+	if (yb == NULL)
+		return NULL;
+	yb->b = calloc(1, sizeof(*yb->b));
+	if (yb->b == NULL) {
+		free(yb);
+		return NULL;
+	}
+	return yb;
+}
+
+void yamldoc_builder_free(struct yamldoc_builder *yb)
+{
+	if (yb == NULL)
+		return;
+	builder_free(yb->b);
+	free(yb);
+}
+
+int yamldoc_build(struct yamldoc_builder *yb, struct yamldoc_batch *batch, yamldoc_fn fn, void *ud, struct err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < batch->n && rc == 0; i++)
+		rc = builder_event(yb->b, &batch->v[i], fn, ud, err);
+	if (rc != 0)
+		builder_reset(yb->b); /* a half-built document is dropped */
+	if (rc == ERR_NOMEM)
+		err_set(err, ERR_NOMEM, "out of memory");
+	yamldoc_batch_free(batch);
 	return rc;
 }
 

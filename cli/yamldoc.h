@@ -45,6 +45,28 @@ typedef int (*yamldoc_fn)(void *ud, struct yamldoc *doc);
  * before an error have been delivered. */
 int yamldoc_parse_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_fn fn, void *ud, struct err *err);
 
+/*
+ * Split mode, for parsing in one thread and building in another: yamldoc_scan_stream
+ * runs libyaml and hands each document's events over as a batch (the callback owns it);
+ * yamldoc_build turns a batch into the document, with the same checks and errors as
+ * yamldoc_parse_stream (the depth limit is also enforced while scanning, so a deep
+ * document is refused before its events pile up). A builder is reused across the
+ * documents of a stream; anchors do not cross documents.
+ */
+struct yamldoc_batch;
+struct yamldoc_builder;
+
+typedef int (*yamldoc_batch_fn)(void *ud, struct yamldoc_batch *batch);
+
+int yamldoc_scan_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_batch_fn fn, void *ud, struct err *err);
+void yamldoc_batch_free(struct yamldoc_batch *batch);
+struct yamldoc_builder *yamldoc_builder_new(void);
+void yamldoc_builder_free(struct yamldoc_builder *yb);
+/* Builds batch (always consumed) and calls fn with the document. Returns 0, fn's
+ * negative code, or ERR_INVALID / ERR_LIMIT / ERR_NOMEM with err set. */
+int yamldoc_build(struct yamldoc_builder *yb, struct yamldoc_batch *batch, yamldoc_fn fn, void *ud,
+		  struct err *err);
+
 /* The 1-based start line of node in doc, or fallback when unknown. */
 int yamldoc_line(const struct yamldoc *doc, const json_t *node, int fallback);
 

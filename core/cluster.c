@@ -258,7 +258,7 @@ static int prune_filters(json_t *filters)
 	json_array_foreach(filters, i, f) {
 		if (!json_is_object(f) || jv_streq(f, "type", "RequestMirror"))
 			continue;
-		if (json_array_set_new(filters, i, json_object()) != 0)
+		if (json_array_set_new(filters, i, json_null()) != 0)
 			return ERR_NOMEM;
 	}
 	return 0;

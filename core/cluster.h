@@ -52,10 +52,11 @@ struct cluster_opts {
 
 /* Drop what the cross-object checks never read from a route that has already had its
  * single-object checks, so a caller holding many routes keeps less: metadata other than
- * name, namespace and creationTimestamp, status, rule timeouts, and the configuration
- * of every filter but RequestMirror (the filter entries stay, so field paths keep their
+ * name, namespace and creationTimestamp, status, rule timeouts, and every filter but
+ * RequestMirror (each becomes null: the entries stay, so field paths keep their
  * indices); each match becomes its canonical key string (route_match_key), which is all
- * the conflict index reads of it. Returns 0 or ERR_NOMEM (the route is then partly pruned, still usable). */
+ * the conflict index reads of it. Returns 0 or ERR_NOMEM (the route is then partly
+ * pruned, and still usable). */
 int cluster_prune_route(json_t *route);
 
 /* Returns 0 or ERR_NOMEM (findings may then be incomplete). */

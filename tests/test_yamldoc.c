@@ -184,6 +184,84 @@ static void test_yamldoc_parse_stream__invalid_utf8(void **state)
 	release(&d);
 }
 
+/* split mode: scanning hands batches over, building gives the same documents */
+struct batches {
+	struct yamldoc_batch *v[8];
+	int n;
+};
+
+static int keep_batch(void *ud, struct yamldoc_batch *batch)
+{
+	struct batches *bs = ud;
+
+	if (bs->n >= 8) {
+		yamldoc_batch_free(batch);
+		return -1;
+	}
+	bs->v[bs->n++] = batch;
+	return 0;
+}
+
+static int scan_build(const char *text, struct docs *d, struct err *e)
+{
+	struct src s = { text, strlen(text), 0 };
+	struct batches bs = { { NULL }, 0 };
+	struct yamldoc_builder *yb = yamldoc_builder_new();
+	int rc;
+
+	assert_non_null(yb);
+	memset(d, 0, sizeof(*d));
+	err_init(e);
+	rc = yamldoc_scan_stream(rd, &s, keep_batch, &bs, e);
+	for (int i = 0; i < bs.n; i++) {
+		int brc = yamldoc_build(yb, bs.v[i], collect, d, e);
+
+		if (brc < 0 && rc == 0)
+			rc = brc;
+	}
+	yamldoc_builder_free(yb);
+	return rc;
+}
+
+static void test_yamldoc_build__same_documents_as_parse(void **state)
+{
+	const char *text = "# c\n---\na: 1\nb: [x, {c: 2}]\n---\n---\n\nd: &x {e: 3}\nf: *x\n";
+	struct docs p, b;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(text, &p, &e), 0);
+	assert_int_equal(scan_build(text, &b, &e), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(b.n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_true(json_equal(p.v[i], b.v[i]));
+		assert_int_equal(p.line[i], b.line[i]);
+	}
+	release(&p);
+	release(&b);
+}
+
+static void test_yamldoc_build__errors(void **state)
+{
+	struct docs d;
+	struct err e;
+	char *deep = malloc(20001);
+
+	(void)state;
+	assert_int_equal(scan_build("a: 1\na: 2\n", &d, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "duplicate mapping key"));
+	release(&d);
+	assert_non_null(deep);
+	memset(deep, '[', 20000);
+	deep[20000] = '\0';
+	/* the scanner refuses the depth itself, before the events pile up */
+	assert_int_equal(scan_build(deep, &d, &e), ERR_LIMIT);
+	assert_non_null(strstr(e.msg, "nesting deeper than"));
+	release(&d);
+	free(deep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_yamldoc_parse_stream__aliases),
 		cmocka_unit_test(test_yamldoc_parse_stream__complex_key_rejected),
 		cmocka_unit_test(test_yamldoc_parse_stream__invalid_utf8),
+		cmocka_unit_test(test_yamldoc_build__same_documents_as_parse),
+		cmocka_unit_test(test_yamldoc_build__errors),
 	};
 
 	return cmocka_run_group_tests_name("yamldoc", tests, NULL, NULL);
