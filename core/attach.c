@@ -461,22 +461,14 @@ static void check_class(struct actx *c, const struct pctx *p)
 static int attach_check_route_what_if(const struct view *v, enum kind k, const json_t *route,
 				      struct findings *fs, struct attach_result *ret);
 
-/* The one Gateway named name in another namespace, or NULL (none, or several). A scan
- * over the Gateways, but only on the path of a missing parent. */
+/* The one Gateway named name in another namespace, or NULL (none, or several);
+ * an indexed lookup by name. */
 static const char *other_namespace_of(const struct actx *c, const char *name)
 {
 	const json_t *const *gws;
-	size_t n = view_list_kind(c->v, KIND_GATEWAY, &gws);
-	const char *found = NULL;
+	size_t n = view_list_name(c->v, KIND_GATEWAY, name, &gws);
 
-	for (size_t i = 0; i < n; i++) {
-		if (!streq(meta_str(gws[i], "name"), name))
-			continue;
-		if (found != NULL)
-			return NULL;
-		found = meta_str(gws[i], "namespace");
-	}
-	return found;
+	return n == 1 ? meta_str(gws[0], "namespace") : NULL;
 }
 
 /* Would the route attach if parentRef ref named namespace ns? Evaluates a copy of the

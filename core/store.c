@@ -54,6 +54,10 @@ struct kindidx {
 	struct hmap by_ns;      /* namespace -> struct plist * (owned) */
 	struct hmap by_host;    /* hostname or "*" -> struct plist * (owned, tracked) */
 	struct plist all;
+	/* metadata.name -> struct plist * (owned): built on the first list_name and
+	 * dropped by the next add, so adds stay O(1) and lookups O(result) */
+	struct hmap by_bare_name;
+	bool bare_valid;
 };
 
 struct store {
@@ -361,6 +365,7 @@ int store_add(struct store *s, json_t *obj, struct err *err)
 
 	if (ki == NULL)
 		return 0;
+	ki->bare_valid = false; /* the by-name index is rebuilt on the next list_name */
 	/* listeners only ever reference TLS Secrets; the rest is noise (and secrets) */
 	if (k == KIND_SECRET && !jv_streq(obj, "type", "kubernetes.io/tls"))
 		return 0;
@@ -458,11 +463,47 @@ static const json_t *v_namespace_labels(void *ctx, const char *ns)
 	return set;
 }
 
+static int build_bare_names(struct kindidx *ki)
+{
+	hmap_release(&ki->by_bare_name, plist_free);
+	hmap_init(&ki->by_bare_name);
+	for (size_t i = 0; i < ki->all.n; i++) {
+		const char *name = jv_str(jv_obj(ki->all.objs[i], "metadata"), "name");
+		struct plist *l;
+
+		if (name == NULL)
+			continue;
+		l = hmap_get(&ki->by_bare_name, name);
+		if (l == NULL) {
+			l = calloc(1, sizeof(*l));
+			if (l == NULL || hmap_put(&ki->by_bare_name, name, l, NULL) != 0) {
+				free(l);
+				return ERR_NOMEM;
+			}
+		}
+		if (plist_reserve(l, l->n + 1) != 0)
+			return ERR_NOMEM;
+		l->objs[l->n++] = ki->all.objs[i];
+	}
+	ki->bare_valid = true;
+	return 0;
+}
+
+static size_t v_list_name(void *ctx, enum kind k, const char *name, const json_t *const **ret)
+{
+	struct kindidx *ki = kidx(ctx, k);
+
+	if (ki == NULL || name == NULL || (!ki->bare_valid && build_bare_names(ki) != 0))
+		return list_of(NULL, ret);
+	return list_of(hmap_get(&ki->by_bare_name, name), ret);
+}
+
 static const struct view_ops store_ops = {
 	.get = v_get,
 	.list_ns = v_list_ns,
 	.list_kind = v_list_kind,
 	.list_hostname = v_list_hostname,
+	.list_name = v_list_name,
 	.namespace_labels = v_namespace_labels,
 };
 
@@ -510,6 +551,7 @@ void store_free(struct store *s)
 		hmap_release(&ki->by_name, entry_free);
 		hmap_release(&ki->by_ns, plist_free);
 		hmap_release(&ki->by_host, plist_free);
+		hmap_release(&ki->by_bare_name, plist_free);
 		free(ki->all.objs);
 	}
 	hmap_release(&s->ns_labels, json_free);

@@ -36,6 +36,8 @@ struct view_ops {
 	 * that wildcard). "*" (or NULL) answers the routes that set no hostname.
 	 * Kinds other than routes have no hostname index and answer 0. */
 	size_t (*list_hostname)(void *ctx, enum kind k, const char *hostname, const json_t *const **ret);
+	/* every object of kind k named name, in any namespace */
+	size_t (*list_name)(void *ctx, enum kind k, const char *name, const json_t *const **ret);
 	/* The labels of namespace ns as the API server has them: the Namespace's
 	 * metadata.labels plus kubernetes.io/metadata.name=<ns>, also for a namespace
 	 * that is not defined (then only that label). NULL when ns is NULL or "", or
@@ -88,6 +90,16 @@ static inline size_t view_list_hostname(const struct view *v, enum kind k, const
 /* For the empty cluster (ops NULL) this is NULL, "no labels known", so even a
  * selector on kubernetes.io/metadata.name cannot match; an empty store answers with
  * that label instead, which is what `check` without --state should use. */
+static inline size_t view_list_name(const struct view *v, enum kind k, const char *name,
+				    const json_t *const **ret)
+{
+	if (v == NULL || v->ops == NULL || v->ops->list_name == NULL) {
+		*ret = NULL;
+		return 0;
+	}
+	return v->ops->list_name(v->ctx, k, name, ret);
+}
+
 static inline const json_t *view_namespace_labels(const struct view *v, const char *ns)
 {
 	if (v == NULL || v->ops == NULL)
