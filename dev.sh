@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev libssl-dev python3)
+PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev libssl-dev python3
+	libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libbpf-dev libelf-dev zlib1g-dev
+	clang llvm bpftool iproute2 openssl curl)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 ensure_packages() {
