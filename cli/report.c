@@ -87,6 +87,8 @@ static void object_json(struct report *r, const struct report_obj *o)
 		json_object_set_new(j, "omittedFindings", json_integer((json_int_t)o->fs.dropped));
 	if (o->status)
 		json_object_set(j, o->kind == KIND_GATEWAY ? "listeners" : "parents", o->status);
+	if (o->policy)
+		json_object_set(j, "policy", o->policy);
 	if (r->nobjects_written++)
 		fputc(',', r->out);
 	json_dumpf(j, r->out, JSON_COMPACT);
@@ -128,6 +130,27 @@ static void status_text(struct report *r, const struct report_obj *o)
 	}
 }
 
+/* With --policy: the patches a Gateway and its generated Service would get. */
+static void policy_text(struct report *r, const struct report_obj *o)
+{
+	static const char *const what[] = { "servicePatch", "gatewayPatch" };
+
+	for (size_t i = 0; o->policy != NULL && i < 2; i++) {
+		const json_t *p = json_object_get(o->policy, what[i]);
+		char *s = json_array_size(p) > 0 ? json_dumps(p, JSON_COMPACT) : NULL;
+
+		if (i == 0)
+			fprintf(r->out, "%s:%d: %s %s/%s: note: Service %s: %s%s\n", o->source, o->line,
+				kind_name(o->kind), o->ns, o->name,
+				json_string_value(json_object_get(o->policy, "service")),
+				s ? "patch " : "no patch", s ? s : "");
+		else if (s != NULL)
+			fprintf(r->out, "%s:%d: %s %s/%s: note: Gateway defaults: patch %s\n", o->source, o->line,
+				kind_name(o->kind), o->ns, o->name, s);
+		free(s);
+	}
+}
+
 void report_object(struct report *r, const struct report_obj *o)
 {
 	if (r->format == REPORT_JSON) {
@@ -145,6 +168,7 @@ void report_object(struct report *r, const struct report_obj *o)
 		fprintf(r->out, "%s:%d: %s %s/%s: note: %zu more findings not shown\n", o->source, o->line,
 			kind_name(o->kind), o->ns, o->name, o->fs.dropped);
 	status_text(r, o);
+	policy_text(r, o);
 	r->nobjects_written++;
 }
 
@@ -170,8 +194,12 @@ void report_end(struct report *r, const struct report_summary *s)
 		json_decref(probs);
 		return;
 	}
-	fprintf(r->out, "%lu objects checked (%lu Gateway, %lu HTTPRoute, %lu GRPCRoute) in %lu files: %lu allowed, %lu denied; %lu errors, %lu warnings",
-		s->objects, s->by_kind[KIND_GATEWAY], s->by_kind[KIND_HTTPROUTE], s->by_kind[KIND_GRPCROUTE], s->files,
+	fprintf(r->out, "%lu objects checked (%lu Gateway, %lu HTTPRoute, %lu GRPCRoute", s->objects, s->by_kind[KIND_GATEWAY],
+		s->by_kind[KIND_HTTPROUTE], s->by_kind[KIND_GRPCROUTE]);
+	/* the experimental L4 routes only when there are some, so the usual line stays as it was */
+	if (s->by_kind[KIND_TCPROUTE] || s->by_kind[KIND_UDPROUTE])
+		fprintf(r->out, ", %lu TCPRoute, %lu UDPRoute", s->by_kind[KIND_TCPROUTE], s->by_kind[KIND_UDPROUTE]);
+	fprintf(r->out, ") in %lu files: %lu allowed, %lu denied; %lu errors, %lu warnings", s->files,
 		s->allowed, s->denied, s->errors, s->warnings);
 	if (s->context)
 		fprintf(r->out, "; %lu context objects", s->context);

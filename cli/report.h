@@ -21,6 +21,8 @@ struct report_obj {
 	struct findings fs;
 	json_t *obj;             /* owned reference while the cluster is evaluated */
 	json_t *status;          /* owned: routes: parents[]; Gateways: listeners[]; or NULL */
+	json_t *policy;          /* owned: Gateways with --policy: {service, servicePatch,
+				  * gatewayPatch} (cli/policyload.h); or NULL */
 };
 
 struct report_summary {

@@ -680,7 +680,10 @@ static void check_service(struct actx *c, const char *field, const json_t *ref, 
 	if (svc == NULL) {
 		findings_add_sev(c->fs, c->missing, "XO-BACKEND-MISSING", field,
 				 "Service %s/%s does not exist: %s (ResolvedRefs=False, BackendNotFound) until it is created; check the backendRef's name and namespace",
-				 tns, name, mirror ? "mirrored requests go nowhere" : "its share of requests gets HTTP 500");
+				 tns, name,
+				 mirror ? "mirrored requests go nowhere"
+				 : c->kind == KIND_TCPROUTE || c->kind == KIND_UDPROUTE ? "its share of connections is refused or dropped"
+				 : "its share of requests gets HTTP 500");
 		refs_fail(c, "BackendNotFound", field, "backend Service not found");
 		return;
 	}

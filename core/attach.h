@@ -1,7 +1,7 @@
 /*
  * attach: "will this route really attach?" The cross-object (XO-*) checks of
- * spec/gateway-api-rules.md section 8 for HTTPRoute and GRPCRoute against a cluster
- * view, and the status a conformant controller would write for each parent. Pure.
+ * spec/gateway-api-rules.md section 8 for HTTPRoute, GRPCRoute, TCPRoute and UDPRoute
+ * against a cluster view, and the status a conformant controller would write for each parent. Pure.
  *
  * Deny vs warn (DESIGN.md): a relationship that is definitely broken between objects
  * that exist (no such listener, namespace or kind not admitted, no hostname
@@ -69,8 +69,10 @@ struct attach_result {
 };
 
 /*
- * route: an HTTPRoute (k KIND_HTTPROUTE) or GRPCRoute (KIND_GRPCROUTE) object, already
- * defaulted (defaults_apply). Appends XO-PARENT-*, XO-CLASS-MISSING, XO-NS-NOT-ALLOWED,
+ * route: an HTTPRoute (k KIND_HTTPROUTE), GRPCRoute (KIND_GRPCROUTE), TCPRoute
+ * (KIND_TCPROUTE) or UDPRoute (KIND_UDPROUTE) object, already defaulted (defaults_apply);
+ * TCPRoute and UDPRoute have no hostnames, so every listener that admits their kind and
+ * namespace accepts them. Appends XO-PARENT-*, XO-CLASS-MISSING, XO-NS-NOT-ALLOWED,
  * XO-KIND-NOT-ALLOWED, XO-HOST-NO-INTERSECT, XO-BACKEND-* and XO-REFGRANT findings to
  * fs and fills *ret when ret is not NULL. Returns 0, or ERR_NOMEM (findings may then
  * be incomplete); ERR_INVALID when k is not a route kind.

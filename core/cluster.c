@@ -235,6 +235,10 @@ int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n,
 		rc = view_route_pass(&r, KIND_HTTPROUTE);
 	if (rc == 0 && o->route_at == NULL)
 		rc = view_route_pass(&r, KIND_GRPCROUTE);
+	if (rc == 0 && o->route_at == NULL)
+		rc = view_route_pass(&r, KIND_TCPROUTE);
+	if (rc == 0 && o->route_at == NULL)
+		rc = view_route_pass(&r, KIND_UDPROUTE);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (kind_is_route(items[i].kind) && r.item_rid[i] != SIZE_MAX)
 			conflict_report(r.ci, r.item_rid[i], items[i].fs);

@@ -40,7 +40,7 @@ struct cluster_opts {
 	void (*on_route)(void *ud, size_t item, const json_t *route, const struct attach_result *r);
 	void (*on_gateway)(void *ud, size_t item, const struct gwstatus *s);
 	void *ud;
-	/* The routes to evaluate. NULL: every HTTPRoute and GRPCRoute of the view, applied
+	/* The routes to evaluate. NULL: every HTTPRoute, GRPCRoute, TCPRoute and UDPRoute of the view, applied
 	 * items found by pointer. Otherwise route_at is called for i = 0, 1, ... nroutes - 1,
 	 * in that order, once each, and returns the i-th route as a new
 	 * reference (released after use, so a caller can keep routes compact and load them

@@ -29,6 +29,8 @@ struct conflict_claim {
 	bool win_implicit;          /* the winner's match is an implicit gRPC catch-all */
 	size_t win_rule, win_idx;
 	bool grpc;
+	char tag;                   /* K of the key: H, G, or T/U (TCPRoute/UDPRoute: the
+				     * whole listener is the claim) */
 	/* the parts of the claim's key "K|listener|host|mkey", which the claims map owns
 	 * (one copy of the text per claim) */
 	const char *listener, *host, *mkey;
@@ -199,6 +201,7 @@ struct adder {
 	struct conflict_index *ci;
 	struct conflict_route *r;
 	bool grpc;
+	char tag;                   /* see conflict_claim.tag */
 	const char *listener;
 	char *key;                  /* owned scratch buffer for claim keys */
 	size_t keycap;
@@ -251,6 +254,7 @@ static struct conflict_claim *claim_new(const struct adder *a, const char *key, 
 	c->host = c->listener + c->llen + 1;
 	c->mkey = c->host + c->hlen + 1;
 	c->grpc = a->grpc;
+	c->tag = a->tag;
 	return c;
 }
 
@@ -275,7 +279,7 @@ static int build_key(struct adder *a, const char *host, const char *mkey)
 		a->key = k;
 		a->keycap = need;
 	}
-	snprintf(a->key, a->keycap, "%c|%s|%s|%s", a->grpc ? 'G' : 'H', a->listener, host, mkey);
+	snprintf(a->key, a->keycap, "%c|%s|%s|%s", a->tag, a->listener, host, mkey);
 	return 0;
 }
 
@@ -378,8 +382,22 @@ int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const 
 	size_t nhosts;
 	int rc;
 
-	if (k != KIND_HTTPROUTE && k != KIND_GRPCROUTE)
-		return 0;
+	switch (k) {
+	case KIND_HTTPROUTE: a.tag = 'H'; break;
+	case KIND_GRPCROUTE: a.tag = 'G'; break;
+	case KIND_TCPROUTE: a.tag = 'T'; break;
+	case KIND_UDPROUTE: a.tag = 'U'; break;
+	default: return 0;
+	}
+	if (a.tag == 'T' || a.tag == 'U') {
+		/* no hostnames, no matches: the route claims the whole listener */
+		a.r = route_get(ci, route_id, route);
+		if (a.r == NULL)
+			return ERR_NOMEM;
+		rc = offer(&a, "*", "", NULL, 0, 0);
+		free(a.key);
+		return rc;
+	}
 	if (listener_host != NULL && (listener_host[0] == '\0' || strcmp(listener_host, "*") == 0))
 		listener_host = NULL;
 	a.r = route_get(ci, route_id, route);
@@ -541,8 +559,17 @@ static void report_loss(const struct conflict_route *r, const struct conflict_re
 {
 	const struct conflict_claim *c = ref->claim;
 	char field[64], wfield[64], match[256], why[256];
+	json_t *m;
 
-	json_t *m = json_loads(c->mkey, 0, NULL);
+	if (c->tag == 'T' || c->tag == 'U') {
+		describe_why(why, sizeof(why), c->win, r);
+		findings_add(fs, "XO-MATCH-CONFLICT", "spec.parentRefs",
+			     "%s %s is attached to listener %.*s too and wins (%s): a %s listener sends all its connections to one route, so this route gets no traffic there; attach it to another listener (sectionName or port) or remove one of the two routes",
+			     c->tag == 'T' ? "TCPRoute" : "UDPRoute", c->win->name, c->llen, c->listener, why,
+			     c->tag == 'T' ? "TCP" : "UDP");
+		return;
+	}
+	m = json_loads(c->mkey, 0, NULL);
 
 	match_field(field, sizeof(field), ref->implicit, ref->rule, ref->idx);
 	match_field(wfield, sizeof(wfield), c->win_implicit, c->win_rule, c->win_idx);

@@ -2,7 +2,9 @@
  * conflict: XO-MATCH-CONFLICT. Two routes of the same kind (HTTPRoute with HTTPRoute,
  * GRPCRoute with GRPCRoute) attached to the same listener conflict when they claim the
  * same effective hostname with an identical match; only one of them gets the traffic.
- * Pure.
+ * TCPRoutes (UDPRoutes) have neither hostnames nor matches: any two attached to the
+ * same listener conflict, with the same precedence (this is also the route lbplan
+ * programs). Pure.
  *
  * Design: one pass over every match of every registered route. Each (kind, listener,
  * effective hostname, canonical match key) is a claim in a hash map that keeps its

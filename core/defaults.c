@@ -234,6 +234,19 @@ static int default_gateway(json_t *spec)
 	return rc;
 }
 
+/* TCPRoute and UDPRoute (v1alpha2): parentRefs and backendRefs only (no filters). */
+static int default_l4route(json_t *spec)
+{
+	json_t *rule, *b;
+	size_t i, j;
+	int rc = default_route_common(spec);
+
+	json_array_foreach(jv_arr(spec, "rules"), i, rule)
+		json_array_foreach(jv_arr(rule, "backendRefs"), j, b)
+			rc |= default_backend_ref(b, 1);
+	return rc;
+}
+
 int defaults_apply(enum kind k, json_t *obj)
 {
 	json_t *spec = jv_obj(obj, "spec");
@@ -243,6 +256,8 @@ int defaults_apply(enum kind k, json_t *obj)
 	case KIND_GATEWAY: rc = default_gateway(spec); break;
 	case KIND_HTTPROUTE: rc = default_httproute(spec); break;
 	case KIND_GRPCROUTE: rc = default_grpcroute(spec); break;
+	case KIND_TCPROUTE:
+	case KIND_UDPROUTE: rc = default_l4route(spec); break;
 	default: rc = 0; break;
 	}
 	return rc ? ERR_NOMEM : 0;

@@ -69,6 +69,8 @@ int engine_check_object(json_t *obj, struct findings *fs, enum kind *ret_kind)
 	case KIND_GATEWAY: schema = &schema_gateway; break;
 	case KIND_HTTPROUTE: schema = &schema_httproute; break;
 	case KIND_GRPCROUTE: schema = &schema_grpcroute; break;
+	case KIND_TCPROUTE:
+	case KIND_UDPROUTE: schema = &schema_l4route; break;
 	default: return ERR_INTERNAL;
 	}
 	rc = defaults_apply(k, obj);
@@ -81,6 +83,8 @@ int engine_check_object(json_t *obj, struct findings *fs, enum kind *ret_kind)
 	case KIND_GATEWAY: check_gateway(obj, fs); break;
 	case KIND_HTTPROUTE: check_httproute(obj, fs); break;
 	case KIND_GRPCROUTE: check_grpcroute(obj, fs); break;
+	case KIND_TCPROUTE:
+	case KIND_UDPROUTE: check_l4route(obj, fs); break;
 	default: break;
 	}
 	return 0;

@@ -23,6 +23,9 @@ static const struct entry entries[] = {
 	{ KIND_SERVICE, "Service", "", { "v1" }, "v1" },
 	{ KIND_SECRET, "Secret", "", { "v1" }, "v1" },
 	{ KIND_CERTIFICATE, "Certificate", "cert-manager.io/", { "v1" }, "v1" },
+	{ KIND_TCPROUTE, "TCPRoute", GAPI, { "v1alpha2" }, "v1alpha2" },
+	{ KIND_UDPROUTE, "UDPRoute", GAPI, { "v1alpha2" }, "v1alpha2" },
+	{ KIND_ENDPOINTSLICE, "EndpointSlice", "discovery.k8s.io/", { "v1" }, "v1" },
 };
 
 enum kind kind_classify(const char *api_version, const char *kind, enum kind_version *ret_version)
@@ -71,10 +74,11 @@ const char *kind_served_versions(enum kind k)
 
 bool kind_is_validated(enum kind k)
 {
-	return k == KIND_GATEWAY || k == KIND_HTTPROUTE || k == KIND_GRPCROUTE;
+	return k == KIND_GATEWAY || k == KIND_HTTPROUTE || k == KIND_GRPCROUTE || k == KIND_TCPROUTE ||
+	       k == KIND_UDPROUTE;
 }
 
 bool kind_is_route(enum kind k)
 {
-	return k == KIND_HTTPROUTE || k == KIND_GRPCROUTE;
+	return k == KIND_HTTPROUTE || k == KIND_GRPCROUTE || k == KIND_TCPROUTE || k == KIND_UDPROUTE;
 }

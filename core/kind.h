@@ -18,6 +18,9 @@ enum kind {
 	KIND_SERVICE,
 	KIND_SECRET,
 	KIND_CERTIFICATE,    /* cert-manager.io Certificate: a Secret that will be issued */
+	KIND_TCPROUTE,       /* gateway.networking.k8s.io v1alpha2, experimental channel */
+	KIND_UDPROUTE,       /* gateway.networking.k8s.io v1alpha2, experimental channel */
+	KIND_ENDPOINTSLICE,  /* discovery.k8s.io v1: context only (backends of the datapath) */
 	KIND_MAX
 };
 

@@ -1,6 +1,7 @@
 /*
  * schema_route: the structural (OpenAPI) schemas of HTTPRoute (v1/v1beta1) and GRPCRoute
- * (v1/v1alpha2), standard channel at HEAD (v1.6). Experimental-only fields (retry,
+ * (v1/v1alpha2), standard channel at HEAD (v1.6), and of TCPRoute/UDPRoute (v1alpha2,
+ * experimental channel; at the end of the file). Experimental-only fields (retry,
  * sessionPersistence, ExternalAuth, useDefaultGateways) are deliberately absent so they
  * are reported as unknown fields, as a standard-channel API server would.
  *
@@ -474,4 +475,58 @@ static const struct schema_field grpcroute_fields[] = {
 
 const struct schema_node schema_grpcroute = {
 	.type = SCHEMA_OBJECT, .rule = "SCHEMA-TYPE", .fields = grpcroute_fields,
+};
+
+/* ---- TCPRoute and UDPRoute (gateway.networking.k8s.io/v1alpha2, experimental) ----
+ * One schema for both: parentRefs as in every route (HR-PREF), no hostnames, 1..16
+ * rules of an optional name and 1..16 backendRefs without filters (L4-RULES-COUNT,
+ * L4-BREF-COUNT; the backendRef fields keep their HR-BREF / HR-WEIGHT ids). */
+
+static const struct schema_field l4_bref_fields[] = {
+	{ "group", &bref_group, 0, NULL },
+	{ "kind", &bref_kind, 0, NULL },
+	{ "name", &bref_name, REQ, NULL },
+	{ "namespace", &bref_ns, 0, NULL },
+	{ "port", &bref_port, 0, NULL },
+	{ "weight", &bref_weight, 0, NULL },
+	END,
+};
+
+static const struct schema_node l4_bref = OBJ("HR-BREF", l4_bref_fields);
+static const struct schema_node l4_bref_list = {
+	.type = SCHEMA_ARRAY, .rule = "L4-BREF-COUNT", .flags = MINMAX, .min = 1, .max = 16,
+	.items = &l4_bref,
+};
+
+static const struct schema_field l4_rule_fields[] = {
+	{ "name", &rule_name, 0, NULL },
+	{ "backendRefs", &l4_bref_list, REQ, NULL },
+	END,
+};
+
+static const struct schema_node l4_rule = OBJ("L4-RULES-COUNT", l4_rule_fields);
+static const struct schema_node l4_rule_list = {
+	.type = SCHEMA_ARRAY, .rule = "L4-RULES-COUNT", .flags = MINMAX, .min = 1, .max = 16,
+	.items = &l4_rule,
+};
+
+static const struct schema_field l4_spec_fields[] = {
+	{ "parentRefs", &pref_list, 0, NULL },
+	{ "rules", &l4_rule_list, REQ, "L4-REQ" },
+	END,
+};
+
+static const struct schema_node l4_spec = OBJ("L4-REQ", l4_spec_fields);
+
+static const struct schema_field l4route_fields[] = {
+	{ "apiVersion", &str_any, 0, NULL },
+	{ "kind", &str_any, 0, NULL },
+	{ "metadata", &schema_object_meta, 0, NULL },
+	{ "spec", &l4_spec, REQ, "L4-REQ" },
+	{ "status", &any, 0, NULL },
+	END,
+};
+
+const struct schema_node schema_l4route = {
+	.type = SCHEMA_OBJECT, .rule = "SCHEMA-TYPE", .fields = l4route_fields,
 };

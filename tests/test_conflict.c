@@ -359,6 +359,41 @@ static void test_conflict_add__other_kind_ignored(void **state)
 	assert_int_equal(report(f, 7), 0);
 }
 
+/* TCPRoute/UDPRoute: no hostnames or matches, so any two of a kind on one listener
+ * conflict (the older wins); a TCPRoute and a UDPRoute, or other listeners, do not. */
+static json_t *mk_l4(const char *kind, const char *name, const char *ts)
+{
+	char buf[512];
+	json_t *o;
+
+	snprintf(buf, sizeof(buf),
+		 "{'apiVersion':'gateway.networking.k8s.io/v1alpha2','kind':'%s',"
+		 "'metadata':{'name':'%s','namespace':'apps','creationTimestamp':'%s'},"
+		 "'spec':{'parentRefs':[{'name':'gw','namespace':'infra'}],"
+		 "'rules':[{'backendRefs':[{'name':'s','port':1}]}]}}",
+		 kind, name, ts);
+	o = J(buf);
+	assert_int_equal(defaults_apply(strcmp(kind, "TCPRoute") == 0 ? KIND_TCPROUTE : KIND_UDPROUTE, o), 0);
+	return o;
+}
+
+static void test_conflict_report__l4_routes_share_listener(void **state)
+{
+	struct fx *f = *state;
+	size_t young = add_on(f, mk_l4("TCPRoute", "young", TS2), KIND_TCPROUTE, "infra/gw/tcp", NULL);
+	size_t old = add_on(f, mk_l4("TCPRoute", "old", TS1), KIND_TCPROUTE, "infra/gw/tcp", NULL);
+	size_t udp = add_on(f, mk_l4("UDPRoute", "udp", TS2), KIND_UDPROUTE, "infra/gw/tcp", NULL);
+	size_t other = add_on(f, mk_l4("TCPRoute", "other", TS2), KIND_TCPROUTE, "infra/gw/tcp2", NULL);
+
+	assert_int_equal(report(f, old), 0);
+	assert_int_equal(report(f, udp), 0);
+	assert_int_equal(report(f, other), 0);
+	assert_int_equal(report(f, young), 1);
+	assert_string_equal(f->fs.v[0].field, "spec.parentRefs");
+	contains(f->fs.v[0].message, "TCPRoute apps/old is attached to listener infra/gw/tcp too and wins");
+	contains(f->fs.v[0].message, "it is older");
+}
+
 /* 40,000 routes on one listener: pairs share a hostname and a match (the odd one of
  * each pair is newer and loses), and every route has a second, unique match. */
 #define SCALE 40000
@@ -446,6 +481,7 @@ int main(void)
 		T(test_conflict_report__capped),
 		T(test_conflict_report__unknown_route),
 		T(test_conflict_add__other_kind_ignored),
+		T(test_conflict_report__l4_routes_share_listener),
 		T(test_conflict_report__scale),
 		T(test_route_match_key__canonical),
 	};
