@@ -19,6 +19,7 @@
 struct viewsrc_ops {
 	void (*acquire)(void *ctx, struct view *ret);
 	void (*release)(void *ctx);
+	/* ready and objects may be called without acquire, from any thread */
 	/* true once the first full load or sync is done (/readyz) */
 	bool (*ready)(void *ctx);
 	/* objects held, for /metrics */

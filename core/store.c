@@ -7,10 +7,10 @@
  * can hand them out without copying; each entry remembers its position in every
  * array so a replacement is a few pointer stores, not a search.
  *
- * Kind and namespace arrays only ever grow (there is no delete), so positions are
- * stable. A replacement can change a route's hostnames, so hostname arrays remove
- * by moving the last element into the hole; they carry a parallel owner array so
- * the moved entry's remembered position can be fixed in O(its hostnames).
+ * Every array removes by moving its last element into the hole (store_remove, and a
+ * replacement whose hostnames changed), so each carries a parallel owner array: the
+ * moved entry's remembered position is fixed in O(1) (kind and namespace arrays) or
+ * O(its hostnames) (hostname arrays).
  *
  * Every fallible step of an add (allocations, map inserts, array growth) happens
  * before the first visible change, so an out-of-memory add leaves the view as it
@@ -32,7 +32,7 @@ struct entry;
 
 struct plist {
 	const json_t **objs;    /* owned array of borrowed-from-entry pointers */
-	struct entry **owners;  /* hostname lists only: owners[i] holds objs[i] */
+	struct entry **owners;  /* owners[i] holds objs[i] (NULL in the by-name index) */
 	size_t n, cap;
 };
 
@@ -321,7 +321,7 @@ static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *k
 	struct plist *nsl;
 	struct entry *e;
 
-	nsl = plist_at(&ki->by_ns, ns, false);
+	nsl = plist_at(&ki->by_ns, ns, true);
 	if (nsl == NULL || plist_reserve(nsl, nsl->n + 1) < 0 ||
 	    plist_reserve(&ki->all, ki->all.n + 1) < 0)
 		return ERR_NOMEM;
@@ -337,8 +337,10 @@ static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *k
 	e->obj = obj;
 	e->ns_list = nsl;
 	e->ns_pos = nsl->n;
+	nsl->owners[nsl->n] = e;
 	nsl->objs[nsl->n++] = obj;
 	e->kind_pos = ki->all.n;
+	ki->all.owners[ki->all.n] = e;
 	ki->all.objs[ki->all.n++] = obj;
 	if (kind_is_route(k))
 		hostplan_commit(&plan, e);
@@ -385,6 +387,64 @@ int store_add(struct store *s, json_t *obj, struct err *err)
 	/* the cached label set of this namespace is stale now */
 	if (k == KIND_NAMESPACE && hmap_del(&s->ns_labels, name, &old))
 		json_decref(old);
+	return 0;
+}
+
+static void entry_free(void *p)
+{
+	struct entry *e = p;
+
+	json_decref(e->obj);
+	free(e->hosts);
+	free(e);
+}
+
+/* Move l's last element into pos; returns the entry that moved (or NULL). */
+static struct entry *plist_take(struct plist *l, size_t pos)
+{
+	size_t last = l->n - 1;
+	struct entry *moved = NULL;
+
+	if (pos != last) {
+		moved = l->owners[last];
+		l->objs[pos] = l->objs[last];
+		l->owners[pos] = moved;
+	}
+	l->n--;
+	return moved;
+}
+
+int store_remove(struct store *s, enum kind k, const char *ns, const char *name)
+{
+	struct kindidx *ki = kidx(s, k);
+	char buf[320], *key;
+	struct entry *e, *moved;
+	void *old;
+
+	if (ki == NULL || name == NULL)
+		return ERR_NOTFOUND;
+	ns = norm_ns(s, k, ns);
+	key = name_key(buf, sizeof(buf), ns, name);
+	if (key == NULL)
+		return ERR_NOMEM;
+	e = hmap_get(&ki->by_name, key);
+	if (e != NULL)
+		hmap_del(&ki->by_name, key, NULL);
+	if (key != buf)
+		free(key);
+	if (e == NULL)
+		return ERR_NOTFOUND;
+	ki->bare_valid = false;
+	moved = plist_take(&ki->all, e->kind_pos);
+	if (moved != NULL)
+		moved->kind_pos = e->kind_pos;
+	moved = plist_take(e->ns_list, e->ns_pos);
+	if (moved != NULL)
+		moved->ns_pos = e->ns_pos;
+	host_unlink(e);
+	if (k == KIND_NAMESPACE && hmap_del(&s->ns_labels, name, &old))
+		json_decref(old);
+	entry_free(e);
 	return 0;
 }
 
@@ -518,22 +578,25 @@ struct store *store_new(void)
 		hmap_init(&s->k[k].by_ns);
 		hmap_init(&s->k[k].by_host);
 	}
+	for (int k = 0; k < KIND_MAX; k++) {
+		/* a non-NULL owners marks a tracked list (see plist_new) */
+		s->k[k].all.owners = malloc(sizeof(*s->k[k].all.owners));
+		if (s->k[k].all.owners == NULL) {
+			for (int j = 0; j < k; j++)
+				free(s->k[j].all.owners);
+			free(s);
+			return NULL;
+		}
+	}
 	hmap_init(&s->ns_labels);
 	s->default_ns = strdup("default");
 	if (s->default_ns == NULL) {
+		for (int k = 0; k < KIND_MAX; k++)
+			free(s->k[k].all.owners);
 		free(s);
 		return NULL;
 	}
 	return s;
-}
-
-static void entry_free(void *p)
-{
-	struct entry *e = p;
-
-	json_decref(e->obj);
-	free(e->hosts);
-	free(e);
 }
 
 static void json_free(void *p)
@@ -553,6 +616,7 @@ void store_free(struct store *s)
 		hmap_release(&ki->by_host, plist_free);
 		hmap_release(&ki->by_bare_name, plist_free);
 		free(ki->all.objs);
+		free(ki->all.owners);
 	}
 	hmap_release(&s->ns_labels, json_free);
 	free(s->default_ns);

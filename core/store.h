@@ -6,7 +6,7 @@
  * Ownership: store_add takes its own reference on each object it keeps (the caller
  * keeps and releases its own); store_free drops them. Every pointer the view hands
  * out (objects, arrays, namespace label sets) is owned by the store and valid until
- * the next store_add or store_free. The store never modifies an object.
+ * the next store_add, store_remove or store_free. The store never modifies an object.
  *
  * What is kept: the kinds kind_classify knows (KIND_OTHER is ignored), except Secrets
  * whose type is not kubernetes.io/tls (only TLS Secrets matter to listeners). The
@@ -21,12 +21,13 @@
  * for cluster-scoped kinds, and NULL or "" means the default namespace otherwise.
  *
  * Order: list_kind and list_ns give objects in the order of their first add
- * (replacing keeps the place). list_hostname's order is deterministic for a given
+ * (replacing keeps the place); store_remove moves the last object of each list into
+ * the removed one's place. list_hostname's order is deterministic for a given
  * sequence of adds but otherwise unspecified (a replacement whose hostnames changed
  * moves).
  *
- * Cost: get, list_* and namespace_labels are O(1) plus O(result); store_add is O(1)
- * amortised plus O(number of hostnames). namespace_labels caches one label set per
+ * Cost: get, list_* and namespace_labels are O(1) plus O(result); store_add and
+ * store_remove are O(1) amortised plus O(number of hostnames). namespace_labels caches one label set per
  * namespace asked for, so the view is not safe for concurrent readers.
  */
 #ifndef CORE_STORE_H
@@ -56,6 +57,14 @@ int store_set_default_namespace(struct store *s, const char *ns);
  * metadata.name; ERR_NOMEM, leaving the store as it was.
  */
 int store_add(struct store *s, json_t *obj, struct err *err);
+
+/*
+ * Remove the object of kind k named ns/name (ns normalised as for lookups) and drop
+ * the store's reference. Returns 0, ERR_NOTFOUND when there is no such object, or
+ * ERR_NOMEM (only for names too long for the stack buffer), leaving the store as it
+ * was.
+ */
+int store_remove(struct store *s, enum kind k, const char *ns, const char *name);
 
 /* A view of s; valid until store_free. */
 void store_view(struct store *s, struct view *ret);
