@@ -27,6 +27,7 @@
 #include "input.h"
 #include "jv.h"
 #include "kind.h"
+#include "policyload.h"
 #include "report.h"
 #include "rules.h"
 #include "store.h"
@@ -49,6 +50,9 @@ struct check {
 	const char *default_ns;
 	const char *state[CHECK_MAX_STATE];
 	size_t nstate;
+	const char *policy_paths[POLICYLOAD_MAX_PATHS]; /* --policy */
+	size_t npolicy;
+	struct policy_set *policies;
 	long long now;
 	bool applying;            /* reading arguments (true) or --state (false) */
 	bool no_cross;            /* --no-cross: each object alone, no cluster view */
@@ -346,6 +350,21 @@ static int evaluate_cluster(struct check *c)
 	return rc;
 }
 
+/* --policy: the routes join the store (policies read their hostnames through the
+ * view), then cli/policyload.c decides per object. */
+static int policy_pass(struct check *c)
+{
+	struct view v;
+	struct err err;
+
+	err_init(&err);
+	for (size_t i = 0; i < c->nroutes; i++)
+		if (store_add(c->store, c->routes[i].obj, &err) == ERR_NOMEM)
+			return ERR_NOMEM;
+	store_view(c->store, &v);
+	return policyload_check(c->policies, &v, c->objs, c->nobjs);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: gatewarden check [options] PATH...\n"
@@ -369,6 +388,9 @@ static void usage(FILE *f)
 	      "                           build no cluster view: for a partial tree or one file;\n"
 	      "                           memory stays bounded by the largest document\n"
 	      "      --var NAME=VALUE     substitute ${NAME} as Flux post-build does (repeatable)\n"
+	      "      --policy PATH        policy files or directories (repeatable; policies/README.md):\n"
+	      "                           prints the patch each Gateway's generated Service and the\n"
+	      "                           Gateway would get, and applies the validation policies\n"
 	      "      --rule ID=ACTION     ACTION is off, warn or error (repeatable);\n"
 	      "                           `gatewarden rules` lists the ids\n"
 	      "  -n, --namespace NS       namespace of objects that set none (default \"default\")\n"
@@ -406,6 +428,7 @@ static void check_release(struct check *c, bool exiting)
 		free(c->objs[i].name);
 		json_decref(c->objs[i].obj);
 		json_decref(c->objs[i].status);
+		json_decref(c->objs[i].policy);
 		findings_release(&c->objs[i].fs);
 	}
 	free(c->objs);
@@ -417,6 +440,7 @@ static void check_release(struct check *c, bool exiting)
 	free(c->routes);
 	hmap_release(&c->route_keys, NULL);
 	store_free(c->store);
+	policy_set_free(c->policies);
 	report_release(&c->rep);
 }
 
@@ -444,6 +468,7 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 		{ "strict", no_argument, NULL, 'S' },
 		{ "now", required_argument, NULL, 'N' },
 		{ "no-cross", no_argument, NULL, 'X' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -474,6 +499,12 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 			else
 				c->state[c->nstate++] = optarg;
 			break;
+		case 'P':
+			if (c->npolicy >= POLICYLOAD_MAX_PATHS)
+				err_set(&err, ERR_LIMIT, "--policy: at most %d paths", POLICYLOAD_MAX_PATHS);
+			else
+				c->policy_paths[c->npolicy++] = optarg;
+			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
@@ -482,8 +513,8 @@ static int parse_args(struct check *c, int argc, char **argv, enum report_format
 			return 2;
 		}
 	}
-	if (c->no_cross && (c->nstate > 0 || c->rules.strict)) {
-		fprintf(stderr, "gatewarden check: --no-cross checks each object alone; --state and --strict need the cross-object checks\n");
+	if (c->no_cross && (c->nstate > 0 || c->rules.strict || c->npolicy > 0)) {
+		fprintf(stderr, "gatewarden check: --no-cross checks each object alone; --state and --strict need the cross-object checks, and so does --policy\n");
 		return 2;
 	}
 	if (optind >= argc) {
@@ -530,6 +561,17 @@ int check_main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
 	report_init(&c.rep, fmt, stdout);
+	if (c.npolicy > 0) {
+		struct err perr;
+
+		err_init(&perr);
+		c.policies = policyload_paths(c.policy_paths, c.npolicy, &c.vars, &perr);
+		if (c.policies == NULL) {
+			fprintf(stderr, "gatewarden check: --policy: %s\n", perr.msg);
+			check_release(&c, false);
+			return 2;
+		}
+	}
 	c.store = store_new();
 	if (c.store == NULL || store_set_default_namespace(c.store, c.default_ns) != 0) {
 		fprintf(stderr, "gatewarden check: out of memory\n");
@@ -548,6 +590,8 @@ int check_main(int argc, char **argv)
 	for (int i = optind; i < argc && c.fatal == 0; i++)
 		input_read_path(&in, argv[i]);
 	if (c.fatal == 0 && !c.no_cross && evaluate_cluster(&c) < 0)
+		c.fatal = ERR_NOMEM;
+	if (c.fatal == 0 && c.policies != NULL && policy_pass(&c) < 0)
 		c.fatal = ERR_NOMEM;
 	if (c.fatal) {
 		fprintf(stderr, "gatewarden check: out of memory\n");

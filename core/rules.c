@@ -95,6 +95,11 @@ static const struct rules_info table[] = {
 	{ "GR-FLT-TYPE", E, S, "filter type is required and known" },
 	{ "GR-FLT-UNION", E, S, "the field named by type is set and no other filter field" },
 	{ "GR-FLT-REPEAT", E, S, "header modifiers appear at most once" },
+	/* TCPRoute and UDPRoute (v1alpha2; parentRefs and backendRef fields keep their HR-* ids) */
+	{ "L4-REQ", E, S, "spec and spec.rules are required" },
+	{ "L4-RULES-COUNT", E, S, "1..16 rules" },
+	{ "L4-BREF-COUNT", E, S, "1..16 backendRefs per rule" },
+	{ "L4-RULE-NAME-UNIQUE", E, S, "rule names are unique within the route" },
 	/* old webhook */
 	{ "OW-HDR-MATCH-CI", E, S, "header match names are unique case-insensitively" },
 	{ "OW-HDRMOD-MULTI", E, S, "a header name appears in only one of set/add/remove" },
@@ -137,9 +142,17 @@ static const struct rules_info table[] = {
 	{ "XO-CERT-SAN", W, X, "the certificate does not cover the listener hostname" },
 	{ "XO-CERT-EXPIRED", E, X, "the listener certificate has expired" },
 	{ "XO-CERT-EXPIRING", W, X, "the listener certificate expires within 14 days" },
-	{ "XO-MATCH-CONFLICT", W, X, "another route on the listener claims the same hostname and match" },
+	{ "XO-MATCH-CONFLICT", W, X, "another route on the listener claims the same hostname and match (TCPRoute, UDPRoute: the listener)" },
 	{ "XO-ROUTE-UNATTACHED", W, X, "the route attaches to no listener of any parent" },
 	{ "XO-GATEWAY-UNUSED", W, X, "no route attaches to any listener of the Gateway" },
+	/* policies (core/policy*.c; only with policy files loaded) */
+	{ "POL-SVC-GATEWAY-MISSING", W, X, "a generated Service's owning Gateway is not in the view: allowed unchanged" },
+	{ "POL-SVC-IMMUTABLE", W, X, "the policy's loadBalancerClass differs from the Service's, which is immutable after create" },
+	{ "POL-HOST-OWNER", E, X, "a listener or route hostname outside its namespace's hostname patterns" },
+	{ "POL-HOST-TAKEN", E, X, "a hostname already served by a route in another namespace (exclusive ownership)" },
+	{ "POL-DNS-OVERLAP", W, X, "two Gateways' external-dns hostnames overlap (they would fight over the record)" },
+	{ "POL-INFRA-KEY", E, X, "a spec.infrastructure.annotations key the namespace may not set" },
+	{ "POL-CERTMGR-LISTENER", W, X, "cert-manager annotation on the Gateway, but an HTTPS listener it will skip" },
 };
 
 #undef E

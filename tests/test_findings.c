@@ -90,7 +90,7 @@ static void test_rules_all__ids_unique(void **state)
 	(void)state;
 	assert_true(n > 0);
 	for (size_t i = 0; i < n; i++) {
-		static const char *const prefixes[] = { "GW-", "HR-", "GR-", "OW-", "WX-", "XO-", "META-", "SCHEMA-" };
+		static const char *const prefixes[] = { "GW-", "HR-", "GR-", "L4-", "OW-", "WX-", "XO-", "POL-", "META-", "SCHEMA-" };
 		bool known = false;
 
 		for (size_t p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++)

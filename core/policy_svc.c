@@ -1,0 +1,559 @@
+/*
+ * policy_svc: generated-Service mutation (see policy.h).
+ *
+ * The patch is computed as "the Service as policy wants it" minus "the Service as
+ * it came", through jpatch_diff: the target is a copy of the incoming Service with
+ * annotations, labels and the allowed spec fields set, so whatever the policy does not
+ * name is never in the patch, and an UPDATE that already carries everything diffs to
+ * the empty array. That is the property that stops a write loop with the
+ * implementation's controller.
+ */
+#include "policy_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "defaults.h"
+#include "err.h"
+#include "findings.h"
+#include "hostname.h"
+#include "jpatch.h"
+#include "jv.h"
+#include "labels.h"
+
+#define GAPI_GROUP "gateway.networking.k8s.io"
+
+static bool copy_str(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(dst, s, n + 1);
+	return true;
+}
+
+bool policy_service_owner(const json_t *svc, char *ns, size_t nscap, char *name, size_t namecap)
+{
+	const json_t *lab = jv_obj(jv_obj(svc, "metadata"), "labels");
+	const char *svcns = policy_obj_ns(svc);
+	static const char *const same_ns[] = { "io.cilium.gateway/owning-gateway",
+					       "projectcontour.io/owning-gateway-name",
+					       "gateway.networking.k8s.io/gateway-name", NULL };
+	const char *egn = jv_str(lab, "gateway.envoyproxy.io/owning-gateway-name");
+	const char *egns = jv_str(lab, "gateway.envoyproxy.io/owning-gateway-namespace");
+
+	if (egn != NULL && egns != NULL)
+		return copy_str(ns, nscap, egns) && copy_str(name, namecap, egn);
+	for (size_t i = 0; same_ns[i] != NULL; i++) {
+		const char *n = jv_str(lab, same_ns[i]);
+
+		if (n != NULL)
+			return copy_str(ns, nscap, svcns) && copy_str(name, namecap, n);
+	}
+	return false;
+}
+
+/* ---- derived hostnames ---- */
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* Sorted unique array from the keys of set. */
+static json_t *sorted_keys_array(json_t *set)
+{
+	size_t n = json_object_size(set), i = 0;
+	json_t **v = NULL, *arr = json_array();
+	const char *k;
+	json_t *x;
+
+	if (arr == NULL)
+		return NULL;
+	if (n == 0)
+		return arr;
+	v = malloc(n * sizeof(*v));
+	if (v == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	json_object_foreach(set, k, x) {
+		(void)x;
+		v[i++] = json_string(k);
+	}
+	for (i = 0; i < n; i++)
+		if (v[i] == NULL)
+			break;
+	if (i == n)
+		qsort(v, n, sizeof(*v), cmp_json_str);
+	for (size_t j = 0; j < n; j++) {
+		if (i == n && json_array_append_new(arr, v[j]) != 0)
+			i = 0;
+		else if (i != n)
+			json_decref(v[j]);
+	}
+	free(v);
+	if (i != n) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* Does the route name this Gateway in some parentRef (group/kind Gateway)? */
+static bool route_names_gateway(const json_t *route, const char *gwns, const char *gwname)
+{
+	const char *rns = policy_obj_ns(route);
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(jv_arr(jv_obj(route, "spec"), "parentRefs"), i, p) {
+		const char *g = jv_str(p, "group"), *k = jv_str(p, "kind");
+		const char *n = jv_str(p, "name"), *ns = jv_str(p, "namespace");
+
+		if ((g != NULL && strcmp(g, GAPI_GROUP) != 0) || (k != NULL && strcmp(k, "Gateway") != 0))
+			continue;
+		if (n != NULL && strcmp(n, gwname) == 0 && strcmp(ns != NULL ? ns : rns, gwns) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool is_wild(const char *h)
+{
+	return h != NULL && h[0] == '*';
+}
+
+/* Routes without a non-wildcard hostname add nothing: no attachment to compute. */
+static bool has_precise_hostname(const json_t *route)
+{
+	size_t i;
+	json_t *h;
+
+	json_array_foreach(jv_arr(jv_obj(route, "spec"), "hostnames"), i, h)
+		if (json_is_string(h) && !is_wild(json_string_value(h)))
+			return true;
+	return false;
+}
+
+static int add_route_hosts(const struct view *v, enum kind k, const json_t *orig, const json_t *gw,
+			   const char *key, uint64_t loose, json_t *set)
+{
+	const json_t *listeners = jv_arr(jv_obj(gw, "spec"), "listeners");
+	struct attach_result *res;
+	struct findings scratch;
+	json_t *route = json_deep_copy(orig);
+	int rc;
+
+	if (route == NULL)
+		return ERR_NOMEM;
+	res = malloc(sizeof(*res));
+	if (res == NULL) {
+		json_decref(route);
+		return ERR_NOMEM;
+	}
+	findings_init(&scratch, NULL);
+	rc = defaults_apply(k, route);
+	if (rc == 0)
+		rc = attach_check_route(v, k, route, false, &scratch, res);
+	findings_release(&scratch);
+	for (size_t p = 0; rc == 0 && p < res->nparents; p++) {
+		const struct attach_parent *ap = &res->parents[p];
+		uint64_t on = ap->listeners & loose;
+		size_t i;
+		json_t *h;
+
+		if (!ap->accepted || strcmp(ap->gateway, key) != 0 || on == 0)
+			continue;
+		json_array_foreach(jv_arr(jv_obj(route, "spec"), "hostnames"), i, h) {
+			const char *hs = json_string_value(h);
+
+			if (hs == NULL || is_wild(hs))
+				continue;
+			for (size_t li = 0; li < 64 && li < json_array_size(listeners); li++) {
+				const char *lh = jv_str(json_array_get(listeners, li), "hostname");
+
+				if ((on >> li & 1) && hostname_intersect(lh, hs)) {
+					if (json_object_set_new(set, hs, json_true()) != 0)
+						rc = ERR_NOMEM;
+					break;
+				}
+			}
+		}
+	}
+	free(res);
+	json_decref(route);
+	return rc;
+}
+
+int policy_gateway_hostnames(const struct view *v, const json_t *gw, json_t **ret, struct err *err)
+{
+	static const enum kind kinds[] = { KIND_HTTPROUTE, KIND_GRPCROUTE };
+	const json_t *listeners = jv_arr(jv_obj(gw, "spec"), "listeners");
+	const char *gwns = policy_obj_ns(gw), *gwname = jv_str(jv_obj(gw, "metadata"), "name");
+	json_t *set = json_object(), *l;
+	uint64_t loose = 0;
+	char key[512];
+	size_t i;
+	int rc = 0;
+
+	*ret = NULL;
+	if (set == NULL)
+		return err_set(err, ERR_NOMEM, "policy: out of memory");
+	json_array_foreach(listeners, i, l) {
+		const char *h = jv_str(l, "hostname");
+
+		if (h != NULL && !is_wild(h)) {
+			if (json_object_set_new(set, h, json_true()) != 0)
+				rc = ERR_NOMEM;
+		} else if (i < 64) {
+			loose |= (uint64_t)1 << i;
+		}
+	}
+	snprintf(key, sizeof(key), "%s/%s", gwns, gwname != NULL ? gwname : "");
+	for (size_t ki = 0; rc == 0 && loose != 0 && gwname != NULL && ki < 2; ki++) {
+		const json_t *const *routes;
+		size_t n = view_list_kind(v, kinds[ki], &routes);
+
+		for (size_t r = 0; rc == 0 && r < n; r++)
+			if (route_names_gateway(routes[r], gwns, gwname) && has_precise_hostname(routes[r]))
+				rc = add_route_hosts(v, kinds[ki], routes[r], gw, key, loose, set);
+	}
+	if (rc == 0 && (*ret = sorted_keys_array(set)) == NULL)
+		rc = ERR_NOMEM;
+	json_decref(set);
+	if (rc != 0)
+		return err_set(err, rc, "policy: out of memory");
+	return 0;
+}
+
+/* ---- the generated Service of a Gateway (for check) ---- */
+
+int policy_gateway_service(const struct view *v, const json_t *gw, json_t **ret_svc, struct err *err)
+{
+	const char *name = jv_str(jv_obj(gw, "metadata"), "name");
+	const char *ns = policy_obj_ns(gw);
+	const char *cls = jv_str(jv_obj(gw, "spec"), "gatewayClassName");
+	const json_t *gc = cls != NULL ? view_get(v, KIND_GATEWAYCLASS, "", cls) : NULL;
+	const char *ctl = jv_str(jv_obj(gc, "spec"), "controllerName");
+	const json_t *infra = jv_obj(jv_obj(gw, "spec"), "infrastructure");
+	bool cilium = ctl != NULL ? strcmp(ctl, "io.cilium/gateway-controller") == 0
+				  : (cls != NULL && strstr(cls, "cilium") != NULL);
+	char svcname[600];
+	json_t *svc, *labels, *ann;
+
+	*ret_svc = NULL;
+	if (name == NULL)
+		return err_set(err, ERR_INVALID, "policy: the Gateway has no metadata.name");
+	if (cilium)
+		snprintf(svcname, sizeof(svcname), "cilium-gateway-%s", name);
+	else
+		snprintf(svcname, sizeof(svcname), "%s-%s", name, cls != NULL ? cls : "");
+	labels = jv_obj(infra, "labels") != NULL ? json_deep_copy(jv_obj(infra, "labels")) : json_object();
+	ann = jv_obj(infra, "annotations") != NULL ? json_deep_copy(jv_obj(infra, "annotations")) : json_object();
+	if (labels == NULL || ann == NULL ||
+	    json_object_set_new(labels, "gateway.networking.k8s.io/gateway-name", json_string(name)) != 0 ||
+	    (cilium && json_object_set_new(labels, "io.cilium.gateway/owning-gateway", json_string(name)) != 0)) {
+		json_decref(labels);
+		json_decref(ann);
+		return err_set(err, ERR_NOMEM, "policy: out of memory");
+	}
+	if (json_object_size(ann) == 0) {
+		json_decref(ann);
+		ann = NULL;
+	}
+	svc = json_pack("{s:s,s:s,s:{s:s,s:s,s:o,s:o*},s:{s:s}}", "apiVersion", "v1", "kind", "Service",
+			"metadata", "name", svcname, "namespace", ns, "labels", labels, "annotations", ann,
+			"spec", "type", "LoadBalancer");
+	if (svc == NULL)
+		return err_set(err, ERR_NOMEM, "policy: out of memory");
+	*ret_svc = svc;
+	return 0;
+}
+
+/* ---- Kyverno matching ---- */
+
+static bool strs_match(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(arr, i, x)
+		if (policy_glob(json_string_value(x), s))
+			return true;
+	return false;
+}
+
+static bool filter_matches(const json_t *f, const struct view *v, const json_t *svc, bool create)
+{
+	const json_t *res = jv_obj(f, "resources");
+	const json_t *md = jv_obj(svc, "metadata");
+	const char *name = jv_str(md, "name"), *ns = policy_obj_ns(svc);
+	const json_t *x;
+
+	if (name == NULL)
+		name = "";
+	if ((x = jv_get(res, "name")) != NULL && !policy_glob(json_string_value(x), name))
+		return false;
+	if ((x = jv_get(res, "names")) != NULL && !strs_match(x, name))
+		return false;
+	if ((x = jv_get(res, "namespaces")) != NULL && !strs_match(x, ns))
+		return false;
+	if ((x = jv_get(res, "operations")) != NULL) {
+		size_t i;
+		json_t *o;
+		bool hit = false;
+
+		json_array_foreach(x, i, o)
+			hit = hit || strcmp(json_string_value(o), create ? "CREATE" : "UPDATE") == 0;
+		if (!hit)
+			return false;
+	}
+	if ((x = jv_get(res, "selector")) != NULL && !labels_selector_matches(x, jv_obj(md, "labels")))
+		return false;
+	if ((x = jv_get(res, "namespaceSelector")) != NULL &&
+	    !labels_selector_matches(x, view_namespace_labels(v, ns)))
+		return false;
+	return true;
+}
+
+static bool kyverno_matches(const struct policy_rule *r, const struct view *v, const json_t *svc, bool create)
+{
+	size_t i;
+	json_t *f;
+
+	if (r->policy_ns != NULL && strcmp(r->policy_ns, policy_obj_ns(svc)) != 0)
+		return false;
+	if (r->match_any != NULL) {
+		json_array_foreach(r->match_any, i, f)
+			if (filter_matches(f, v, svc, create))
+				return true;
+		return false;
+	}
+	json_array_foreach(r->match_all, i, f)
+		if (!filter_matches(f, v, svc, create))
+			return false;
+	return true;
+}
+
+/* ---- composing the target ---- */
+
+struct want {
+	json_t *ann;          /* object, owned */
+	json_t *labels;       /* object, owned */
+	json_t *spec;         /* object of spec fields, owned */
+	const char *lb_class; /* borrowed from the set */
+	const char *lb_src;   /* policy that set it */
+};
+
+static int merge_strs(json_t *dst, const json_t *src)
+{
+	return src != NULL ? json_object_update(dst, (json_t *)src) : 0;
+}
+
+static int set_member(json_t *obj, const char *a, const char *b, json_t *val)
+{
+	json_t *o = json_object_get(obj, a);
+
+	if (o == NULL || !json_is_object(o)) {
+		o = json_object();
+		if (o == NULL || json_object_set_new(obj, a, o) != 0) {
+			json_decref(val);
+			return ERR_NOMEM;
+		}
+	}
+	return json_object_set_new(o, b, val) == 0 ? 0 : ERR_NOMEM;
+}
+
+static int join_hosts(const json_t *arr, json_t **ret)
+{
+	size_t n = 0, i;
+	json_t *h;
+	char *buf, *p;
+
+	json_array_foreach(arr, i, h)
+		n += strlen(json_string_value(h)) + 1;
+	buf = malloc(n + 1);
+	if (buf == NULL)
+		return ERR_NOMEM;
+	p = buf;
+	json_array_foreach(arr, i, h) {
+		size_t l = strlen(json_string_value(h));
+
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, json_string_value(h), l);
+		p += l;
+	}
+	*p = '\0';
+	*ret = json_string(buf);
+	free(buf);
+	return *ret != NULL ? 0 : ERR_NOMEM;
+}
+
+int policy_service_patch(const struct policy_set *s, const struct view *v, const json_t *svc,
+			 const json_t *old_svc, json_t **ret_patch, struct findings *warnings,
+			 struct err *err)
+{
+	return policy_service_patch_gw(s, v, svc, old_svc, NULL, ret_patch, warnings, err);
+}
+
+int policy_service_patch_gw(const struct policy_set *s, const struct view *v, const json_t *svc,
+			    const json_t *old_svc, const json_t *owner, json_t **ret_patch,
+			    struct findings *warnings, struct err *err)
+{
+	struct want w = { json_object(), json_object(), json_object(), NULL, NULL };
+	char gwns[256], gwname[256];
+	const json_t *gw = NULL;
+	bool owned, external_dns = false, create = old_svc == NULL, any_gw_rule = false;
+	size_t last_one_policy = (size_t)-1;
+	json_t *target = NULL, *md;
+	int rc = 0;
+
+	*ret_patch = NULL;
+	if (w.ann == NULL || w.labels == NULL || w.spec == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	if (!json_is_object(svc)) {
+		rc = err_set(err, ERR_INVALID, "policy: the Service is not an object");
+		goto out;
+	}
+	owned = policy_service_owner(svc, gwns, sizeof(gwns), gwname, sizeof(gwname));
+	for (size_t i = 0; s != NULL && i < s->n; i++)
+		if (s->v[i].kind == POLICY_SERVICE)
+			any_gw_rule = true;
+	if (owned && any_gw_rule) {
+		gw = owner != NULL ? owner : view_get(v, KIND_GATEWAY, gwns, gwname);
+		if (gw == NULL)
+			findings_add(warnings, "POL-SVC-GATEWAY-MISSING", "metadata.labels",
+				     "the owning Gateway %s/%s is not known yet: the Service is allowed unchanged by "
+				     "Gateway policies (the reconciler fills it in later)", gwns, gwname);
+	}
+	if (gw != NULL) {
+		const json_t *infra_ann = jv_obj(jv_obj(jv_obj(gw, "spec"), "infrastructure"), "annotations");
+
+		for (size_t i = 0; i < s->n; i++) {
+			const struct policy_rule *r = &s->v[i];
+
+			if (r->kind != POLICY_SERVICE || !policy_select_gateway(&r->sel, v, gw))
+				continue;
+			if (merge_strs(w.ann, r->annotations) != 0 || merge_strs(w.labels, r->labels) != 0) {
+				rc = ERR_NOMEM;
+				goto out;
+			}
+			if (r->lb_class != NULL) {
+				w.lb_class = r->lb_class;
+				w.lb_src = r->source;
+			}
+			external_dns = external_dns || r->external_dns;
+		}
+		if (merge_strs(w.ann, infra_ann) != 0) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+		if (external_dns && jv_get(infra_ann, POLICY_ANN_EXTERNAL_DNS) == NULL) {
+			json_t *hosts, *val;
+
+			if ((rc = policy_gateway_hostnames(v, gw, &hosts, err)) != 0)
+				goto out;
+			if (json_array_size(hosts) > 0) {
+				rc = join_hosts(hosts, &val);
+				if (rc == 0 && json_object_set_new(w.ann, POLICY_ANN_EXTERNAL_DNS, val) != 0)
+					rc = ERR_NOMEM;
+			}
+			json_decref(hosts);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	for (size_t i = 0; s != NULL && i < s->n; i++) {
+		const struct policy_rule *r = &s->v[i];
+		const json_t *psm_md, *psm_spec;
+		const char *k;
+		json_t *x;
+
+		if (r->kind != POLICY_KYVERNO || r->policy_id == last_one_policy || !kyverno_matches(r, v, svc, create))
+			continue;
+		if (r->apply_one)
+			last_one_policy = r->policy_id;
+		psm_md = jv_obj(r->psm, "metadata");
+		psm_spec = jv_obj(r->psm, "spec");
+		if (merge_strs(w.ann, jv_obj(psm_md, "annotations")) != 0 ||
+		    merge_strs(w.labels, jv_obj(psm_md, "labels")) != 0) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+		json_object_foreach((json_t *)psm_spec, k, x) {
+			if (strcmp(k, "loadBalancerClass") == 0) {
+				w.lb_class = json_string_value(x);
+				w.lb_src = r->source;
+			} else if (json_object_set_new(w.spec, k, json_deep_copy(x)) != 0) {
+				rc = ERR_NOMEM;
+				goto out;
+			}
+		}
+	}
+	/* the target: svc with what policy wants */
+	target = json_deep_copy(svc);
+	if (target == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	md = json_object_get(target, "metadata");
+	if (md == NULL || !json_is_object(md)) {
+		md = json_object();
+		if (md == NULL || json_object_set_new(target, "metadata", md) != 0) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+	}
+	{
+		const char *k;
+		json_t *x;
+
+		json_object_foreach(w.ann, k, x)
+			if (set_member(md, "annotations", k, json_incref(x)) != 0)
+				rc = ERR_NOMEM;
+		json_object_foreach(w.labels, k, x)
+			if (set_member(md, "labels", k, json_incref(x)) != 0)
+				rc = ERR_NOMEM;
+		json_object_foreach(w.spec, k, x)
+			if (set_member(target, "spec", k, json_incref(x)) != 0)
+				rc = ERR_NOMEM;
+		if (rc != 0)
+			goto out;
+	}
+	if (w.lb_class != NULL) {
+		const json_t *spec = jv_obj(svc, "spec");
+		const char *type = jv_str(spec, "type");
+		const char *have = jv_str(spec, "loadBalancerClass");
+		const char *old = jv_str(jv_obj(old_svc, "spec"), "loadBalancerClass");
+
+		if (create) {
+			if (type != NULL && strcmp(type, "LoadBalancer") == 0 &&
+			    set_member(target, "spec", "loadBalancerClass", json_string(w.lb_class)) != 0) {
+				rc = ERR_NOMEM;
+				goto out;
+			}
+		} else if ((have != NULL && strcmp(have, w.lb_class) != 0) ||
+			   (have == NULL && old != NULL && strcmp(old, w.lb_class) != 0)) {
+			findings_add(warnings, "POL-SVC-IMMUTABLE", "spec.loadBalancerClass",
+				     "loadBalancerClass is %s but %s asks for %s; it cannot change after create "
+				     "(delete and recreate the Service, or fix the policy)",
+				     have != NULL ? have : old, w.lb_src, w.lb_class);
+		}
+	}
+	rc = jpatch_diff(svc, target, ret_patch, err);
+out:
+	json_decref(target);
+	json_decref(w.ann);
+	json_decref(w.labels);
+	json_decref(w.spec);
+	if (rc == ERR_NOMEM)
+		err_set(err, ERR_NOMEM, "policy: out of memory");
+	return rc;
+}
