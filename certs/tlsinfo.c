@@ -10,25 +10,17 @@
  * found wins, in the order a user would fix them: tls.crt, then tls.key, then the
  * pair. Decoded key bytes are wiped before they are freed, and OpenSSL's error queue
  * is cleared after each parse so one bad Secret never leaks errors into the next.
+ * OpenSSL itself is reached only through certs/x509.h (the one file that includes it).
  */
 #include "tlsinfo.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include "err.h"
 #include "jv.h"
+#include "x509.h"
 
 #define PROBLEM_MAX 160
 
@@ -48,7 +40,7 @@ struct facts {
 static void pem_release(struct pem *p)
 {
 	if (p->buf != NULL) {
-		OPENSSL_cleanse(p->buf, p->len);
+		x509_wipe(p->buf, p->len);
 		free(p->buf);
 	}
 	p->buf = NULL;
@@ -101,7 +93,7 @@ static int b64_decode(const char *s, struct pem *out)
 				v[j] = 0;
 				pad++;
 			} else if (v[j] < 0) {
-				OPENSSL_cleanse(buf, o);
+				x509_wipe(buf, o);
 				free(buf);
 				return 1;
 			}
@@ -153,83 +145,19 @@ static int get_pem(const json_t *secret, const char *key, struct facts *f, struc
 	return rc;
 }
 
-/* ---- the leaf's facts ---------------------------------------------------------- */
+/* ---- the leaf's facts and the pair ----------------------------------------------- */
 
-static int add_name(json_t *names, const unsigned char *s, int len)
+static int read_leaf(const struct x509_cert *leaf, struct facts *f)
 {
-	char buf[256];
-
-	if (len <= 0 || (size_t)len >= sizeof(buf) || memchr(s, '\0', (size_t)len) != NULL)
-		return 0; /* not a host name anything could match */
-	for (int i = 0; i < len; i++)
-		buf[i] = (char)tolower(s[i]);
-	buf[len] = '\0';
-	return json_array_append_new(names, json_string(buf)) == 0 ? 0 : ERR_NOMEM;
-}
-
-static int read_sans(X509 *leaf, json_t *names, bool *had_ext)
-{
-	GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
-	int rc = 0;
-
-	*had_ext = gens != NULL;
-	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && rc == 0; i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-
-		if (g->type == GEN_DNS)
-			rc = add_name(names, ASN1_STRING_get0_data(g->d.dNSName), ASN1_STRING_length(g->d.dNSName));
-	}
-	GENERAL_NAMES_free(gens);
-	return rc;
-}
-
-static int read_cn(X509 *leaf, json_t *names)
-{
-	const X509_NAME *subj = X509_get_subject_name(leaf);
-	int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-	unsigned char *utf8 = NULL;
-	int len, rc;
-
-	if (idx < 0)
-		return 0;
-	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
-	if (len < 0)
-		return 0;
-	rc = add_name(names, utf8, len);
-	OPENSSL_free(utf8);
-	return rc;
-}
-
-/* Seconds since the epoch; false when t cannot be read. */
-static bool asn1_unix(const ASN1_TIME *t, long long *ret)
-{
-	ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
-	int days = 0, secs = 0;
-	bool ok;
-
-	if (epoch == NULL)
-		return false;
-	ok = ASN1_TIME_diff(&days, &secs, epoch, t) == 1;
-	ASN1_TIME_free(epoch);
-	*ret = (long long)days * 86400 + secs;
-	return ok;
-}
-
-static int read_leaf(X509 *leaf, struct facts *f)
-{
-	bool had_ext;
 	int rc;
 
 	f->names = json_array();
 	if (f->names == NULL)
 		return ERR_NOMEM;
-	rc = read_sans(leaf, f->names, &had_ext);
-	if (rc == 0 && !had_ext)
-		rc = read_cn(leaf, f->names);
+	rc = x509_cert_dns_names(leaf, f->names);
 	if (rc != 0)
 		return rc;
-	if (!asn1_unix(X509_get0_notBefore(leaf), &f->not_before) ||
-	    !asn1_unix(X509_get0_notAfter(leaf), &f->not_after)) {
+	if (!x509_cert_validity(leaf, &f->not_before, &f->not_after)) {
 		set_problem(f, "has a certificate with an unreadable validity period", "tls.crt");
 		return 0;
 	}
@@ -237,68 +165,41 @@ static int read_leaf(X509 *leaf, struct facts *f)
 	return 0;
 }
 
-/* ---- parsing ------------------------------------------------------------------ */
-
-/* Never prompt for a passphrase: an encrypted key is simply unusable. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf, (void)size, (void)rwflag, (void)u;
-	return -1;
-}
-
 /* The leaf (owned by the caller) after checking that every PEM block of the chain
  * parses; NULL with a problem recorded, or with *rc = ERR_NOMEM. */
-static X509 *parse_chain(const struct pem *crt, struct facts *f, int *rc)
+static struct x509_cert *parse_chain(const struct pem *crt, struct facts *f, int *rc)
 {
-	BIO *bio = BIO_new_mem_buf(crt->buf, (int)crt->len);
-	X509 *leaf, *next;
-	unsigned long e;
+	struct x509_cert *leaf = NULL;
+	bool rest_bad = false;
 
-	*rc = 0;
-	ERR_clear_error();
-	if (bio == NULL || crt->len > (size_t)0x7fffffff) {
-		BIO_free(bio);
-		*rc = ERR_NOMEM;
-		return NULL;
-	}
-	leaf = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
-	if (leaf == NULL) {
+	*rc = x509_chain_first(crt->buf, crt->len, &leaf, &rest_bad);
+	if (*rc == 1) {
+		*rc = 0;
 		set_problem(f, "holds no PEM certificate", "tls.crt");
-		BIO_free(bio);
 		return NULL;
 	}
-	while ((next = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL)
-		X509_free(next);
-	e = ERR_peek_last_error();
-	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+	if (*rc == 0 && rest_bad)
 		set_problem(f, "holds a certificate after the first that does not parse", "tls.crt");
-	BIO_free(bio);
 	return leaf;
 }
 
-static EVP_PKEY *parse_key(const struct pem *key, struct facts *f, int *rc)
+static struct x509_key *parse_key(const struct pem *key, struct facts *f, int *rc)
 {
-	BIO *bio = BIO_new_mem_buf(key->buf, (int)key->len);
-	EVP_PKEY *pk;
+	struct x509_key *pk = NULL;
 
-	*rc = 0;
-	if (bio == NULL || key->len > (size_t)0x7fffffff) {
-		BIO_free(bio);
-		*rc = ERR_NOMEM;
-		return NULL;
-	}
-	pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-	if (pk == NULL)
+	*rc = x509_key_parse(key->buf, key->len, &pk);
+	if (*rc == 1) {
+		*rc = 0;
 		set_problem(f, "holds no unencrypted PEM private key", "tls.key");
-	BIO_free(bio);
+	}
 	return pk;
 }
 
 static int inspect(const json_t *secret, struct facts *f)
 {
 	struct pem crt, key;
-	X509 *leaf = NULL;
-	EVP_PKEY *pk = NULL;
+	struct x509_cert *leaf = NULL;
+	struct x509_key *pk = NULL;
 	int rc;
 
 	f->usable = true;
@@ -315,12 +216,11 @@ static int inspect(const json_t *secret, struct facts *f)
 		pem_release(&key);
 		rc = rc < 0 ? rc : krc < 0 ? krc : 0;
 	}
-	if (rc == 0 && leaf != NULL && pk != NULL && X509_check_private_key(leaf, pk) != 1)
+	if (rc == 0 && leaf != NULL && pk != NULL && !x509_key_matches(leaf, pk))
 		set_problem(f, "does not match the certificate in tls.crt", "tls.key");
-	EVP_PKEY_free(pk);
-	X509_free(leaf);
+	x509_key_free(pk);
+	x509_cert_free(leaf);
 	pem_release(&crt);
-	ERR_clear_error();
 	return rc < 0 ? rc : 0;
 }
 
