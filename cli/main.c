@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "cmd.h"
+#include "cmd_certs.h"
+#include "cmd_datapath.h"
 #include "rules.h"
 
 #define GATEWARDEN_VERSION "0.1.0"
@@ -14,11 +17,15 @@ static void usage(FILE *f)
 	      "\n"
 	      "commands:\n"
 	      "  check PATH...   validate Gateway API manifests offline (see `gatewarden check --help`)\n"
+	      "  serve           the admission webhook over HTTPS (see `gatewarden serve --help`)\n"
+	      "  reconcile       certificate Events and Service back-fill on a live cluster (see --help)\n"
+	      "  datapath CMD    the eBPF load balancer: attach, sync, list, stats, detach\n"
+	      "  certs CMD       the webhook's TLS: generate, inspect, bootstrap (see `gatewarden certs --help`)\n"
 	      "  rules           list every rule id with its default action and summary\n"
 	      "  version         print the version\n"
 	      "\n"
-	      "The webhook (serve), reconciler (reconcile), certificate (certs) and datapath\n"
-	      "commands are not built yet; see README.md for the roadmap.\n",
+	      "Each command takes --help. Exit status: 0 success, 1 findings denied (check),\n"
+	      "2 usage or input error.\n",
 	      f);
 }
 
@@ -43,6 +50,14 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return serve_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reconcile") == 0)
+		return reconcile_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "datapath") == 0)
+		return cmd_datapath_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "certs") == 0)
+		return certs_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return rules_main();
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

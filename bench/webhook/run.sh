@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# bench/webhook/run.sh: gatewarden serve against nginx, same machine, same run.
+#
+# Both serve HTTPS on loopback with the same certificate and the same TLS policy
+# (TLS 1.2/1.3, ECDHE, AEAD); wrk (2 threads, keep-alive) posts a realistic
+# AdmissionReview (an HTTPRoute with 8 rules) to each. gatewarden evaluates it against
+# a cluster view of about 10,000 objects (bench/gen.py --routes 7700); nginx answers
+# a static AdmissionReview response. Targets (issue 4): at 64 connections gatewarden
+# >= 0.5 x nginx's requests/s; at 4 connections p99 <= 2 ms; peak RSS <= 32 MiB; no
+# non-2xx answers. With POLICY=1 (default when policies/ exists) it also measures
+# /mutate on a generated Service against /validate (issue 5: mutation adds <= 10%).
+#
+#   bash bench/webhook/run.sh            # DURATION=10 seconds per measurement
+#
+# Installs wrk and nginx-light (apt-get) when missing. Writes to bench/out/webhook/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+OUT=$ROOT/bench/out/webhook
+DURATION=${DURATION:-10}
+mkdir -p "$OUT"
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v openssl >/dev/null || need+=(openssl)
+if ((${#need[@]})); then
+	sudo=()
+	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+	# the package starts nginx on port 80; this benchmark runs its own
+	"${sudo[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [ -z "${GW:-}" ]; then # GW=path uses an existing binary
+	echo "building (RelWithDebInfo) ..." >&2
+	cmake -S . -B "$OUT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_TESTS=OFF >/dev/null
+	cmake --build "$OUT/build" -j"$(nproc)" --target gatewarden >/dev/null
+	GW=$OUT/build/cli/gatewarden
+fi
+
+# certificate: a CA and a serving pair for gatewarden.gatewarden.svc and 127.0.0.1
+if [ ! -f "$OUT/tls.crt" ]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$OUT/ca.key" \
+		-out "$OUT/ca.crt" -days 30 -subj /CN=bench-ca 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$OUT/tls.key" \
+		-out "$OUT/tls.csr" -subj /CN=gatewarden 2>/dev/null
+	printf 'subjectAltName=DNS:gatewarden.gatewarden.svc,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$OUT/ext"
+	openssl x509 -req -in "$OUT/tls.csr" -CA "$OUT/ca.crt" -CAkey "$OUT/ca.key" -set_serial 1 \
+		-out "$OUT/tls.crt" -days 30 -extfile "$OUT/ext" 2>/dev/null
+fi
+[ -f "$OUT/state.yaml" ] || python3 bench/gen.py --routes 7700 --out "$OUT/state.yaml" >/dev/null
+python3 bench/webhook/review.py validate "$OUT/validate.json"
+python3 bench/webhook/review.py service "$OUT/service.json"
+python3 bench/webhook/review.py response "$OUT/response.json"
+
+cat >"$OUT/post.lua" <<'LUA'
+local f = io.open(os.getenv("BODY"), "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+cat >"$OUT/nginx.conf" <<NGX
+worker_processes auto;
+daemon off;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_buffer_size 64k;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:18444 ssl;
+		ssl_certificate $OUT/tls.crt;
+		ssl_certificate_key $OUT/tls.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_ciphers ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305;
+		ssl_prefer_server_ciphers on;
+		location / {
+			default_type application/json;
+			return 200 '$(cat "$OUT/response.json")';
+		}
+	}
+}
+NGX
+# nginx answers POST to a "return" location without reading the body into a file
+"$NGINX" -c "$OUT/nginx.conf" -p "$OUT" &
+NGINX_PID=$!
+
+POLICY_ARGS=()
+if [ -d policies ] && [ "${POLICY:-1}" = 1 ] && "$GW" serve --help 2>&1 | grep -q -- --policy; then
+	POLICY_ARGS=(--policy policies/presets/aws-nlb-internet-facing.yaml)
+	[ -f "${POLICY_ARGS[1]}" ] || POLICY_ARGS=()
+fi
+"$GW" serve --listen 127.0.0.1:18443 --tls-cert "$OUT/tls.crt" --tls-key "$OUT/tls.key" \
+	--state "$OUT/state.yaml" --quiet --shutdown-delay 0 "${POLICY_ARGS[@]}" 2>"$OUT/serve.log" &
+GW_PID=$!
+cleanup() {
+	kill "$GW_PID" 2>/dev/null || true
+	kill "$NGINX_PID" 2>/dev/null || true
+	wait "$GW_PID" "$NGINX_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+	grep -q '"msg":"serving"' "$OUT/serve.log" 2>/dev/null && break
+	sleep 0.2
+done
+grep -q '"msg":"serving"' "$OUT/serve.log" || { cat "$OUT/serve.log"; exit 1; }
+OBJECTS=$(grep -o '"objects":[0-9]*' "$OUT/serve.log" | head -1 | cut -d: -f2)
+
+# one request first: the answer must be an allow without warnings
+curl -s --cacert "$OUT/ca.crt" --resolve gatewarden.gatewarden.svc:18443:127.0.0.1 \
+	-H 'Content-Type: application/json' --data-binary @"$OUT/validate.json" \
+	https://gatewarden.gatewarden.svc:18443/validate >"$OUT/validate-answer.json"
+python3 - "$OUT/validate-answer.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["response"]
+assert r["allowed"] and not r.get("warnings"), r
+PY
+
+# run NAME URL CONNS BODY -> "rps p50_ms p99_ms non2xx"
+run() {
+	local name=$1 url=$2 conns=$3 body=$4
+	BODY=$body wrk -t2 -c"$conns" -d"${DURATION}s" --latency -s "$OUT/post.lua" "$url" >"$OUT/wrk-$name.txt" 2>&1
+	python3 - "$OUT/wrk-$name.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(s):
+    v, u = re.match(r"([\d.]+)(us|ms|s)", s).groups()
+    return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+p50 = ms(re.search(r"50%\s+(\S+)", t).group(1))
+p99 = ms(re.search(r"99%\s+(\S+)", t).group(1))
+m = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+err = re.search(r"Socket errors: (.*)", t)
+print("%.0f %.3f %.3f %d %s" % (rps, p50, p99, int(m.group(1)) if m else 0, "errors" if err else "-"))
+PY
+}
+
+GWURL=https://127.0.0.1:18443/validate
+NGURL=https://127.0.0.1:18444/validate
+echo "measuring, ${DURATION}s each ..." >&2
+read -r g64 g64p50 g64p99 g64bad g64err < <(run gw-64 "$GWURL" 64 "$OUT/validate.json")
+read -r n64 n64p50 n64p99 n64bad n64err < <(run nginx-64 "$NGURL" 64 "$OUT/validate.json")
+read -r g4 g4p50 g4p99 g4bad g4err < <(run gw-4 "$GWURL" 4 "$OUT/validate.json")
+read -r n4 n4p50 n4p99 n4bad n4err < <(run nginx-4 "$NGURL" 4 "$OUT/validate.json")
+MUT=""
+if ((${#POLICY_ARGS[@]})); then
+	read -r v64 _ _ _ _ < <(run gw-validate-svc-64 "https://127.0.0.1:18443/validate" 64 "$OUT/service.json")
+	read -r m64 _ _ m64bad _ < <(run gw-mutate-svc-64 "https://127.0.0.1:18443/mutate" 64 "$OUT/service.json")
+	MUT="$v64 $m64 $m64bad"
+fi
+RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/"$GW_PID"/status)
+
+python3 - "$g64" "$n64" "$g4p99" "$RSS_KB" "$OBJECTS" "$g64bad" "$g4bad" "$g64p99" "$n64p99" "$n4" "$g4" "$n4p99" "$g64err" "$g4err" $MUT <<'PY' | tee "$OUT/results.md"
+import sys
+a = sys.argv[1:]
+g64, n64, g4p99, rss, objs, bad64, bad4, g64p99, n64p99, n4, g4, n4p99, e64, e4 = a[:14]
+g64, n64, g4p99, rss, n4, g4 = float(g64), float(n64), float(g4p99), int(rss), float(n4), float(g4)
+ratio = g64 / n64
+ok = lambda c: "PASS" if c else "MISS"
+print("| measure | gatewarden | nginx (static answer) | target | result |")
+print("|---|---|---|---|---|")
+print("| requests/s, 64 connections | %.0f | %.0f | >= 0.5 x nginx (goal 0.8 x) | %.2f x: %s |" % (g64, n64, ratio, ok(ratio >= 0.5)))
+print("| p99 latency, 64 connections | %s ms | %s ms | - | - |" % (g64p99, n64p99))
+print("| requests/s, 4 connections | %.0f | %.0f | - | %.2f x |" % (g4, n4, g4 / n4))
+print("| p99 latency, 4 connections | %.3f ms | %s ms | <= 2 ms | %s |" % (g4p99, n4p99, ok(g4p99 <= 2.0)))
+print("| peak RSS, %s objects in the view | %.1f MiB | - | <= 32 MiB | %s |" % (objs, rss / 1024, ok(rss <= 32 * 1024)))
+print("| non-2xx answers | %s + %s | - | 0 | %s |" % (bad64, bad4, ok(bad64 == "0" and bad4 == "0" and e64 == "-" and e4 == "-")))
+if len(a) > 14:
+    v, m, mbad = float(a[14]), float(a[15]), a[16]
+    cost = (1 / m) / (1 / v) - 1
+    print("| Service review, /mutate vs /validate, 64 connections | %.0f vs %.0f req/s | - | mutation adds <= 10%% per request | +%.1f%%: %s |" % (m, v, cost * 100, ok(cost <= 0.10 and mbad == "0")))
+PY

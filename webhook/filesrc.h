@@ -1,0 +1,19 @@
+/*
+ * filesrc: a struct viewsrc over a store loaded from files (`serve --state`): ready
+ * at once, never changes, one evaluation at a time (the store's lazy indexes are not
+ * safe for concurrent readers).
+ */
+#ifndef WEBHOOK_FILESRC_H
+#define WEBHOOK_FILESRC_H
+
+#include "store.h"
+#include "viewsrc.h"
+
+struct filesrc;
+
+/* Takes s (freed by filesrc_free). NULL when out of memory. */
+struct filesrc *filesrc_new(struct store *s, size_t objects);
+void filesrc_viewsrc(struct filesrc *f, struct viewsrc *ret);
+void filesrc_free(struct filesrc *f);
+
+#endif
