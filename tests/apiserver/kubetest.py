@@ -1,0 +1,70 @@
+"""Helpers for the tests that run against apiserver.py: start and stop it, call it."""
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Server:
+    def __init__(self, *args, dir=None):
+        self.dir = dir or tempfile.mkdtemp(prefix="gw-apiserver-")
+        portf = os.path.join(self.dir, "port")
+        if os.path.exists(portf):
+            os.unlink(portf)
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "apiserver.py"), "--dir", self.dir,
+                                      *args])
+        for _ in range(300):  # hang guard, not a timing threshold
+            if os.path.exists(portf):
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError("apiserver.py exited with %d" % self.proc.returncode)
+            time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError("apiserver.py did not start")
+        self.port = int(open(portf).read())
+        self.token = open(os.path.join(self.dir, "token")).read().strip()
+        self.kubeconfig = os.path.join(self.dir, "kubeconfig")
+        self.ctx = ssl.create_default_context(cafile=os.path.join(self.dir, "ca.crt"))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def call(self, method, path, body=None, ctype="application/json", token=True):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
+        hdr = {"Accept": "application/json"}
+        if token:
+            hdr["Authorization"] = "Bearer " + self.token
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdr["Content-Type"] = ctype
+        conn.request(method, path, body=data, headers=hdr)
+        r = conn.getresponse()
+        raw = r.read()
+        conn.close()
+        return r.status, (json.loads(raw) if raw else None)
+
+    def must(self, method, path, body=None, ctype="application/json", ok=(200, 201)):
+        st, b = self.call(method, path, body, ctype)
+        if st not in ok:
+            raise AssertionError("%s %s: HTTP %d %s" % (method, path, st, b))
+        return b
+
+    def control(self, **kw):
+        return self.must("POST", "/_control", kw)
+
+    def stats(self):
+        return self.must("GET", "/_control/stats")
