@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dev.sh: the project's two entry points on a fresh Debian 12 machine.
-#   ./dev.sh demo   build, then run the main job on the bundled default (examples/guide)
+#   ./dev.sh demo   build, then run the main job, the admission webhook, on the bundled default
+#                   (examples/guide as the cluster, a development certificate) on 127.0.0.1:8443
 #   ./dev.sh test   build (normal and ASan+UBSan) and run every test with ctest
 # Each installs the Debian packages it needs when they are missing.
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev libssl-dev python3
 	libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libbpf-dev libelf-dev zlib1g-dev
-	clang llvm bpftool iproute2 openssl curl)
+	clang llvm bpftool iproute2 openssl curl python3-yaml)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 ensure_packages() {
@@ -35,8 +36,22 @@ case "${1:-}" in
 demo)
 	ensure_packages
 	build build
-	echo "+ gatewarden check --var domain_name=cloud.ogenki.io examples/guide" >&2
-	exec ./build/cli/gatewarden check --var domain_name=cloud.ogenki.io examples/guide
+	certs=build/dev-certs
+	if [[ ! -f $certs/tls.crt ]]; then
+		./build/cli/gatewarden certs generate --out "$certs" --dns localhost --ip 127.0.0.1 --days 30
+	fi
+	policy=()
+	policy=(--policy policies/presets)
+	cat >&2 <<MSG
++ gatewarden serve on https://127.0.0.1:8443 (development certificate in $certs/)
+  cluster view: examples/cluster-state and the Cilium guide's manifests (examples/guide)
+  try, from another terminal:
+    curl -s --cacert $certs/ca.crt -H 'Content-Type: application/json' \\
+      --data-binary @examples/admission/httproute-wrong-hostname.json https://localhost:8443/validate
+  (more reviews in examples/admission/; Ctrl-C stops the server)
+MSG
+	exec ./build/cli/gatewarden serve --listen 127.0.0.1:8443 --tls-cert "$certs/tls.crt" --tls-key "$certs/tls.key" \
+		--state examples/cluster-state --state examples/guide --var domain_name=cloud.ogenki.io "${policy[@]}"
 	;;
 test)
 	ensure_packages

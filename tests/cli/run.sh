@@ -145,6 +145,88 @@ has no-cross-summary "$TMP/out" '^2 objects checked .*2 allowed, 0 denied; 0 err
 t no-cross-state 2 "$GW" check --no-cross --state $X/state.yaml $X/redirect.yaml
 has no-cross-state-msg "$TMP/err" '--state and --strict need the cross-object checks'
 
+# TCPRoute and UDPRoute (v1alpha2): single-object rules, attachment to TCP/UDP listeners,
+# their status and the listeners' attachedRoutes
+t l4-good 0 "$GW" check --state $X/l4-state.yaml $X/l4-good.yaml
+has l4-good-tcp "$TMP/out" '^data/cross/l4-good.yaml:2: TCPRoute data/db: note: parent infrastructure/edge: Accepted: attached to listener postgres$'
+has l4-good-udp "$TMP/out" 'UDPRoute data/dns: note: parent infrastructure/edge: Accepted: attached to listener dns$'
+has l4-good-summary "$TMP/out" '^2 objects checked \(0 Gateway, 0 HTTPRoute, 0 GRPCRoute, 1 TCPRoute, 1 UDPRoute\) in 2 files: 2 allowed'
+t l4-wrong 1 "$GW" check --state $X/l4-state.yaml $X/l4-wrong.yaml
+has l4-wrong-kind "$TMP/out" 'UDPRoute data/udp-on-tcp: error: .*admits only TCPRoute \(the default of protocol TCP\).*\[XO-KIND-NOT-ALLOWED\]$'
+has l4-wrong-http "$TMP/out" 'TCPRoute infrastructure/tcp-on-http: error: .*admits only HTTPRoute, GRPCRoute.*\[XO-KIND-NOT-ALLOWED\]$'
+has l4-wrong-grant "$TMP/out" 'TCPRoute infrastructure/tcp-on-http: error: .*kind: TCPRoute, namespace: infrastructure.*\[XO-REFGRANT\]$'
+has l4-wrong-section "$TMP/out" 'TCPRoute data/no-listener: error: .*no listener named mysql.*\[XO-PARENT-SECTION\]$'
+has l4-wrong-port "$TMP/out" 'TCPRoute data/no-listener: error: .*no port 3306.*\[XO-BACKEND-PORT\]$'
+t l4-one-apply 1 "$GW" check -o json $X/l4-state.yaml $X/l4-good.yaml $X/l4-wrong.yaml
+if python3 - "$TMP/out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {(o["kind"], o["name"]): o for o in d["objects"]}
+ls = {l["name"]: l for l in by[("Gateway", "edge")]["listeners"]}
+assert ls["postgres"]["attachedRoutes"] == 1 and ls["dns"]["attachedRoutes"] == 1, ls
+assert ls["web"]["attachedRoutes"] == 0, ls
+assert ls["postgres"]["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "TCPRoute"}], ls
+assert ls["dns"]["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "UDPRoute"}], ls
+p = by[("TCPRoute", "db")]["parents"][0]
+assert p["accepted"] is True and p["resolvedRefs"] is True and p["gateway"] == "infrastructure/edge", p
+p = by[("UDPRoute", "udp-on-tcp")]["parents"][0]
+assert p["accepted"] is False and p["reason"] == "NotAllowedByListeners", p
+p = by[("TCPRoute", "no-listener")]["parents"][0]
+assert p["reason"] == "NoMatchingParent" and p["refsReason"] == "BackendNotFound", p
+assert by[("UDPRoute", "dns")]["allowed"] is True
+PY
+then pass=$((pass + 1)); else echo "FAIL l4-one-apply: unexpected JSON"; fail=$((fail + 1)); fi
+t l4-conflict 0 "$GW" check --state $X/l4-state.yaml $X/l4-good.yaml $X/l4-conflict.yaml
+has l4-conflict-warn "$TMP/out" 'TCPRoute data/db-2: warning: spec.parentRefs: TCPRoute data/db is attached to listener infrastructure/edge/postgres too and wins .*\[XO-MATCH-CONFLICT\]$'
+if grep -q 'TCPRoute data/db: warning' "$TMP/out"; then
+	echo "FAIL l4-conflict: the older route was reported"; fail=$((fail + 1))
+else pass=$((pass + 1)); fi
+t l4-single 1 "$GW" check --no-cross data/rules/l4route/l4route.yaml
+has l4-single-rule "$TMP/out" 'TCPRoute apps/tcp-l4-rule-name-unique-fail-1: error: spec.rules\[2\].name: .*\[L4-RULE-NAME-UNIQUE\]$'
+has l4-single-version "$TMP/out" 'TCPRoute apps/meta-apiversion-fail-1: error: apiVersion: .*v1alpha2 \[META-APIVERSION\]$'
+
+# --policy: the Service patch each Gateway would get, validation policies, Kyverno import
+P=data/policy
+t policy-check 0 "$GW" check --policy ../policies/presets $P/cli/tree.yaml
+has policy-svc-patch "$TMP/out" 'Gateway infra/public: note: Service infra/cilium-gateway-public: patch \[.*"service.beta.kubernetes.io/aws-load-balancer-scheme":"internet-facing".*"external-dns.alpha.kubernetes.io/hostname":"api.example.com,shop.example.com".*\{"op":"add","path":"/spec/loadBalancerClass","value":"service.k8s.aws/nlb"\}\]$'
+has policy-legacy-patch "$TMP/out" 'Gateway infra/legacy: note: Service infra/cilium-gateway-legacy: patch \[\{"op":"add","path":"/metadata/annotations","value":\{"external-dns.alpha.kubernetes.io/hostname":"api.example.com"\}\}\]$'
+has policy-dns-overlap "$TMP/out" 'Gateway infra/public: warning: metadata.annotations: external-dns hostname api.example.com is also published for Gateway infra/legacy.*\[POL-DNS-OVERLAP\]$'
+has policy-certmgr "$TMP/out" 'Gateway infra/public: warning: spec.listeners\[1\]: listener nohost has no hostname: cert-manager .*\[POL-CERTMGR-LISTENER\]$'
+t policy-check-json 0 "$GW" check -o json --policy ../policies/presets $P/cli/tree.yaml
+if python3 - "$TMP/out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {(o["kind"], o["name"]): o for o in d["objects"]}
+pol = by[("Gateway", "public")]["policy"]
+assert pol["service"] == "infra/cilium-gateway-public", pol
+ops = {p["path"]: p for p in pol["servicePatch"]}
+assert ops["/spec/loadBalancerClass"]["value"] == "service.k8s.aws/nlb", ops
+a = ops["/metadata/annotations"]["value"]
+assert a["external-dns.alpha.kubernetes.io/hostname"] == "api.example.com,shop.example.com", a
+assert a["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internet-facing", a
+assert pol["gatewayPatch"] == [], pol
+assert "policy" not in by[("HTTPRoute", "shop")]
+PY
+then pass=$((pass + 1)); else echo "FAIL policy-check-json: unexpected JSON"; fail=$((fail + 1)); fi
+t policy-examples 1 "$GW" check --policy ../policies $P/cli/tree.yaml
+has policy-host-owner "$TMP/out" 'HTTPRoute apps/shop: error: spec.hostnames\[0\]: hostname shop.example.com belongs to platform .*hostname-ownership.yaml.*not to namespace apps \[POL-HOST-OWNER\]$'
+# the user's two Kyverno ClusterPolicies, unchanged, with Flux variables
+t policy-kyverno 0 "$GW" check --policy $P/kyverno/policies --var cluster_name=mycluster-0 \
+	--var domain_name=cloud.ogenki.io $P/kyverno/gateways
+has policy-kyverno-private "$TMP/out" 'Gateway infrastructure/platform-private: note: Service infrastructure/cilium-gateway-platform-private: patch \[\{"op":"add","path":"/metadata/annotations","value":\{"external-dns.alpha.kubernetes.io/hostname":"gitops-mycluster-0.priv.cloud.ogenki.io,grafana-mycluster-0.priv.cloud.ogenki.io,harbor.priv.cloud.ogenki.io","service.beta.kubernetes.io/aws-load-balancer-scheme":"internal","service.beta.kubernetes.io/aws-load-balancer-backend-protocol":"tcp"\}\},\{"op":"add","path":"/spec/loadBalancerClass","value":"service.k8s.aws/nlb"\}\]$'
+has policy-kyverno-public "$TMP/out" 'Service infrastructure/cilium-gateway-platform-public: patch .*"vector-cloudwatch-mycluster-0.cloud.ogenki.io".*"internet-facing"'
+# bad policies: a clear error at start naming the file and the field, nothing checked
+t policy-bad 2 "$GW" check --policy $P/bad.yaml $P/cli/tree.yaml
+has policy-bad-msg "$TMP/err" 'bad.yaml:2: ServicePolicy typo: spec.service.loadBalancerClas is not supported'
+[[ ! -s "$TMP/out" ]] && pass=$((pass + 1)) || { echo "FAIL policy-bad: output despite a bad policy"; fail=$((fail + 1)); }
+t policy-kyverno-unsupported 2 "$GW" check --policy $P/cli/kyverno-unsupported.yaml $P/cli/tree.yaml
+has policy-kyverno-unsupported-msg "$TMP/err" 'ClusterPolicy with-context: spec.rules\[0\]\.context is not supported'
+t policy-missing 2 "$GW" check --policy $P/nope $P/cli/tree.yaml
+has policy-missing-msg "$TMP/err" 'nope'
+t policy-tree-is-not-policy 2 "$GW" check --policy $P/cli/tree.yaml $P/cli/tree.yaml
+has policy-tree-msg "$TMP/err" 'GatewayClass cilium is not a policy'
+t policy-no-cross 2 "$GW" check --no-cross --policy ../policies/presets $P/cli/tree.yaml
+
 # docs/rules.md lists every rule id the code knows
 for id in $("$GW" rules | awk '{print $1}'); do
 	if grep -q -F "\`$id\`" ../docs/rules.md; then pass=$((pass + 1)); else
