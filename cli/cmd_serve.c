@@ -22,6 +22,8 @@
 #include "filesrc.h"
 #include "httpd.h"
 #include "jlog.h"
+#include "kcache.h"
+#include "kube.h"
 #include "polsrc.h"
 #include "rules.h"
 #include "stateload.h"
@@ -30,6 +32,7 @@
 #include "webhook.h"
 
 #define SERVE_MAX_STATE 64
+#define SERVE_MAX_RULES 256
 
 struct serve_opts {
 	const char *listen;
@@ -42,6 +45,10 @@ struct serve_opts {
 	const char *default_ns;
 	struct subst_vars vars;
 	struct rules_config rules;
+	const char *rule_args[SERVE_MAX_RULES]; /* --rule, applied after the mode's own settings */
+	size_t nrules;
+	const char *kubeconfig, *context;
+	bool in_cluster, insecure, allow_http;
 	size_t body_max;
 	unsigned threads, max_conns, idle_timeout, request_timeout, shutdown_delay, drain_timeout, reload_ms;
 	unsigned depth_max;
@@ -63,6 +70,13 @@ static void usage(FILE *f)
 	      "  --client-cn NAME          ... and with this common name (e.g. kube-apiserver)\n"
 	      "  --state PATH              cluster state from files or directories (repeatable), as\n"
 	      "                            `check --state` reads them; - for stdin\n"
+	      "  --kubeconfig FILE         the cluster view is a watch cache of this cluster instead\n"
+	      "                            (current context unless --context); /readyz after the\n"
+	      "                            first full sync; Secrets are not read (see below)\n"
+	      "  --context NAME            kubeconfig context\n"
+	      "  --in-cluster              the same with the pod's service account\n"
+	      "  --insecure-skip-tls-verify  do not verify the API server's certificate (testing only)\n"
+	      "  --allow-insecure-http     allow an http:// API server (testing only)\n"
 	      "  --policy PATH             policy files or directories (repeatable; policies/README.md);\n"
 	      "                            re-read when they change or on SIGHUP, a bad set is refused\n"
 	      "                            and the one in force stays\n"
@@ -82,6 +96,13 @@ static void usage(FILE *f)
 	      "  --cert-reload-ms MS       how often the certificate files are checked (default 1000)\n"
 	      "  --log-level LEVEL         debug, info, warning or error (default info)\n"
 	      "  --quiet                   no log line per admission review\n"
+	      "\n"
+	      "With --kubeconfig or --in-cluster the webhook reads no Secrets (it needs list/watch\n"
+	      "on Gateway API objects, Namespaces and Services only), so the certificate checks\n"
+	      "that read a Secret (XO-CERT-MISSING, -MALFORMED, -SAN, -EXPIRED, -EXPIRING) are off\n"
+	      "at admission; `gatewarden reconcile` reports them as Events. --rule turns them back\n"
+	      "on (they then see every Secret as missing). Without --state or a cluster the view\n"
+	      "is empty: single-object rules only, missing references warn.\n"
 	      "\n"
 	      "Logs are JSON lines on stderr. Exit status: 0 after a clean shutdown, 2 on bad options\n"
 	      "or a start-up failure (unreadable certificate or state, address in use).\n",
@@ -128,6 +149,11 @@ static int parse_args(struct serve_opts *o, int argc, char **argv)
 		{ "cert-reload-ms", required_argument, NULL, 'L' },
 		{ "log-level", required_argument, NULL, 'g' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "context", required_argument, NULL, 'X' },
+		{ "in-cluster", no_argument, NULL, 'i' },
+		{ "insecure-skip-tls-verify", no_argument, NULL, 'Y' },
+		{ "allow-insecure-http", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -164,7 +190,20 @@ static int parse_args(struct serve_opts *o, int argc, char **argv)
 		case 'v': subst_add(&o->vars, optarg, &err); break;
 		case 'n': o->default_ns = optarg; break;
 		case 'S': o->rules.strict = true; break;
-		case 'r': rules_config_set(&o->rules, optarg, &err); break;
+		case 'r':
+			/* checked now, applied in order after the mode's defaults */
+			if (rules_config_set(&o->rules, optarg, &err) == 0) {
+				if (o->nrules >= SERVE_MAX_RULES)
+					err_set(&err, ERR_LIMIT, "--rule: at most %d", SERVE_MAX_RULES);
+				else
+					o->rule_args[o->nrules++] = optarg;
+			}
+			break;
+		case 'K': o->kubeconfig = optarg; break;
+		case 'X': o->context = optarg; break;
+		case 'i': o->in_cluster = true; break;
+		case 'Y': o->insecure = true; break;
+		case 'H': o->allow_http = true; break;
 		case 'B':
 			if (parse_uint("--body-max", optarg, 1ULL << 30, &v, &err) == 0 && v < 1024)
 				err_set(&err, ERR_INVALID, "--body-max: at least 1024 bytes");
@@ -211,6 +250,19 @@ static int parse_args(struct serve_opts *o, int argc, char **argv)
 				"(`gatewarden certs generate --out DIR` makes a development pair)\n");
 		return 2;
 	}
+	if (o->kubeconfig != NULL && o->in_cluster) {
+		fprintf(stderr, "gatewarden serve: --kubeconfig and --in-cluster exclude each other\n");
+		return 2;
+	}
+	if ((o->kubeconfig != NULL || o->in_cluster) && o->nstate > 0) {
+		fprintf(stderr, "gatewarden serve: the cluster view comes from --state or from a cluster "
+				"(--kubeconfig, --in-cluster), not both\n");
+		return 2;
+	}
+	if (o->context != NULL && o->kubeconfig == NULL) {
+		fprintf(stderr, "gatewarden serve: --context needs --kubeconfig\n");
+		return 2;
+	}
 	if (o->client_cn != NULL && o->client_ca == NULL) {
 		fprintf(stderr, "gatewarden serve: --client-cn needs --client-ca\n");
 		return 2;
@@ -233,6 +285,57 @@ static void log_error(const char *msg)
 	fprintf(stderr, "gatewarden serve: %s\n", msg);
 }
 
+/* The cluster view of --kubeconfig / --in-cluster: a watch cache of the kinds
+ * admission reads, kept slim. */
+struct cluster_src {
+	struct kube *kube;
+	struct kcache *cache;
+};
+
+static const char *const cluster_secret_rules[] = {
+	"XO-CERT-MISSING=off", "XO-CERT-MALFORMED=off", "XO-CERT-SAN=off", "XO-CERT-EXPIRED=off", "XO-CERT-EXPIRING=off",
+};
+
+static int cluster_src_start(struct cluster_src *cs, const struct serve_opts *o, struct err *err)
+{
+	struct kube_config cfg;
+	struct kcache_options co = { .slim = true };
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (o->kubeconfig != NULL)
+		rc = kubeconfig_load(o->kubeconfig, o->context, &cfg, err);
+	else
+		rc = kubeconfig_in_cluster(NULL, &cfg, err);
+	if (rc < 0)
+		return rc;
+	cfg.insecure_skip_verify = cfg.insecure_skip_verify || o->insecure;
+	cfg.allow_http = o->allow_http;
+	cfg.user_agent = strdup("gatewarden-serve");
+	cs->kube = kube_new(&cfg, err);
+	kube_config_free(&cfg);
+	if (cs->kube == NULL)
+		return err->code != ERR_OK ? err->code : ERR_NOMEM;
+	for (int k = KIND_OTHER + 1; k < KIND_MAX; k++)
+		if (k != KIND_SECRET && k != KIND_ENDPOINTSLICE && kcache_resource_path((enum kind)k) != NULL)
+			co.kinds |= 1u << k;
+	cs->cache = kcache_new(cs->kube, &co, err);
+	if (cs->cache == NULL || kcache_start(cs->cache, err) < 0)
+		return err->code != ERR_OK ? err->code : ERR_NOMEM;
+	return 0;
+}
+
+static void cluster_src_stop(struct cluster_src *cs)
+{
+	if (cs->cache != NULL) {
+		kcache_stop(cs->cache);
+		kcache_free(cs->cache);
+	}
+	kube_free(cs->kube);
+	cs->cache = NULL;
+	cs->kube = NULL;
+}
+
 static void sleep_s(unsigned s)
 {
 	struct timespec ts = { .tv_sec = (time_t)s };
@@ -251,6 +354,8 @@ int serve_main(int argc, char **argv)
 	struct polsrc *pol = NULL;
 	struct store *s = NULL;
 	struct filesrc *fsrc = NULL;
+	struct cluster_src csrc = { NULL, NULL };
+	bool cluster;
 	struct viewsrc src;
 	struct webhook *w = NULL;
 	struct httpd *h = NULL;
@@ -265,6 +370,13 @@ int serve_main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : 2;
 	err_init(&err);
+	cluster = o.kubeconfig != NULL || o.in_cluster;
+	if (cluster) {
+		for (size_t i = 0; i < sizeof(cluster_secret_rules) / sizeof(cluster_secret_rules[0]); i++)
+			rules_config_set(&o.rules, cluster_secret_rules[i], &err);
+		for (size_t i = 0; i < o.nrules; i++)
+			rules_config_set(&o.rules, o.rule_args[i], &err);
+	}
 
 	/* the signals are taken by sigwait below; every thread started from here on
 	 * inherits the blocked mask */
@@ -275,30 +387,41 @@ int serve_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	s = store_new();
-	if (s == NULL || store_set_default_namespace(s, o.default_ns) != 0) {
-		log_error("out of memory");
-		store_free(s);
-		return 2;
-	}
-	if (stateload_paths_slim(s, o.state, o.nstate, &o.vars, o.default_ns, &nobjs, &err) != 0) {
-		log_error(err.msg);
-		store_free(s);
-		return 2;
-	}
 	if (polsrc_start(o.policy, o.npolicy, &o.vars, o.policy_reload_ms, &pol, &err) != 0) {
 		log_error(err.msg);
-		store_free(s);
 		return 2;
 	}
-	fsrc = filesrc_new(s, nobjs);
-	if (fsrc == NULL) {
-		log_error("out of memory");
-		polsrc_stop(pol);
-		store_free(s);
-		return 2;
+	if (cluster) {
+		if (cluster_src_start(&csrc, &o, &err) != 0) {
+			log_error(err.msg);
+			cluster_src_stop(&csrc);
+			polsrc_stop(pol);
+			return 2;
+		}
+		kcache_viewsrc(csrc.cache, &src);
+	} else {
+		s = store_new();
+		if (s == NULL || store_set_default_namespace(s, o.default_ns) != 0) {
+			log_error("out of memory");
+			store_free(s);
+			polsrc_stop(pol);
+			return 2;
+		}
+		if (stateload_paths_slim(s, o.state, o.nstate, &o.vars, o.default_ns, &nobjs, &err) != 0) {
+			log_error(err.msg);
+			store_free(s);
+			polsrc_stop(pol);
+			return 2;
+		}
+		fsrc = filesrc_new(s, nobjs);
+		if (fsrc == NULL) {
+			log_error("out of memory");
+			polsrc_stop(pol);
+			store_free(s);
+			return 2;
+		}
+		filesrc_viewsrc(fsrc, &src);
 	}
-	filesrc_viewsrc(fsrc, &src);
 	{
 		struct webhook_config wc = { .src = &src, .rules = &o.rules, .strict = o.rules.strict,
 					     .body_max = o.body_max, .json_depth_max = o.depth_max, .quiet = o.quiet,
@@ -310,6 +433,7 @@ int serve_main(int argc, char **argv)
 		log_error("out of memory");
 		polsrc_stop(pol);
 		filesrc_free(fsrc);
+		cluster_src_stop(&csrc);
 		return 2;
 	}
 	{
@@ -328,6 +452,7 @@ int serve_main(int argc, char **argv)
 		webhook_free(w);
 		polsrc_stop(pol);
 		filesrc_free(fsrc);
+		cluster_src_stop(&csrc);
 		return 2;
 	}
 	webhook_set_httpd(w, h);
@@ -337,7 +462,8 @@ int serve_main(int argc, char **argv)
 		json_t *f;
 
 		snprintf(addr, sizeof(addr), "%.*s:%u", colon ? (int)(colon - o.listen) : 0, o.listen, httpd_port(h));
-		f = json_pack("{sssisi}", "listen", addr, "port", (int)httpd_port(h), "objects", (int)nobjs);
+		f = json_pack("{sssisiss}", "listen", addr, "port", (int)httpd_port(h), "objects", (int)nobjs, "view",
+			      cluster ? "watch cache (ready after the first sync)" : "files");
 		jlog("info", "serving", f);
 		json_decref(f);
 	}
@@ -379,5 +505,6 @@ int serve_main(int argc, char **argv)
 	webhook_free(w);
 	polsrc_stop(pol);
 	filesrc_free(fsrc);
+	cluster_src_stop(&csrc);
 	return 0;
 }

@@ -233,12 +233,13 @@ int admit_slim(enum kind k, json_t *obj)
 			json_object_del(rule, "filters");
 		}
 	} else if (k == KIND_SERVICE) {
-		static const char *const meta_keep[] = { "name", "namespace" };
+		/* resourceVersion: a watch cache tells a repeated event by it */
+		static const char *const meta_keep[] = { "name", "namespace", "resourceVersion" };
 		static const char *const spec_keep[] = { "type", "ports", "clusterIP", "externalName" };
 		json_t *port;
 		size_t i;
 
-		rc = keep_only(meta, meta_keep, 2);
+		rc = keep_only(meta, meta_keep, 3);
 		if (rc == 0)
 			rc = keep_only(jv_obj(obj, "spec"), spec_keep, 4);
 		json_array_foreach(jv_arr(jv_obj(obj, "spec"), "ports"), i, port) {
@@ -246,10 +247,10 @@ int admit_slim(enum kind k, json_t *obj)
 			json_object_del(port, "targetPort");
 		}
 	} else if (k == KIND_NAMESPACE) {
-		static const char *const meta_keep[] = { "name", "labels" };
+		static const char *const meta_keep[] = { "name", "labels", "resourceVersion" };
 
 		json_object_del(obj, "spec");
-		rc = keep_only(meta, meta_keep, 2);
+		rc = keep_only(meta, meta_keep, 3);
 	}
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "hmap.h"
 #include "jlog.h"
 #include "jv.h"
@@ -184,7 +185,7 @@ static void apply_put(struct worker *w, json_t *obj, bool from_list)
 
 	json_object_set_new(obj, "apiVersion", json_string(r->api_version));
 	json_object_set_new(obj, "kind", json_string(r->kind_name));
-	if (kcache_prune(obj, r->kind) < 0)
+	if (kcache_prune(obj, r->kind) < 0 || (c->o.slim && admit_slim(r->kind, obj) < 0))
 		log_res("error", "out of memory pruning an object", w, NULL);
 	store_view(c->store, &v);
 	cur = view_get(&v, r->kind, jv_str(meta, "namespace"), jv_str(meta, "name"));

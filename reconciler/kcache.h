@@ -51,6 +51,8 @@ struct kcache_options {
 	int watch_timeout;     /* timeoutSeconds asked of the server; 0 = 300..600 s */
 	kcache_change_fn on_change;
 	void *ud;
+	bool slim;             /* keep only what admission reads (core/admit.h admit_slim):
+				  for serve; not for views that feed the reconciler or datapath */
 };
 
 struct kcache_stats {

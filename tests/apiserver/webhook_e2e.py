@@ -5,17 +5,21 @@ gatewarden's denial, as users see it in a cluster.
 usage: webhook_e2e.py GATEWARDEN_BINARY [KUBECTL]
 
 gatewarden serve runs on loopback with a serving certificate for
-gatewarden.gatewarden-system.svc; the API server holds a ValidatingWebhookConfiguration
+gatewarden.gatewarden-system.svc and takes its cluster view from the same API server
+(--kubeconfig: the watch cache, --strict), as in a cluster; the API server holds a ValidatingWebhookConfiguration
 with a service reference and the caBundle, reaches the service through
 --service-endpoint, verifies the certificate against the caBundle with that SNI, and
 stores the object only when the webhook allows it. Without kubectl on the machine the
 same requests are sent by this script (the apiserver's side is what is tested).
 """
 import base64
+import http.client
 import json
 import os
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -60,16 +64,45 @@ spec:
 GOOD = BAD.replace("bad-route", "good-route").replace("/a/../admin", "/shop")
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(port, cafile, path):
+    ctx = ssl.create_default_context(cafile=cafile)
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    conn.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                                server_hostname="gatewarden.gatewarden-system.svc")
+    conn.request("GET", path)
+    r = conn.getresponse()
+    body = r.read().decode()
+    conn.close()
+    return r.status, body
+
+
+ROUTE_TO_EDGE = {
+    "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+    "metadata": {"name": "to-edge", "namespace": "demo"},
+    "spec": {"parentRefs": [{"name": "edge"}], "hostnames": ["shop.example.com"],
+             "rules": [{"backendRefs": [{"name": "app", "port": 80}]}]}}
+
+
 def main():
     gw = sys.argv[1]
     kubectl = sys.argv[2] if len(sys.argv) > 2 else shutil.which("kubectl")
     d = tempfile.mkdtemp(prefix="gw-e2e-")
     serving_pki(d)
     log = open(d + "/serve.log", "w+")
-    serve = subprocess.Popen([gw, "serve", "--listen", "127.0.0.1:0", "--tls-cert", d + "/wh.crt",
-                              "--tls-key", d + "/wh.key", "--shutdown-delay", "0"], stderr=log)
+    wport = free_port()
+    srv = kubetest.Server("--service-endpoint", "gatewarden-system/gatewarden=127.0.0.1:%d" % wport)
+    serve = subprocess.Popen([gw, "serve", "--listen", "127.0.0.1:%d" % wport, "--tls-cert", d + "/wh.crt",
+                              "--tls-key", d + "/wh.key", "--shutdown-delay", "0", "--kubeconfig", srv.kubeconfig,
+                              "--strict"], stderr=log)
     port = None
-    srv = None
     try:
         for _ in range(300):  # hang guard
             log.seek(0)
@@ -86,8 +119,17 @@ def main():
         check(port is not None, "gatewarden serve started")
         if port is None:
             return 1
-        srv = kubetest.Server("--service-endpoint", "gatewarden-system/gatewarden=127.0.0.1:%d" % port)
+        for _ in range(200):  # hang guard: the watch cache's first sync
+            st, _ = get(port, d + "/wh-ca.crt", "/readyz")
+            if st == 200:
+                break
+            time.sleep(0.05)
+        check(st == 200, "/readyz 200 after the watch cache's first sync")
         srv.must("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+        # the routes' backend (--strict: a missing one denies)
+        srv.must("POST", "/api/v1/namespaces/demo/services", {
+            "apiVersion": "v1", "kind": "Service", "metadata": {"name": "app", "namespace": "demo"},
+            "spec": {"ports": [{"port": 80}]}})
         ca = base64.b64encode(open(d + "/wh-ca.crt", "rb").read()).decode()
         srv.must("POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", {
             "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
@@ -126,6 +168,29 @@ def main():
         st, _ = srv.call("GET", "/apis/gateway.networking.k8s.io/v1/namespaces/demo/httproutes/bad-direct")
         check(st == 404, "the denied object was not stored")
         check(srv.stats()["admission_calls"] >= 2, "the API server called the webhook")
+        # cross-object, from the watch cache: the parent Gateway is missing (--strict: deny),
+        # then it is created through the API server and the same route is admitted
+        st, body = srv.call("POST", "/apis/gateway.networking.k8s.io/v1/namespaces/demo/httproutes", ROUTE_TO_EDGE)
+        msg = (body or {}).get("message", "")
+        check(st >= 400 and "XO-PARENT-MISSING" in msg, "route to a missing Gateway denied: %d %s" % (st, msg))
+        srv.must("POST", "/apis/gateway.networking.k8s.io/v1/gatewayclasses", {
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "cilium"},
+            "spec": {"controllerName": "io.cilium/gateway-controller"}})
+        srv.must("POST", "/apis/gateway.networking.k8s.io/v1/namespaces/demo/gateways", {
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "edge", "namespace": "demo"},
+            "spec": {"gatewayClassName": "cilium", "listeners": [
+                {"name": "http", "protocol": "HTTP", "port": 80, "hostname": "*.example.com"}]}})
+        t0 = time.monotonic()
+        for _ in range(200):  # hang guard, not a timing threshold
+            st, body = srv.call("POST", "/apis/gateway.networking.k8s.io/v1/namespaces/demo/httproutes",
+                                ROUTE_TO_EDGE)
+            if st in (200, 201):
+                break
+            time.sleep(0.05)
+        print("route admitted %.0f ms after the Gateway was created" % ((time.monotonic() - t0) * 1000))
+        check(st in (200, 201), "the same route is admitted once the Gateway exists: %d %s" % (st, body))
+        st, metrics = get(port, d + "/wh-ca.crt", "/metrics")
+        check(st == 200 and "gatewarden_cluster_view_objects" in metrics, "/metrics answers with the view's object count")
         # failurePolicy Fail: the webhook gone means the write is refused, not let through
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)

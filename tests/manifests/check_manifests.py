@@ -51,15 +51,15 @@ WEBHOOK_SERVICE = "gatewarden"
 
 OVERLAYS = {
     # overlay: kinds it must render (count of each)
-    "self-signed": {"Namespace": 1, "ServiceAccount": 3, "ClusterRole": 2, "ClusterRoleBinding": 2, "Role": 2,
+    "self-signed": {"Namespace": 1, "ServiceAccount": 3, "ClusterRole": 3, "ClusterRoleBinding": 3, "Role": 2,
                     "RoleBinding": 2, "ConfigMap": 1, "Deployment": 2, "Service": 2, "PodDisruptionBudget": 1,
                     "NetworkPolicy": 2, "ValidatingWebhookConfiguration": 1, "MutatingWebhookConfiguration": 1,
                     "Job": 1, "CronJob": 1},
-    "cert-manager": {"Namespace": 1, "ServiceAccount": 2, "ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1,
+    "cert-manager": {"Namespace": 1, "ServiceAccount": 2, "ClusterRole": 2, "ClusterRoleBinding": 2, "Role": 1,
                      "RoleBinding": 1, "ConfigMap": 1, "Deployment": 2, "Service": 2, "PodDisruptionBudget": 1,
                      "NetworkPolicy": 2, "ValidatingWebhookConfiguration": 1, "MutatingWebhookConfiguration": 1,
                      "Issuer": 2, "Certificate": 2},
-    "aws": {"Namespace": 2, "ServiceAccount": 4, "ClusterRole": 2, "ClusterRoleBinding": 2, "Role": 2,
+    "aws": {"Namespace": 2, "ServiceAccount": 4, "ClusterRole": 3, "ClusterRoleBinding": 3, "Role": 2,
             "RoleBinding": 2, "ConfigMap": 2, "Deployment": 2, "Service": 2, "PodDisruptionBudget": 1,
             "NetworkPolicy": 2, "ValidatingWebhookConfiguration": 1, "MutatingWebhookConfiguration": 1,
             "Job": 1, "CronJob": 1, "DaemonSet": 1},
@@ -108,6 +108,13 @@ API_CALLS = [
     ("reconciler/reconcile.c", "/api/v1/namespaces/%s/events", "", "events", ["create"], "cluster", None,
      RECONCILER_SA),
 ]
+# `serve --in-cluster`: the same watch cache, without Secrets and EndpointSlices
+WEBHOOK_CALLS = [
+    (f, path, group, res, verbs, scope, names, WEBHOOK_SA)
+    for f, path, group, res, verbs, scope, names, _ in API_CALLS
+    if f == "reconciler/kcache.c" and res not in ("secrets", "endpointslices")
+]
+API_CALLS += WEBHOOK_CALLS
 # `certs bootstrap`: its Secret and the two webhook configurations, when the code exists
 CERTS_CALLS = [
     ("certs/bootstrap.c", "/api/v1/namespaces/%s/secrets/%s", "", "secrets", ["get", "update"], "own",
@@ -391,12 +398,13 @@ def check_pod_security(objs):
                 C.ok(datapath and v["hostPath"]["path"] in ("/sys/fs/bpf", "/sys/fs/cgroup"),
                      f"{key(w)}: hostPath {v['hostPath']['path']}")
         C.ok(not t["spec"].get("hostNetwork") and not t["spec"].get("hostPID"), f"{key(w)}: host namespaces")
-    # the webhook's ServiceAccount: no token, no bindings (it makes no API call)
-    sa = find(objs, "ServiceAccount", WEBHOOK_SA, NS)
-    C.ok(sa is not None and sa.get("automountServiceAccountToken") is False, "webhook ServiceAccount mounts a token")
+    # the webhook's ServiceAccount: a token for its watch cache (serve --in-cluster);
+    # what it may do is checked against the code in check_rbac
     d = find(objs, "Deployment", "gatewarden-webhook", NS)
-    C.ok(d is not None and d["spec"]["template"]["spec"].get("automountServiceAccountToken") is False,
-         "webhook pods mount a token")
+    args = (containers(pod_spec(d)) or [{}])[0].get("args") or [] if d else []
+    C.ok(d is not None and "--in-cluster" in args, "the webhook runs serve --in-cluster")
+    C.ok(d is not None and d["spec"]["template"]["spec"].get("automountServiceAccountToken") is not False,
+         "webhook pods mount no token, but serve --in-cluster needs one")
 
 
 def check_webhook_configs(name, objs):
@@ -600,7 +608,10 @@ def check_rbac(name, objs, root):
         for g in sorted(want - got, key=str):
             C.ok(False, f"{sa}: the code needs {g}, RBAC does not grant it")
     bound = {s["name"] for b in objs if b["kind"] in ("RoleBinding", "ClusterRoleBinding") for s in b["subjects"]}
-    C.ok(WEBHOOK_SA not in bound, "the webhook ServiceAccount is bound to a role")
+    # the webhook reads no Secrets and writes nothing
+    wg = rbac_grants(objs, WEBHOOK_SA)
+    C.ok(not any(g[1] == "secrets" for g in wg), "the webhook ServiceAccount can read Secrets")
+    C.ok(all(g[2] in ("get", "list", "watch") for g in wg), f"the webhook ServiceAccount can write: {sorted(wg)}")
     if name == "cert-manager":
         C.ok(CERTS_SA not in bound and find(objs, "ServiceAccount", CERTS_SA, NS) is None,
              "cert-manager overlay carries the bootstrap ServiceAccount")
