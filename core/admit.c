@@ -163,18 +163,19 @@ static int admit_gateway(const struct view *v, json_t *obj, const struct admit_o
 	return rc;
 }
 
-int admit_object(const struct view *v, json_t *obj, const struct admit_opts *o, struct findings *fs,
-		 enum kind *ret_kind)
+int admit_single(json_t *obj, struct findings *fs, enum kind *ret_kind)
+{
+	return engine_check_object(obj, fs, ret_kind);
+}
+
+int admit_cross(const struct view *v, json_t *obj, enum kind k, const struct admit_opts *o, struct findings *fs)
 {
 	struct overlay ov;
 	struct view ovv;
-	enum kind k;
-	int rc;
+	int rc = 0;
 
-	rc = engine_check_object(obj, fs, &k);
-	*ret_kind = k;
-	if (rc != 0 || !kind_is_validated(k) || o->no_cross)
-		return rc;
+	if (!kind_is_validated(k) || o->no_cross)
+		return 0;
 	overlay_init(&ov, v, k, obj);
 	overlay_view(&ov, &ovv);
 	if (kind_is_route(k))
@@ -185,6 +186,16 @@ int admit_object(const struct view *v, json_t *obj, const struct admit_opts *o, 
 		rc = ERR_NOMEM;
 	overlay_release(&ov);
 	return rc;
+}
+
+int admit_object(const struct view *v, json_t *obj, const struct admit_opts *o, struct findings *fs,
+		 enum kind *ret_kind)
+{
+	int rc = admit_single(obj, fs, ret_kind);
+
+	if (rc != 0)
+		return rc;
+	return admit_cross(v, obj, *ret_kind, o, fs);
 }
 
 /* keep only the members of obj named in keep */

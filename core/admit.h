@@ -42,7 +42,15 @@ struct admit_opts {
 int admit_object(const struct view *v, json_t *obj, const struct admit_opts *o, struct findings *fs,
 		 enum kind *ret_kind);
 
-#endif
+/*
+ * admit_object in two steps, so that a caller holding a lock around the view runs the
+ * first without it: admit_single is the single-object part (engine: defaults,
+ * schema, rules; no view), admit_cross the cross-object part for obj of kind k as
+ * admit_single left it. admit_object(v, obj, ...) == admit_single then, when that
+ * returned 0, admit_cross.
+ */
+int admit_single(json_t *obj, struct findings *fs, enum kind *ret_kind);
+int admit_cross(const struct view *v, json_t *obj, enum kind k, const struct admit_opts *o, struct findings *fs);
 
 /*
  * Reduce obj, a context object about to be kept in a long-lived admission view, to
@@ -54,3 +62,5 @@ int admit_object(const struct view *v, json_t *obj, const struct admit_opts *o, 
  * datapath (lbplan reads route backends).
  */
 int admit_slim(enum kind k, json_t *obj);
+
+#endif

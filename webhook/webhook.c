@@ -234,8 +234,11 @@ static void validate(struct webhook *w, struct review *rv)
 		return;
 	}
 	findings_init(&fs, w->c.rules);
+	/* the single-object rules need no view: they run outside its lock */
+	rc = admit_single(rv->object, &fs, &k);
 	viewsrc_acquire(w->c.src, &v);
-	rc = admit_object(&v, rv->object, &ao, &fs, &k);
+	if (rc == 0)
+		rc = admit_cross(&v, rv->object, k, &ao, &fs);
 	if (rc == 0 && w->c.policies != NULL) {
 		void *tok;
 		const struct policy_set *ps = polsrc_acquire(w->c.policies, &tok);
