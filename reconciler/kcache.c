@@ -178,7 +178,7 @@ static void apply_put(struct worker *w, json_t *obj, bool from_list)
 {
 	struct kcache *c = w->c;
 	const struct kres *r = w->r;
-	const json_t *meta = jv_obj(obj, "metadata");
+	const json_t *meta;
 	struct view v;
 	const json_t *cur;
 	struct err e;
@@ -187,6 +187,7 @@ static void apply_put(struct worker *w, json_t *obj, bool from_list)
 	json_object_set_new(obj, "kind", json_string(r->kind_name));
 	if (kcache_prune(obj, r->kind) < 0 || (c->o.slim && admit_slim(r->kind, obj) < 0))
 		log_res("error", "out of memory pruning an object", w, NULL);
+	meta = jv_obj(obj, "metadata"); /* after pruning: slimming may replace it */
 	store_view(c->store, &v);
 	cur = view_get(&v, r->kind, jv_str(meta, "namespace"), jv_str(meta, "name"));
 	if (cur != NULL && obj_rv(cur) != NULL && obj_rv(obj) != NULL && strcmp(obj_rv(cur), obj_rv(obj)) == 0) {

@@ -215,4 +215,12 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception:
+        # a crash of the test (e.g. the webhook died mid-run): show serve's log too
+        import glob
+        logs = sorted(glob.glob(os.path.join(tempfile.gettempdir(), "gw-e2e-*", "serve.log")), key=os.path.getmtime)
+        if logs:
+            sys.stdout.write(open(logs[-1]).read()[-4000:])
+        raise
