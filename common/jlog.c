@@ -51,7 +51,7 @@ void jlog(const char *level, const char *msg, const json_t *extra)
 			if (json_object_get(o, k) == NULL)
 				json_object_set(o, k, v);
 	}
-	line = json_dumps(o, JSON_COMPACT);
+	line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (line == NULL)
 		return;
