@@ -12,6 +12,7 @@
 #include "err.h"
 #include "input.h"
 #include "jv.h"
+#include "jintern.h"
 #include "kind.h"
 #include "tlsinfo.h"
 
@@ -23,6 +24,7 @@ struct load {
 	struct err *err;
 	int rc;
 	bool slim;
+	struct jintern jt;  /* slim: equal parts of the objects are stored once */
 };
 
 static int set_namespace(struct load *l, enum kind k, json_t *obj)
@@ -54,6 +56,8 @@ static int take(struct load *l, json_t *obj)
 		rc = admit_slim(k, obj);
 	else if (rc == 0 && kind_is_route(k))
 		rc = cluster_prune_route(obj);
+	if (rc == 0 && l->slim)
+		rc = jintern_children(&l->jt, obj);
 	if (rc != 0)
 		return ERR_NOMEM;
 	err_init(&e);
@@ -102,12 +106,15 @@ static int load_paths(struct store *s, const char *const *paths, size_t npaths, 
 	struct input_ctx in = { .vars = vars, .on_doc = on_doc, .on_error = on_error, .ud = &l };
 
 	l.in = &in;
+	jintern_init(&l.jt);
 	for (size_t i = 0; i < npaths && l.rc == 0; i++) {
 		int rc = input_read_path(&in, paths[i]);
 
 		if (rc < 0 && l.rc == 0)
 			l.rc = err_set(err, rc, "--state %s: cannot be read", paths[i]);
 	}
+	/* the shared nodes live on in the stored objects */
+	jintern_release(&l.jt);
 	*ret_count = l.kept;
 	return l.rc;
 }

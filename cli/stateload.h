@@ -23,7 +23,8 @@ int stateload_paths(struct store *s, const char *const *paths, size_t npaths, co
 		    const char *default_ns, size_t *ret_count, struct err *err);
 
 /* The same for a long-lived admission view: each object also goes through
- * admit_slim (routes lose their backends: not for the datapath). */
+ * admit_slim (routes lose their backends: not for the datapath), and equal parts of
+ * the objects are shared (core/jintern.h: the stored objects must stay unmodified). */
 int stateload_paths_slim(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
 			 const char *default_ns, size_t *ret_count, struct err *err);
 
