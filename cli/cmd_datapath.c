@@ -1,6 +1,12 @@
 /*
  * cmd_datapath: `gatewarden datapath attach|sync|list|stats|detach`, the command
  * line of the eBPF socket load balancer (reconciler/datapath.h does the work).
+ *
+ * `sync` takes the objects from files (--state, once or --every SECONDS) or from a
+ * cluster (--kubeconfig / --in-cluster): a watch cache of the kinds lbplan reads;
+ * nothing is programmed before its first full sync (an empty plan would delete every
+ * frontend), then the plan is rebuilt and programmed whenever the cache changed, at
+ * most once per DP_DEBOUNCE_MS, until SIGINT/SIGTERM.
  */
 #include "cmd_datapath.h"
 
@@ -9,7 +15,9 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +26,18 @@
 
 #include "datapath.h"
 #include "err.h"
+#include "kcache.h"
+#include "kubeopts.h"
 #include "lbplan.h"
 #include "stateload.h"
 #include "store.h"
+#include "viewsrc.h"
 
 #define DP_MAX_STATE 64
+#define DP_DEBOUNCE_MS 200   /* cluster mode: at most one programming per this long */
+#define DP_RETRY_MS 1000     /* cluster mode: after a programming that failed */
+#define DP_TICK_MS 50        /* cluster mode: how often the dirty flag is looked at */
+#define DP_WAIT_LOG_MS 30000 /* cluster mode: "still waiting" while not synced */
 
 static const char per_connection_note[] =
 	"Weights apply per connection (TCP connect, or a UDP socket's first datagram to the\n"
@@ -56,6 +71,22 @@ static void usage(FILE *f)
 	      "                           no L7 processing (one catch-all rule, no filters)\n"
 	      "       --every SECONDS     keep running: re-read the files and converge every\n"
 	      "                           SECONDS until SIGINT/SIGTERM\n"
+	      "  sync --kubeconfig FILE [--context NAME] | --in-cluster\n"
+	      "                           the same from a cluster, continuously, until SIGINT or\n"
+	      "                           SIGTERM (exit 0): list/watch Gateways, GatewayClasses,\n"
+	      "                           HTTPRoutes, TCPRoutes, UDPRoutes, ReferenceGrants,\n"
+	      "                           Namespaces, Services and EndpointSlices (never Secrets);\n"
+	      "                           nothing is programmed before the first full sync (what\n"
+	      "                           is pinned keeps working meanwhile), then the plan is\n"
+	      "                           rebuilt and programmed on every change, at most once\n"
+	      "                           per 200 ms. Logs on stderr. Excludes --state. Options:\n"
+	      "       --allow-http        as above\n"
+	      "       --every SECONDS     also re-program every SECONDS without a change\n"
+	      "                           (repairs maps changed behind its back; default: off)\n"
+	      "       --context NAME      kubeconfig context (default: the current one)\n"
+	      "       --in-cluster        the pod's service account (token, CA, API address)\n"
+	      "       --insecure-skip-tls-verify  do not verify the API server (testing only)\n"
+	      "       --allow-insecure-http       allow an http:// API server (testing only)\n"
 	      "  list [-o text|json]      frontends, where they come from, backends and weights\n"
 	      "  stats [-o text|json]     connections per backend and the split they add up to\n"
 	      "  detach                   detach the programs and delete the pinned maps\n"
@@ -79,12 +110,17 @@ struct dp_args {
 	const char *state[DP_MAX_STATE];
 	size_t nstate;
 	const char *ns;
+	bool ns_set;
 	bool allow_http;
 	bool json;
 	double every;
+	struct kubeopts ko;
 };
 
-enum { OPT_PIN = 256, OPT_CGROUP, OPT_STATE, OPT_ALLOW_HTTP, OPT_EVERY };
+enum {
+	OPT_PIN = 256, OPT_CGROUP, OPT_STATE, OPT_ALLOW_HTTP, OPT_EVERY, OPT_KUBECONFIG, OPT_CONTEXT, OPT_IN_CLUSTER,
+	OPT_INSECURE, OPT_INSECURE_HTTP,
+};
 
 /* Returns 0, 1 for --help (done), 2 for a usage error (reported). */
 static int parse_args(struct dp_args *a, int argc, char **argv)
@@ -96,6 +132,11 @@ static int parse_args(struct dp_args *a, int argc, char **argv)
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "allow-http", no_argument, NULL, OPT_ALLOW_HTTP },
 		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+		{ "context", required_argument, NULL, OPT_CONTEXT },
+		{ "in-cluster", no_argument, NULL, OPT_IN_CLUSTER },
+		{ "insecure-skip-tls-verify", no_argument, NULL, OPT_INSECURE },
+		{ "allow-insecure-http", no_argument, NULL, OPT_INSECURE_HTTP },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +169,22 @@ static int parse_args(struct dp_args *a, int argc, char **argv)
 			break;
 		case 'n':
 			a->ns = optarg;
+			a->ns_set = true;
+			break;
+		case OPT_KUBECONFIG:
+			a->ko.kubeconfig = optarg;
+			break;
+		case OPT_CONTEXT:
+			a->ko.context = optarg;
+			break;
+		case OPT_IN_CLUSTER:
+			a->ko.in_cluster = true;
+			break;
+		case OPT_INSECURE:
+			a->ko.insecure = true;
+			break;
+		case OPT_INSECURE_HTTP:
+			a->ko.allow_http = true;
 			break;
 		case OPT_ALLOW_HTTP:
 			a->allow_http = true;
@@ -232,6 +289,16 @@ static void on_warn(void *ud, const char *msg)
 	fprintf(stderr, "gatewarden datapath sync: warning: %s\n", msg);
 }
 
+/* The summary of one programming pass (stdout for --state, stderr in cluster mode). */
+static void report(FILE *f, const struct lbplan *plan, size_t nobjs, const struct datapath_result *res,
+		   bool quiet_unchanged)
+{
+	if (!quiet_unchanged || res->changed || res->removed || res->skipped)
+		fprintf(f, "datapath: %zu frontends from %zu objects: %zu changed, %zu unchanged, %zu removed, %zu skipped\n",
+			plan->n_frontends, nobjs, res->changed, res->unchanged, res->removed, res->skipped);
+	fflush(f);
+}
+
 /* One pass: read, plan, program. Returns the exit code. */
 static int sync_once(const struct dp_args *a, struct datapath *dp, bool quiet_unchanged)
 {
@@ -262,13 +329,151 @@ static int sync_once(const struct dp_args *a, struct datapath *dp, bool quiet_un
 		store_free(s);
 		return fail("sync", &e);
 	}
-	if (!quiet_unchanged || res.changed || res.removed || res.skipped)
-		printf("datapath: %zu frontends from %zu objects: %zu changed, %zu unchanged, %zu removed, %zu skipped\n",
-		       plan.n_frontends, nobjs, res.changed, res.unchanged, res.removed, res.skipped);
-	fflush(stdout);
+	report(stdout, &plan, nobjs, &res, quiet_unchanged);
 	lbplan_free(&plan);
 	store_free(s);
 	return res.skipped ? 1 : 0;
+}
+
+/* ---- sync from a cluster ---- */
+
+/* What lbplan reads (core/lbplan.c), whole: routes keep their backendRefs, so the
+ * cache is not slim. Never Secrets. */
+static const enum kind dp_cluster_kinds[] = {
+	KIND_GATEWAYCLASS, KIND_GATEWAY, KIND_HTTPROUTE, KIND_TCPROUTE, KIND_UDPROUTE,
+	KIND_REFERENCEGRANT, KIND_NAMESPACE, KIND_SERVICE, KIND_ENDPOINTSLICE,
+};
+
+/* kcache_change_fn: runs with the cache lock held, so it only marks the plan stale. */
+static void on_cache_change(void *ud, enum kind k, const char *type, const json_t *obj)
+{
+	atomic_int *dirty = ud;
+
+	(void)k;
+	(void)type;
+	(void)obj;
+	atomic_store(dirty, 1);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One pass from the watch cache: plan under the cache lock, program after releasing
+ * it. Returns 0, 1 (some frontends skipped, warned) or 2 (failed, logged). */
+static int sync_cluster_once(const struct dp_args *a, struct datapath *dp, const struct viewsrc *vs,
+			     bool quiet_unchanged)
+{
+	struct lbplan_opts opts = { .allow_http = a->allow_http };
+	struct datapath_result res;
+	struct lbplan plan = { 0 };
+	struct view v;
+	struct err e;
+	size_t nobjs;
+	int rc;
+
+	err_init(&e);
+	nobjs = viewsrc_objects(vs); /* takes the lock itself: not inside acquire */
+	viewsrc_acquire(vs, &v);
+	rc = lbplan_build(&v, &opts, &plan, &e);
+	viewsrc_release(vs);
+	if (rc == 0)
+		rc = datapath_program(dp, &plan, on_warn, NULL, &res, &e);
+	if (rc != 0) {
+		fprintf(stderr, "gatewarden datapath sync: %s (retrying in %d ms)\n",
+			e.msg[0] ? e.msg : err_code_name(e.code), DP_RETRY_MS);
+		lbplan_free(&plan);
+		return 2;
+	}
+	report(stderr, &plan, nobjs, &res, quiet_unchanged);
+	lbplan_free(&plan);
+	return res.skipped ? 1 : 0;
+}
+
+static int cmd_sync_cluster(const struct dp_args *a)
+{
+	struct kubeopts_cluster kc = KUBEOPTS_CLUSTER_INIT;
+	struct kcache_options co = { .slim = false };
+	struct datapath *dp = NULL;
+	atomic_int dirty = 0;
+	struct viewsrc vs;
+	struct err e;
+	sigset_t set;
+	long long next_at = 0, resync_at = 0, wait_log_at;
+	bool ready = false, programmed = false;
+	int sig;
+
+	err_init(&e);
+	for (size_t i = 0; i < sizeof(dp_cluster_kinds) / sizeof(dp_cluster_kinds[0]); i++)
+		co.kinds |= 1u << dp_cluster_kinds[i];
+	co.on_change = on_cache_change;
+	co.ud = &dirty;
+	/* the signals are taken by sigtimedwait below; the cache's threads inherit the mask */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* the cluster first: a bad kubeconfig leaves bpffs untouched */
+	if (kubeopts_cluster_start(&kc, &a->ko, "gatewarden-datapath", &co, &e) != 0 ||
+	    datapath_open(a->pin_dir, DATAPATH_MAPS, &dp, &e) != 0) {
+		kubeopts_cluster_stop(&kc);
+		datapath_close(dp);
+		return fail("sync", &e);
+	}
+	kcache_viewsrc(kc.cache, &vs);
+	fprintf(stderr, "gatewarden datapath sync: watching %s; nothing is programmed before the first full sync\n",
+		a->ko.kubeconfig != NULL ? a->ko.kubeconfig : "the cluster (in-cluster service account)");
+	wait_log_at = now_ms() + DP_WAIT_LOG_MS;
+	for (;;) {
+		struct timespec tick = { 0, DP_TICK_MS * 1000000L };
+		long long now;
+		int rc;
+
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		now = now_ms();
+		if (!ready) {
+			/* an empty plan before the sync would delete every frontend */
+			if (!kcache_ready(kc.cache)) {
+				if (now >= wait_log_at) {
+					fprintf(stderr, "gatewarden datapath sync: still waiting for the first full sync "
+							"(%zu objects so far)\n", kcache_objects(kc.cache));
+					wait_log_at = now + DP_WAIT_LOG_MS;
+				}
+				continue;
+			}
+			ready = true;
+			atomic_store(&dirty, 1);
+			fprintf(stderr, "gatewarden datapath sync: watch cache synced (%zu objects)\n",
+				kcache_objects(kc.cache));
+		}
+		if (a->every > 0 && programmed && now >= resync_at)
+			atomic_store(&dirty, 1);
+		/* debounce: changes that arrive meanwhile stay marked and go in the next pass */
+		if (now < next_at || !atomic_exchange(&dirty, 0))
+			continue;
+		rc = sync_cluster_once(a, dp, &vs, programmed);
+		now = now_ms();
+		if (rc == 2) {
+			atomic_store(&dirty, 1);
+			next_at = now + DP_RETRY_MS;
+			continue;
+		}
+		programmed = true;
+		next_at = now + DP_DEBOUNCE_MS;
+		resync_at = now + (long long)(a->every * 1000);
+	}
+	fprintf(stderr, "gatewarden datapath sync: %s: stopping (what is programmed stays)\n",
+		sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	kubeopts_cluster_stop(&kc);
+	datapath_close(dp);
+	return 0;
 }
 
 static int cmd_sync(const struct dp_args *a)
@@ -277,11 +482,24 @@ static int cmd_sync(const struct dp_args *a)
 	struct err e;
 	int rc;
 
+	err_init(&e);
+	if (kubeopts_check(&a->ko, &e) != 0)
+		return fail("sync", &e);
+	if (kubeopts_wanted(&a->ko)) {
+		if (a->nstate > 0 || a->ns_set) {
+			fputs("gatewarden datapath sync: the objects come from --state or from a cluster "
+			      "(--kubeconfig, --in-cluster), not both (-n belongs to --state)\n",
+			      stderr);
+			return 2;
+		}
+		return cmd_sync_cluster(a);
+	}
 	if (a->nstate == 0) {
-		fputs("gatewarden datapath sync: give the objects with --state PATH (files, directories or -)\n", stderr);
+		fputs("gatewarden datapath sync: give the objects with --state PATH (files, directories or -), "
+		      "or watch a cluster (--kubeconfig FILE, --in-cluster)\n",
+		      stderr);
 		return 2;
 	}
-	err_init(&e);
 	if (datapath_open(a->pin_dir, DATAPATH_MAPS, &dp, &e) != 0)
 		return fail("sync", &e);
 	rc = sync_once(a, dp, false);
@@ -467,8 +685,12 @@ int cmd_datapath_main(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (strcmp(a.cmd, "sync") != 0 && (a.nstate || a.every > 0 || a.allow_http)) {
-		fprintf(stderr, "gatewarden datapath %s: --state, --every and --allow-http belong to sync\n", a.cmd);
+	if (strcmp(a.cmd, "sync") != 0 &&
+	    (a.nstate || a.every > 0 || a.allow_http || a.ns_set || a.ko.kubeconfig != NULL || a.ko.context != NULL ||
+	     a.ko.in_cluster || a.ko.insecure || a.ko.allow_http)) {
+		fprintf(stderr, "gatewarden datapath %s: --state, -n, --every, --allow-http and the cluster options "
+				"(--kubeconfig, --context, --in-cluster, ...) belong to sync\n",
+			a.cmd);
 		return 2;
 	}
 	if (a.cgroup != NULL && strcmp(a.cmd, "attach") != 0) {

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "jlog.h"
 #include "kcache.h"
 #include "kube.h"
+#include "kubeopts.h"
 #include "polsrc.h"
 #include "rules.h"
 #include "stateload.h"
@@ -287,53 +289,20 @@ static void log_error(const char *msg)
 
 /* The cluster view of --kubeconfig / --in-cluster: a watch cache of the kinds
  * admission reads, kept slim. */
-struct cluster_src {
-	struct kube *kube;
-	struct kcache *cache;
-};
-
 static const char *const cluster_secret_rules[] = {
 	"XO-CERT-MISSING=off", "XO-CERT-MALFORMED=off", "XO-CERT-SAN=off", "XO-CERT-EXPIRED=off", "XO-CERT-EXPIRING=off",
 };
 
-static int cluster_src_start(struct cluster_src *cs, const struct serve_opts *o, struct err *err)
+static int cluster_src_start(struct kubeopts_cluster *cs, const struct serve_opts *o, struct err *err)
 {
-	struct kube_config cfg;
+	struct kubeopts ko = { .kubeconfig = o->kubeconfig, .context = o->context, .in_cluster = o->in_cluster,
+			       .insecure = o->insecure, .allow_http = o->allow_http };
 	struct kcache_options co = { .slim = true };
-	int rc;
 
-	memset(&cfg, 0, sizeof(cfg));
-	if (o->kubeconfig != NULL)
-		rc = kubeconfig_load(o->kubeconfig, o->context, &cfg, err);
-	else
-		rc = kubeconfig_in_cluster(NULL, &cfg, err);
-	if (rc < 0)
-		return rc;
-	cfg.insecure_skip_verify = cfg.insecure_skip_verify || o->insecure;
-	cfg.allow_http = o->allow_http;
-	cfg.user_agent = strdup("gatewarden-serve");
-	cs->kube = kube_new(&cfg, err);
-	kube_config_free(&cfg);
-	if (cs->kube == NULL)
-		return err->code != ERR_OK ? err->code : ERR_NOMEM;
 	for (int k = KIND_OTHER + 1; k < KIND_MAX; k++)
 		if (k != KIND_SECRET && k != KIND_ENDPOINTSLICE && kcache_resource_path((enum kind)k) != NULL)
 			co.kinds |= 1u << k;
-	cs->cache = kcache_new(cs->kube, &co, err);
-	if (cs->cache == NULL || kcache_start(cs->cache, err) < 0)
-		return err->code != ERR_OK ? err->code : ERR_NOMEM;
-	return 0;
-}
-
-static void cluster_src_stop(struct cluster_src *cs)
-{
-	if (cs->cache != NULL) {
-		kcache_stop(cs->cache);
-		kcache_free(cs->cache);
-	}
-	kube_free(cs->kube);
-	cs->cache = NULL;
-	cs->kube = NULL;
+	return kubeopts_cluster_start(cs, &ko, "gatewarden-serve", &co, err);
 }
 
 static void sleep_s(unsigned s)
@@ -354,7 +323,7 @@ int serve_main(int argc, char **argv)
 	struct polsrc *pol = NULL;
 	struct store *s = NULL;
 	struct filesrc *fsrc = NULL;
-	struct cluster_src csrc = { NULL, NULL };
+	struct kubeopts_cluster csrc = KUBEOPTS_CLUSTER_INIT;
 	bool cluster;
 	struct viewsrc src;
 	struct webhook *w = NULL;
@@ -394,7 +363,7 @@ int serve_main(int argc, char **argv)
 	if (cluster) {
 		if (cluster_src_start(&csrc, &o, &err) != 0) {
 			log_error(err.msg);
-			cluster_src_stop(&csrc);
+			kubeopts_cluster_stop(&csrc);
 			polsrc_stop(pol);
 			return 2;
 		}
@@ -413,6 +382,8 @@ int serve_main(int argc, char **argv)
 			polsrc_stop(pol);
 			return 2;
 		}
+		/* loading freed most of each parsed document (slimming): hand the holes back */
+		malloc_trim(0);
 		fsrc = filesrc_new(s, nobjs);
 		if (fsrc == NULL) {
 			log_error("out of memory");
@@ -433,7 +404,7 @@ int serve_main(int argc, char **argv)
 		log_error("out of memory");
 		polsrc_stop(pol);
 		filesrc_free(fsrc);
-		cluster_src_stop(&csrc);
+		kubeopts_cluster_stop(&csrc);
 		return 2;
 	}
 	{
@@ -452,7 +423,7 @@ int serve_main(int argc, char **argv)
 		webhook_free(w);
 		polsrc_stop(pol);
 		filesrc_free(fsrc);
-		cluster_src_stop(&csrc);
+		kubeopts_cluster_stop(&csrc);
 		return 2;
 	}
 	webhook_set_httpd(w, h);
@@ -505,6 +476,6 @@ int serve_main(int argc, char **argv)
 	webhook_free(w);
 	polsrc_stop(pol);
 	filesrc_free(fsrc);
-	cluster_src_stop(&csrc);
+	kubeopts_cluster_stop(&csrc);
 	return 0;
 }

@@ -19,7 +19,8 @@ objects are checked:
   - pod security: non-root, read-only root, no privilege escalation, capabilities
     dropped, seccomp, requests and limits; the datapath adds exactly BPF and NET_ADMIN;
   - RBAC covers every Kubernetes API call the C sources make and nothing else (the
-    table API_CALLS below, checked against the sources in both directions);
+    table API_CALLS below, checked against the sources in both directions; the
+    datapath's watch cache kinds are read from cli/cmd_datapath.c);
   - the command lines in the manifests use flags the binary accepts (`--help`);
 and `gatewarden check` runs on the rendered install with the install's own policy
 ConfigMap and a Gateway fixture (the policies load, the preset's patch comes out).
@@ -46,6 +47,8 @@ NS = "gatewarden"
 WEBHOOK_SA = "gatewarden-webhook"
 RECONCILER_SA = "gatewarden-reconciler"
 CERTS_SA = "gatewarden-certs"
+DATAPATH_NS = "gatewarden-datapath"
+DATAPATH_SA = "gatewarden-datapath"  # in DATAPATH_NS (components/datapath)
 TLS_SECRET = "gatewarden-webhook-tls"
 WEBHOOK_SERVICE = "gatewarden"
 
@@ -59,8 +62,8 @@ OVERLAYS = {
                      "RoleBinding": 1, "ConfigMap": 1, "Deployment": 2, "Service": 2, "PodDisruptionBudget": 1,
                      "NetworkPolicy": 2, "ValidatingWebhookConfiguration": 1, "MutatingWebhookConfiguration": 1,
                      "Issuer": 2, "Certificate": 2},
-    "aws": {"Namespace": 2, "ServiceAccount": 4, "ClusterRole": 3, "ClusterRoleBinding": 3, "Role": 2,
-            "RoleBinding": 2, "ConfigMap": 2, "Deployment": 2, "Service": 2, "PodDisruptionBudget": 1,
+    "aws": {"Namespace": 2, "ServiceAccount": 4, "ClusterRole": 4, "ClusterRoleBinding": 4, "Role": 2,
+            "RoleBinding": 2, "ConfigMap": 1, "Deployment": 2, "Service": 2, "PodDisruptionBudget": 1,
             "NetworkPolicy": 2, "ValidatingWebhookConfiguration": 1, "MutatingWebhookConfiguration": 1,
             "Job": 1, "CronJob": 1, "DaemonSet": 1},
 }
@@ -115,6 +118,19 @@ WEBHOOK_CALLS = [
     if f == "reconciler/kcache.c" and res not in ("secrets", "endpointslices")
 ]
 API_CALLS += WEBHOOK_CALLS
+# `datapath sync --in-cluster` (components/datapath): the same watch cache, of the kinds
+# lbplan reads: no Secrets, no GRPCRoutes. check_datapath_kinds compares this with
+# dp_cluster_kinds in cli/cmd_datapath.c.
+DATAPATH_RESOURCES = {"namespaces", "gatewayclasses", "gateways", "httproutes", "referencegrants", "tcproutes",
+                      "udproutes", "services", "endpointslices"}
+DATAPATH_CALLS = [
+    (f, path, group, res, verbs, scope, names, DATAPATH_SA)
+    for f, path, group, res, verbs, scope, names, who in API_CALLS
+    if f == "reconciler/kcache.c" and res in DATAPATH_RESOURCES and who == RECONCILER_SA
+]
+API_CALLS += DATAPATH_CALLS
+# the namespace of each ServiceAccount the table names
+SA_NAMESPACE = {DATAPATH_SA: DATAPATH_NS}
 # `certs bootstrap`: its Secret and the two webhook configurations, when the code exists
 CERTS_CALLS = [
     ("certs/bootstrap.c", "/api/v1/namespaces/%s/secrets/%s", "", "secrets", ["get", "update"], "own",
@@ -405,6 +421,20 @@ def check_pod_security(objs):
     C.ok(d is not None and "--in-cluster" in args, "the webhook runs serve --in-cluster")
     C.ok(d is not None and d["spec"]["template"]["spec"].get("automountServiceAccountToken") is not False,
          "webhook pods mount no token, but serve --in-cluster needs one")
+    # the datapath's ServiceAccount: a token for `datapath sync --in-cluster`, which
+    # replaced the ConfigMap of state files
+    ds = find(objs, "DaemonSet", "gatewarden-datapath", DATAPATH_NS)
+    if ds is not None:
+        t = pod_spec(ds)
+        syncs = [c for c in t["spec"]["containers"] if (c.get("args") or [])[:2] == ["datapath", "sync"]]
+        C.ok(len(syncs) == 1 and "--in-cluster" in syncs[0]["args"] and "--state" not in syncs[0]["args"],
+             "the datapath runs one `datapath sync --in-cluster` container, without --state")
+        C.ok(t["spec"].get("serviceAccountName") == DATAPATH_SA, f"the datapath runs as {DATAPATH_SA}")
+        C.ok(t["spec"].get("automountServiceAccountToken") is not False,
+             "datapath pods mount no token, but datapath sync --in-cluster needs one")
+        sa = find(objs, "ServiceAccount", DATAPATH_SA, DATAPATH_NS)
+        C.ok(sa is not None and sa.get("automountServiceAccountToken") is not False,
+             f"ServiceAccount {DATAPATH_SA} turns the token off")
 
 
 def check_webhook_configs(name, objs):
@@ -565,13 +595,39 @@ def check_code_calls(root):
     C.ok(not any(f.startswith("webhook/") for f, _ in found), "webhook/ makes API calls: its ServiceAccount has none")
 
 
+KIND_RESOURCE = {"KIND_NAMESPACE": "namespaces", "KIND_GATEWAYCLASS": "gatewayclasses", "KIND_GATEWAY": "gateways",
+                 "KIND_HTTPROUTE": "httproutes", "KIND_GRPCROUTE": "grpcroutes",
+                 "KIND_REFERENCEGRANT": "referencegrants", "KIND_TCPROUTE": "tcproutes",
+                 "KIND_UDPROUTE": "udproutes", "KIND_SERVICE": "services", "KIND_SECRET": "secrets",
+                 "KIND_ENDPOINTSLICE": "endpointslices"}
+
+
+def check_datapath_kinds(root):
+    """DATAPATH_RESOURCES is what `datapath sync` watches (dp_cluster_kinds)."""
+    C.where = "rbac-vs-code"
+    path = os.path.join(root, "cli/cmd_datapath.c")
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        m = re.search(r"dp_cluster_kinds\[\]\s*=\s*\{([^}]*)\}", fh.read())
+    if not C.ok(m is not None, "cli/cmd_datapath.c: no dp_cluster_kinds table (the datapath's watched kinds)"):
+        return
+    kinds = re.findall(r"KIND_[A-Z]+", m.group(1))
+    got = {KIND_RESOURCE.get(k, k) for k in kinds}
+    C.ok(got == DATAPATH_RESOURCES, f"datapath sync watches {sorted(got)}, DATAPATH_RESOURCES says "
+                                    f"{sorted(DATAPATH_RESOURCES)}")
+
+
 def rbac_grants(objs, sa):
-    """(group, resource, verb, scope, names) granted to ServiceAccount sa in NS."""
+    """(group, resource, verb, scope, names) granted to ServiceAccount sa in its
+    namespace (NS, or SA_NAMESPACE's)."""
+    sa_ns = SA_NAMESPACE.get(sa, NS)
     grants = set()
     for b in objs:
         if b["kind"] not in ("RoleBinding", "ClusterRoleBinding"):
             continue
-        if not any(s["kind"] == "ServiceAccount" and s["name"] == sa and s.get("namespace") == NS for s in b["subjects"]):
+        if not any(s["kind"] == "ServiceAccount" and s["name"] == sa and s.get("namespace") == sa_ns
+                   for s in b["subjects"]):
             continue
         rk = b["roleRef"]["kind"]
         role = find(objs, rk, b["roleRef"]["name"], b["metadata"].get("namespace") if rk == "Role" else None)
@@ -579,7 +635,7 @@ def rbac_grants(objs, sa):
             continue
         scope = "cluster" if b["kind"] == "ClusterRoleBinding" else "own"
         if b["kind"] == "RoleBinding":
-            C.ok(b["metadata"]["namespace"] == NS, f"{key(b)} binds in another namespace")
+            C.ok(b["metadata"]["namespace"] == sa_ns, f"{key(b)} binds in another namespace")
         for r in role["rules"]:
             C.ok("nonResourceURLs" not in r, f"{key(role)}: nonResourceURLs")
             names = tuple(sorted(r["resourceNames"])) if r.get("resourceNames") else None
@@ -594,6 +650,9 @@ def rbac_grants(objs, sa):
 def check_rbac(name, objs, root):
     calls = expected_calls(root)
     sas = {WEBHOOK_SA, RECONCILER_SA} | ({CERTS_SA} if name != "cert-manager" else set())
+    datapath = find(objs, "DaemonSet", "gatewarden-datapath", DATAPATH_NS) is not None
+    if datapath:
+        sas.add(DATAPATH_SA)
     for sa in sorted(sas):
         want = set()
         for f, p, group, res, verbs, scope, names, who in calls:
@@ -612,6 +671,13 @@ def check_rbac(name, objs, root):
     wg = rbac_grants(objs, WEBHOOK_SA)
     C.ok(not any(g[1] == "secrets" for g in wg), "the webhook ServiceAccount can read Secrets")
     C.ok(all(g[2] in ("get", "list", "watch") for g in wg), f"the webhook ServiceAccount can write: {sorted(wg)}")
+    # nor does the datapath (its pods run on every node with added capabilities)
+    if datapath:
+        dg = rbac_grants(objs, DATAPATH_SA)
+        C.ok(not any(g[1] == "secrets" for g in dg), "the datapath ServiceAccount can read Secrets")
+        C.ok(all(g[2] in ("list", "watch") and g[3] == "cluster" for g in dg),
+             f"the datapath ServiceAccount can do more than list and watch: {sorted(dg)}")
+        C.ok({g[1] for g in dg} == DATAPATH_RESOURCES, f"the datapath ServiceAccount reads {sorted({g[1] for g in dg})}")
     if name == "cert-manager":
         C.ok(CERTS_SA not in bound and find(objs, "ServiceAccount", CERTS_SA, NS) is None,
              "cert-manager overlay carries the bootstrap ServiceAccount")
@@ -694,6 +760,7 @@ def main():
         print("SKIP: kubectl is missing (needed only for `kubectl kustomize`, offline)")
         return 77
     check_code_calls(a.root)
+    check_datapath_kinds(a.root)
     helps = {}
     for name in OVERLAYS:
         C.where = name
