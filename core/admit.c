@@ -139,13 +139,51 @@ static int admit_route(const struct view *v, json_t *obj, enum kind k, const str
 	return rc;
 }
 
+/* the view's routes of each kind that name the Gateway being admitted in a parentRef */
+static const enum kind gw_route_kinds[] = { KIND_HTTPROUTE, KIND_GRPCROUTE, KIND_TCPROUTE, KIND_UDPROUTE };
+#define GW_ROUTE_KINDS (sizeof(gw_route_kinds) / sizeof(gw_route_kinds[0]))
+
+struct gw_routes {
+	const json_t *const *list[GW_ROUTE_KINDS];  /* borrowed from the view */
+	size_t n[GW_ROUTE_KINDS];
+};
+
+static json_t *gw_route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item)
+{
+	struct gw_routes *g = ud;
+	size_t ki = 0;
+
+	while (i >= g->n[ki]) {
+		i -= g->n[ki];
+		ki++;
+	}
+	*ret_kind = gw_route_kinds[ki];
+	*ret_item = SIZE_MAX;
+	/* the view's routes are borrowed; cluster releases what route_at returns */
+	return json_incref((json_t *)g->list[ki][i]);
+}
+
+/*
+ * The Gateway's cross-object findings read only the routes attached to it (listener
+ * counts; conflicts are reported for routes alone), and a route attaches only to a
+ * Gateway a parentRef names, so the routes the view lists by parent stand in for all
+ * of them: a pass over its routes rather than the cluster's.
+ */
 static int admit_gateway(const struct view *v, json_t *obj, const struct admit_opts *o, struct findings *fs)
 {
+	const json_t *meta = jv_obj(obj, "metadata");
 	struct cluster_item item = { .kind = KIND_GATEWAY, .obj = obj };
-	struct cluster_opts co = { .now = o->now, .strict = o->strict };
+	struct cluster_opts co = { .now = o->now, .strict = o->strict, .route_at = gw_route_at };
+	struct gw_routes g;
 	struct findings cross;
 	int rc;
 
+	for (size_t ki = 0; ki < GW_ROUTE_KINDS; ki++) {
+		g.n[ki] = view_list_parent(v, gw_route_kinds[ki], jv_str(meta, "namespace"), jv_str(meta, "name"),
+					   &g.list[ki]);
+		co.nroutes += g.n[ki];
+	}
+	co.ud = &g;
 	findings_init(&cross, fs->cfg);
 	item.fs = &cross;
 	rc = cluster_evaluate(v, &item, 1, &co);

@@ -6,6 +6,8 @@
 
 #include "jv.h"
 
+#define GAPI_GROUP "gateway.networking.k8s.io"
+
 static bool cluster_scoped(enum kind k)
 {
 	return k == KIND_GATEWAYCLASS || k == KIND_NAMESPACE;
@@ -146,6 +148,39 @@ static size_t ov_list_hostname(void *ctx, enum kind k, const char *h, const json
 	return merge(o, n, *ret, names_hostname(o, h), ret);
 }
 
+/* does the overlay's route name Gateway gw_ns/gw_name in a parentRef (see view.h) */
+static bool names_parent(const struct overlay *o, const char *gw_ns, const char *gw_name)
+{
+	const json_t *x;
+	size_t i;
+
+	if (gw_name == NULL)
+		return false;
+	if (gw_ns == NULL || *gw_ns == '\0')
+		gw_ns = "default";
+	json_array_foreach(jv_arr(jv_obj(o->obj, "spec"), "parentRefs"), i, x) {
+		const char *g = jv_str(x, "group"), *k = jv_str(x, "kind");
+		const char *n = jv_str(x, "name"), *ns = jv_str(x, "namespace");
+
+		if ((g != NULL && strcmp(g, GAPI_GROUP) != 0) || (k != NULL && strcmp(k, "Gateway") != 0))
+			continue;
+		if (n != NULL && strcmp(n, gw_name) == 0 && strcmp(ns != NULL && *ns != '\0' ? ns : o->ns, gw_ns) == 0)
+			return true;
+	}
+	return false;
+}
+
+static size_t ov_list_parent(void *ctx, enum kind k, const char *gw_ns, const char *gw_name,
+			     const json_t *const **ret)
+{
+	struct overlay *o = ctx;
+	size_t n = view_list_parent(o->base, k, gw_ns, gw_name, ret);
+
+	if (k != o->kind || !kind_is_route(k))
+		return n;
+	return merge(o, n, *ret, names_parent(o, gw_ns, gw_name), ret);
+}
+
 static size_t ov_list_name(void *ctx, enum kind k, const char *name, const json_t *const **ret)
 {
 	struct overlay *o = ctx;
@@ -170,6 +205,7 @@ static const struct view_ops overlay_ops = {
 	.list_ns = ov_list_ns,
 	.list_kind = ov_list_kind,
 	.list_hostname = ov_list_hostname,
+	.list_parent = ov_list_parent,
 	.list_name = ov_list_name,
 	.namespace_labels = ov_namespace_labels,
 };

@@ -103,7 +103,9 @@ static json_t *sorted_keys_array(json_t *set)
 	return arr;
 }
 
-/* Does the route name this Gateway in some parentRef (group/kind Gateway)? */
+/* Does the route name this Gateway in some parentRef (group/kind Gateway)? The view's
+ * list_parent answers the same question for a whole kind; this keeps the default
+ * namespace of a route without metadata.namespace "default", as attach has it. */
 static bool route_names_gateway(const json_t *route, const char *gwns, const char *gwname)
 {
 	const char *rns = policy_obj_ns(route);
@@ -216,7 +218,7 @@ int policy_gateway_hostnames(const struct view *v, const json_t *gw, json_t **re
 	snprintf(key, sizeof(key), "%s/%s", gwns, gwname != NULL ? gwname : "");
 	for (size_t ki = 0; rc == 0 && loose != 0 && gwname != NULL && ki < 2; ki++) {
 		const json_t *const *routes;
-		size_t n = view_list_kind(v, kinds[ki], &routes);
+		size_t n = view_list_parent(v, kinds[ki], gwns, gwname, &routes);
 
 		for (size_t r = 0; rc == 0 && r < n; r++)
 			if (route_names_gateway(routes[r], gwns, gwname) && has_precise_hostname(routes[r]))

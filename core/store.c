@@ -2,15 +2,15 @@
  * store: see store.h.
  *
  * Per kind, one entry per object, reachable from a name map (ns + name) and listed
- * in three kinds of plain arrays: all objects of the kind, per namespace, and (for
- * routes) per hostname. The arrays hold the json_t pointers themselves so the view
- * can hand them out without copying; each entry remembers its position in every
- * array so a replacement is a few pointer stores, not a search.
+ * in four kinds of plain arrays: all objects of the kind, per namespace, and (for
+ * routes) per hostname and per parent Gateway. The arrays hold the json_t pointers
+ * themselves so the view can hand them out without copying; each entry remembers its
+ * position in every array so a replacement is a few pointer stores, not a search.
  *
  * Every array removes by moving its last element into the hole (store_remove, and a
- * replacement whose hostnames changed), so each carries a parallel owner array: the
- * moved entry's remembered position is fixed in O(1) (kind and namespace arrays) or
- * O(its hostnames) (hostname arrays).
+ * replacement whose hostnames or parents changed), so each carries a parallel owner
+ * array: the moved entry's remembered position is fixed in O(1) (kind and namespace
+ * arrays) or O(its hostnames) / O(its parents) (the reference arrays).
  *
  * Every fallible step of an add (allocations, map inserts, array growth) happens
  * before the first visible change, so an out-of-memory add leaves the view as it
@@ -27,6 +27,7 @@
 #include "jv.h"
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
+#define GAPI_GROUP "gateway.networking.k8s.io"
 
 struct entry;
 
@@ -36,23 +37,36 @@ struct plist {
 	size_t n, cap;
 };
 
-struct hostref {
-	struct plist *list;     /* a hostname list holding this entry */
+/* The reference indexes of routes: what a route names, each a map to lists. */
+enum ref {
+	REF_HOST,               /* spec.hostnames entry, or "*" for none */
+	REF_PARENT,             /* name key of a Gateway named in spec.parentRefs */
+	REF_MAX
+};
+
+struct refpos {
+	struct plist *list;     /* a list of one reference index holding this entry */
 	size_t pos;             /* where in it */
+};
+
+struct refs {
+	struct refpos *v;       /* owned; one per distinct list */
+	size_t n;
 };
 
 struct entry {
 	json_t *obj;            /* owned reference */
 	struct plist *ns_list;
 	size_t ns_pos, kind_pos;
-	struct hostref *hosts;  /* owned; routes only, one per distinct hostname */
-	size_t nhosts;
+	struct refs refs[REF_MAX];  /* routes only */
 };
 
 struct kindidx {
 	struct hmap by_name;    /* name key -> struct entry * (owned) */
 	struct hmap by_ns;      /* namespace -> struct plist * (owned) */
-	struct hmap by_host;    /* hostname or "*" -> struct plist * (owned, tracked) */
+	/* REF_HOST: hostname or "*"; REF_PARENT: a Gateway's name key; each ->
+	 * struct plist * (owned, tracked) */
+	struct hmap by_ref[REF_MAX];
 	struct plist all;
 	/* metadata.name -> struct plist * (owned): built on the first list_name and
 	 * dropped by the next add, so adds stay O(1) and lookups O(result) */
@@ -174,17 +188,17 @@ static struct plist *plist_at(struct hmap *m, const char *key, bool tracked)
 }
 
 /*
- * Hostname membership of a route is planned, then committed. The plan holds the
- * list for each spec.hostnames entry (or "*"), each with room for one more, and
- * the hostref array the entry will own.
+ * A route's membership of a reference index is planned, then committed. The plan
+ * holds the list for each reference (each with room for one more) and the refpos
+ * array the entry will own.
  */
-struct hostplan {
+struct refplan {
 	struct plist **targets;
-	size_t n;
-	struct hostref *refs;
+	size_t n, cap;
+	struct refpos *refs;
 };
 
-static void hostplan_free(struct hostplan *p)
+static void refplan_free(struct refplan *p)
 {
 	free(p->targets);
 	free(p->refs);
@@ -193,52 +207,114 @@ static void hostplan_free(struct hostplan *p)
 	p->n = 0;
 }
 
-static int hostplan_make(struct kindidx *ki, const json_t *obj, struct hostplan *ret)
+static int refplan_init(struct refplan *p, size_t cap)
+{
+	p->n = 0;
+	p->cap = cap ? cap : 1;
+	p->targets = malloc(p->cap * sizeof(*p->targets));
+	p->refs = malloc(p->cap * sizeof(*p->refs));
+	if (p->targets == NULL || p->refs == NULL) {
+		refplan_free(p);
+		return ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Plan membership of the list under key in m; at most p->cap calls. */
+static int refplan_add(struct refplan *p, struct hmap *m, const char *key)
+{
+	struct plist *l = plist_at(m, key, true);
+
+	if (l == NULL || plist_reserve(l, l->n + 1) < 0)
+		return ERR_NOMEM;
+	p->targets[p->n++] = l;
+	return 0;
+}
+
+/* The hostname lists of a route: one per spec.hostnames string, or "*" for none. */
+static int hostplan_make(struct kindidx *ki, const json_t *obj, struct refplan *ret)
 {
 	const json_t *hosts = jv_arr(jv_obj(obj, "spec"), "hostnames");
-	size_t cap = jv_size(hosts) ? jv_size(hosts) : 1, i;
-	struct hostplan p = { NULL, 0, NULL };
 	json_t *h;
+	size_t i;
 
-	p.targets = malloc(cap * sizeof(*p.targets));
-	p.refs = malloc(cap * sizeof(*p.refs));
-	if (p.targets == NULL || p.refs == NULL)
-		goto out_nomem;
+	if (refplan_init(ret, jv_size(hosts)) < 0)
+		return ERR_NOMEM;
 	json_array_foreach(hosts, i, h) {
-		struct plist *l;
-
-		if (!json_is_string(h))
-			continue;
-		l = plist_at(&ki->by_host, json_string_value(h), true);
-		if (l == NULL || plist_reserve(l, l->n + 1) < 0)
+		if (json_is_string(h) && refplan_add(ret, &ki->by_ref[REF_HOST], json_string_value(h)) < 0)
 			goto out_nomem;
-		p.targets[p.n++] = l;
 	}
-	if (p.n == 0) {
-		struct plist *l = plist_at(&ki->by_host, "*", true);
-
-		if (l == NULL || plist_reserve(l, l->n + 1) < 0)
-			goto out_nomem;
-		p.targets[p.n++] = l;
-	}
-	*ret = p;
+	if (ret->n == 0 && refplan_add(ret, &ki->by_ref[REF_HOST], "*") < 0)
+		goto out_nomem;
 	return 0;
 
 out_nomem:
-	hostplan_free(&p);
+	refplan_free(ret);
 	return ERR_NOMEM;
 }
 
-/* Cannot fail: the plan reserved the room. Takes the plan's refs array. */
-static void hostplan_commit(struct hostplan *p, struct entry *e)
+/*
+ * The parent lists of a route in namespace ns: one per parentRef that may name a
+ * Gateway (group gateway.networking.k8s.io or unset, kind Gateway or unset), keyed
+ * like the Gateway itself; an unset or empty namespace is the route's.
+ */
+static int parentplan_make(struct kindidx *ki, const json_t *obj, const char *ns, struct refplan *ret)
 {
-	e->hosts = p->refs;
-	e->nhosts = 0;
+	const json_t *prefs = jv_arr(jv_obj(obj, "spec"), "parentRefs");
+	json_t *ref;
+	size_t i;
+
+	if (refplan_init(ret, jv_size(prefs)) < 0)
+		return ERR_NOMEM;
+	json_array_foreach(prefs, i, ref) {
+		const char *g = jv_str(ref, "group"), *k = jv_str(ref, "kind");
+		const char *name = jv_str(ref, "name"), *gns = jv_str(ref, "namespace");
+		char buf[320], *key;
+		int rc;
+
+		if ((g != NULL && strcmp(g, GAPI_GROUP) != 0) || (k != NULL && strcmp(k, "Gateway") != 0) ||
+		    name == NULL || *name == '\0')
+			continue;
+		key = name_key(buf, sizeof(buf), gns != NULL && *gns != '\0' ? gns : ns, name);
+		if (key == NULL)
+			goto out_nomem;
+		rc = refplan_add(ret, &ki->by_ref[REF_PARENT], key);
+		if (key != buf)
+			free(key);
+		if (rc < 0)
+			goto out_nomem;
+	}
+	return 0;
+
+out_nomem:
+	refplan_free(ret);
+	return ERR_NOMEM;
+}
+
+/* Both plans of a route (ns: its normalised namespace), or neither. */
+static int plans_make(struct kindidx *ki, const json_t *obj, const char *ns, struct refplan plans[REF_MAX])
+{
+	if (hostplan_make(ki, obj, &plans[REF_HOST]) < 0)
+		return ERR_NOMEM;
+	if (parentplan_make(ki, obj, ns, &plans[REF_PARENT]) < 0) {
+		refplan_free(&plans[REF_HOST]);
+		return ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Cannot fail: the plan reserved the room. Takes the plan's refs array. */
+static void refplan_commit(struct refplan *p, struct entry *e, enum ref r)
+{
+	struct refs *rs = &e->refs[r];
+
+	rs->v = p->refs;
+	rs->n = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		struct plist *l = p->targets[i];
 
 		/*
-		 * A hostname listed twice must not list the route twice. This entry's
+		 * A reference listed twice must not list the route twice. This entry's
 		 * appends are the only ones happening now, so if l already has it, it
 		 * is l's last element.
 		 */
@@ -246,69 +322,76 @@ static void hostplan_commit(struct hostplan *p, struct entry *e)
 			continue;
 		l->objs[l->n] = e->obj;
 		l->owners[l->n] = e;
-		e->hosts[e->nhosts++] = (struct hostref){ l, l->n };
+		rs->v[rs->n++] = (struct refpos){ l, l->n };
 		l->n++;
 	}
 	p->refs = NULL;
-	hostplan_free(p);
+	refplan_free(p);
 }
 
 /* True when the plan would put e in exactly the lists, in the order, it is in. */
-static bool hostplan_same(const struct hostplan *p, const struct entry *e)
+static bool refplan_same(const struct refplan *p, const struct entry *e, enum ref r)
 {
-	if (p->n != e->nhosts)
+	const struct refs *rs = &e->refs[r];
+
+	if (p->n != rs->n)
 		return false;
 	for (size_t i = 0; i < p->n; i++)
-		if (p->targets[i] != e->hosts[i].list)
+		if (p->targets[i] != rs->v[i].list)
 			return false;
 	return true;
 }
 
-static void host_unlink(struct entry *e)
+static void ref_unlink(struct entry *e, enum ref r)
 {
-	for (size_t i = 0; i < e->nhosts; i++) {
-		struct plist *l = e->hosts[i].list;
-		size_t pos = e->hosts[i].pos, last = l->n - 1;
+	struct refs *rs = &e->refs[r];
+
+	for (size_t i = 0; i < rs->n; i++) {
+		struct plist *l = rs->v[i].list;
+		size_t pos = rs->v[i].pos, last = l->n - 1;
 
 		if (pos != last) {
 			struct entry *moved = l->owners[last];
+			struct refs *ms = &moved->refs[r];
 
 			l->objs[pos] = l->objs[last];
 			l->owners[pos] = moved;
-			for (size_t j = 0; j < moved->nhosts; j++) {
-				if (moved->hosts[j].list == l && moved->hosts[j].pos == last) {
-					moved->hosts[j].pos = pos;
+			for (size_t j = 0; j < ms->n; j++) {
+				if (ms->v[j].list == l && ms->v[j].pos == last) {
+					ms->v[j].pos = pos;
 					break;
 				}
 			}
 		}
 		l->n--;
 	}
-	free(e->hosts);
-	e->hosts = NULL;
-	e->nhosts = 0;
+	free(rs->v);
+	rs->v = NULL;
+	rs->n = 0;
 }
 
-static int replace(struct kindidx *ki, enum kind k, struct entry *e, json_t *obj)
+static int replace(struct kindidx *ki, enum kind k, const char *ns, struct entry *e, json_t *obj)
 {
-	struct hostplan plan = { NULL, 0, NULL };
+	struct refplan plans[REF_MAX];
 	json_t *old = e->obj;
 
-	if (kind_is_route(k) && hostplan_make(ki, obj, &plan) < 0)
+	if (kind_is_route(k) && plans_make(ki, obj, ns, plans) < 0)
 		return ERR_NOMEM;
 	json_incref(obj);
 	e->obj = obj;
 	ki->all.objs[e->kind_pos] = obj;
 	e->ns_list->objs[e->ns_pos] = obj;
-	if (kind_is_route(k)) {
-		if (hostplan_same(&plan, e)) {
+	for (int r = 0; kind_is_route(k) && r < REF_MAX; r++) {
+		struct refs *rs = &e->refs[r];
+
+		if (refplan_same(&plans[r], e, r)) {
 			/* the usual case (the applied version of a state object): keep places */
-			for (size_t i = 0; i < e->nhosts; i++)
-				e->hosts[i].list->objs[e->hosts[i].pos] = obj;
-			hostplan_free(&plan);
+			for (size_t i = 0; i < rs->n; i++)
+				rs->v[i].list->objs[rs->v[i].pos] = obj;
+			refplan_free(&plans[r]);
 		} else {
-			host_unlink(e);
-			hostplan_commit(&plan, e);
+			ref_unlink(e, r);
+			refplan_commit(&plans[r], e, r);
 		}
 	}
 	json_decref(old);
@@ -317,7 +400,7 @@ static int replace(struct kindidx *ki, enum kind k, struct entry *e, json_t *obj
 
 static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *key, json_t *obj)
 {
-	struct hostplan plan = { NULL, 0, NULL };
+	struct refplan plans[REF_MAX];
 	struct plist *nsl;
 	struct entry *e;
 
@@ -328,10 +411,10 @@ static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *k
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ERR_NOMEM;
-	if (kind_is_route(k) && hostplan_make(ki, obj, &plan) < 0)
+	if (kind_is_route(k) && plans_make(ki, obj, ns, plans) < 0)
 		goto out_free_entry;
 	if (hmap_put(&ki->by_name, key, e, NULL) < 0)
-		goto out_free_plan;
+		goto out_free_plans;
 
 	json_incref(obj);
 	e->obj = obj;
@@ -342,12 +425,15 @@ static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *k
 	e->kind_pos = ki->all.n;
 	ki->all.owners[ki->all.n] = e;
 	ki->all.objs[ki->all.n++] = obj;
-	if (kind_is_route(k))
-		hostplan_commit(&plan, e);
+	for (int r = 0; kind_is_route(k) && r < REF_MAX; r++)
+		refplan_commit(&plans[r], e, r);
 	return 0;
 
-out_free_plan:
-	hostplan_free(&plan);
+out_free_plans:
+	if (kind_is_route(k)) {
+		refplan_free(&plans[REF_HOST]);
+		refplan_free(&plans[REF_PARENT]);
+	}
 out_free_entry:
 	free(e);
 	return ERR_NOMEM;
@@ -379,7 +465,7 @@ int store_add(struct store *s, json_t *obj, struct err *err)
 	if (key == NULL)
 		return err_set(err, ERR_NOMEM, "out of memory adding %s %s/%s", kind_name(k), ns, name);
 	e = hmap_get(&ki->by_name, key);
-	r = e ? replace(ki, k, e, obj) : insert(ki, k, ns, key, obj);
+	r = e ? replace(ki, k, ns, e, obj) : insert(ki, k, ns, key, obj);
 	if (key != buf)
 		free(key);
 	if (r < 0)
@@ -395,7 +481,8 @@ static void entry_free(void *p)
 	struct entry *e = p;
 
 	json_decref(e->obj);
-	free(e->hosts);
+	for (int r = 0; r < REF_MAX; r++)
+		free(e->refs[r].v);
 	free(e);
 }
 
@@ -441,7 +528,8 @@ int store_remove(struct store *s, enum kind k, const char *ns, const char *name)
 	moved = plist_take(e->ns_list, e->ns_pos);
 	if (moved != NULL)
 		moved->ns_pos = e->ns_pos;
-	host_unlink(e);
+	for (int r = 0; r < REF_MAX; r++)
+		ref_unlink(e, r);
 	if (k == KIND_NAMESPACE && hmap_del(&s->ns_labels, name, &old))
 		json_decref(old);
 	entry_free(e);
@@ -495,7 +583,26 @@ static size_t v_list_hostname(void *ctx, enum kind k, const char *hostname, cons
 {
 	struct kindidx *ki = kidx(ctx, k);
 
-	return list_of(ki ? hmap_get(&ki->by_host, hostname ? hostname : "*") : NULL, ret);
+	return list_of(ki ? hmap_get(&ki->by_ref[REF_HOST], hostname ? hostname : "*") : NULL, ret);
+}
+
+static size_t v_list_parent(void *ctx, enum kind k, const char *gw_ns, const char *gw_name,
+			    const json_t *const **ret)
+{
+	struct store *s = ctx;
+	struct kindidx *ki = kidx(s, k);
+	const struct plist *l;
+	char buf[320], *key;
+
+	if (ki == NULL || !kind_is_route(k) || gw_name == NULL)
+		return list_of(NULL, ret);
+	key = name_key(buf, sizeof(buf), norm_ns(s, KIND_GATEWAY, gw_ns), gw_name);
+	if (key == NULL)
+		return list_of(NULL, ret);
+	l = hmap_get(&ki->by_ref[REF_PARENT], key);
+	if (key != buf)
+		free(key);
+	return list_of(l, ret);
 }
 
 static const json_t *v_namespace_labels(void *ctx, const char *ns)
@@ -563,6 +670,7 @@ static const struct view_ops store_ops = {
 	.list_ns = v_list_ns,
 	.list_kind = v_list_kind,
 	.list_hostname = v_list_hostname,
+	.list_parent = v_list_parent,
 	.list_name = v_list_name,
 	.namespace_labels = v_namespace_labels,
 };
@@ -576,7 +684,8 @@ struct store *store_new(void)
 	for (int k = 0; k < KIND_MAX; k++) {
 		hmap_init(&s->k[k].by_name);
 		hmap_init(&s->k[k].by_ns);
-		hmap_init(&s->k[k].by_host);
+		for (int r = 0; r < REF_MAX; r++)
+			hmap_init(&s->k[k].by_ref[r]);
 	}
 	for (int k = 0; k < KIND_MAX; k++) {
 		/* a non-NULL owners marks a tracked list (see plist_new) */
@@ -613,7 +722,8 @@ void store_free(struct store *s)
 
 		hmap_release(&ki->by_name, entry_free);
 		hmap_release(&ki->by_ns, plist_free);
-		hmap_release(&ki->by_host, plist_free);
+		for (int r = 0; r < REF_MAX; r++)
+			hmap_release(&ki->by_ref[r], plist_free);
 		hmap_release(&ki->by_bare_name, plist_free);
 		free(ki->all.objs);
 		free(ki->all.owners);

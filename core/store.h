@@ -22,13 +22,19 @@
  *
  * Order: list_kind and list_ns give objects in the order of their first add
  * (replacing keeps the place); store_remove moves the last object of each list into
- * the removed one's place. list_hostname's order is deterministic for a given
- * sequence of adds but otherwise unspecified (a replacement whose hostnames changed
- * moves).
+ * the removed one's place. list_hostname's and list_parent's orders are deterministic
+ * for a given sequence of adds but otherwise unspecified (a replacement whose
+ * hostnames, or parents, changed moves).
+ *
+ * list_parent: a route is indexed under each Gateway its parentRefs may name (group
+ * gateway.networking.k8s.io or unset, kind Gateway or unset); a parentRef without
+ * namespace (or with "") names the route's namespace as the store has it, so the
+ * default namespace applies to a route without metadata.namespace.
  *
  * Cost: get, list_* and namespace_labels are O(1) plus O(result); store_add and
- * store_remove are O(1) amortised plus O(number of hostnames). namespace_labels caches one label set per
- * namespace asked for, so the view is not safe for concurrent readers.
+ * store_remove are O(1) amortised plus O(number of hostnames and parentRefs).
+ * namespace_labels caches one label set per namespace asked for, so the view is not
+ * safe for concurrent readers.
  */
 #ifndef CORE_STORE_H
 #define CORE_STORE_H

@@ -36,6 +36,13 @@ struct view_ops {
 	 * that wildcard). "*" (or NULL) answers the routes that set no hostname.
 	 * Kinds other than routes have no hostname index and answer 0. */
 	size_t (*list_hostname)(void *ctx, enum kind k, const char *hostname, const json_t *const **ret);
+	/* The routes of kind k with a parentRef naming Gateway gw_ns/gw_name: group
+	 * gateway.networking.k8s.io or unset, kind Gateway or unset, namespace unset (or
+	 * "") meaning the route's own. gw_ns is normalised as for get. A route naming the
+	 * Gateway in several parentRefs is listed once; whether it attaches is not
+	 * decided here. Kinds other than routes answer 0. */
+	size_t (*list_parent)(void *ctx, enum kind k, const char *gw_ns, const char *gw_name,
+			      const json_t *const **ret);
 	/* every object of kind k named name, in any namespace */
 	size_t (*list_name)(void *ctx, enum kind k, const char *name, const json_t *const **ret);
 	/* The labels of namespace ns as the API server has them: the Namespace's
@@ -85,6 +92,16 @@ static inline size_t view_list_hostname(const struct view *v, enum kind k, const
 		return 0;
 	}
 	return v->ops->list_hostname(v->ctx, k, hostname, ret);
+}
+
+static inline size_t view_list_parent(const struct view *v, enum kind k, const char *gw_ns,
+				      const char *gw_name, const json_t *const **ret)
+{
+	if (v == NULL || v->ops == NULL) {
+		*ret = NULL;
+		return 0;
+	}
+	return v->ops->list_parent(v->ctx, k, gw_ns, gw_name, ret);
 }
 
 /* For the empty cluster (ops NULL) this is NULL, "no labels known", so even a
