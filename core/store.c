@@ -78,7 +78,23 @@ struct store {
 	struct kindidx k[KIND_MAX];
 	struct hmap ns_labels;  /* namespace -> json_t * (owned reference), a cache */
 	char *default_ns;       /* owned */
+	/* taken around the lazy fills on read (store_set_lock); NULL: single reader */
+	void (*lock)(void *ud);
+	void (*unlock)(void *ud);
+	void *lock_ud;
 };
+
+static void fill_begin(const struct store *s)
+{
+	if (s->lock != NULL)
+		s->lock(s->lock_ud);
+}
+
+static void fill_end(const struct store *s)
+{
+	if (s->unlock != NULL)
+		s->unlock(s->lock_ud);
+}
 
 static bool cluster_scoped(enum kind k)
 {
@@ -605,9 +621,21 @@ static size_t v_list_parent(void *ctx, enum kind k, const char *gw_ns, const cha
 	return list_of(l, ret);
 }
 
+static const json_t *namespace_labels_fill(struct store *s, const char *ns);
+
 static const json_t *v_namespace_labels(void *ctx, const char *ns)
 {
 	struct store *s = ctx;
+	const json_t *set;
+
+	fill_begin(s);
+	set = namespace_labels_fill(s, ns);
+	fill_end(s);
+	return set;
+}
+
+static const json_t *namespace_labels_fill(struct store *s, const char *ns)
+{
 	const json_t *nsobj, *labels;
 	json_t *set, *val;
 
@@ -658,11 +686,17 @@ static int build_bare_names(struct kindidx *ki)
 
 static size_t v_list_name(void *ctx, enum kind k, const char *name, const json_t *const **ret)
 {
-	struct kindidx *ki = kidx(ctx, k);
+	struct store *s = ctx;
+	struct kindidx *ki = kidx(s, k);
+	const struct plist *l = NULL;
 
-	if (ki == NULL || name == NULL || (!ki->bare_valid && build_bare_names(ki) != 0))
+	if (ki == NULL || name == NULL)
 		return list_of(NULL, ret);
-	return list_of(hmap_get(&ki->by_bare_name, name), ret);
+	fill_begin(s);
+	if (ki->bare_valid || build_bare_names(ki) == 0)
+		l = hmap_get(&ki->by_bare_name, name);
+	fill_end(s);
+	return list_of(l, ret);
 }
 
 static const struct view_ops store_ops = {
@@ -742,6 +776,13 @@ int store_set_default_namespace(struct store *s, const char *ns)
 	free(s->default_ns);
 	s->default_ns = copy;
 	return 0;
+}
+
+void store_set_lock(struct store *s, void (*lock)(void *ud), void (*unlock)(void *ud), void *ud)
+{
+	s->lock = lock;
+	s->unlock = unlock;
+	s->lock_ud = ud;
 }
 
 void store_view(struct store *s, struct view *ret)

@@ -33,8 +33,8 @@
  *
  * Cost: get, list_* and namespace_labels are O(1) plus O(result); store_add and
  * store_remove are O(1) amortised plus O(number of hostnames and parentRefs).
- * namespace_labels caches one label set per namespace asked for, so the view is not
- * safe for concurrent readers.
+ * namespace_labels caches one label set per namespace asked for, so concurrent
+ * readers need store_set_lock.
  */
 #ifndef CORE_STORE_H
 #define CORE_STORE_H
@@ -71,6 +71,16 @@ int store_add(struct store *s, json_t *obj, struct err *err);
  * was.
  */
 int store_remove(struct store *s, enum kind k, const char *ns, const char *name);
+
+/*
+ * Concurrent readers. Reads never change what the view returns, but two of them fill
+ * caches on first use: namespace_labels (one label set per namespace asked for) and
+ * list_name (the by-name index, rebuilt after a change). A caller whose view is read
+ * by several threads at once (with writers excluded, e.g. by a rwlock) gives a lock
+ * here; the store takes it around those fills and nothing else. Without one (the
+ * default) the view has a single reader at a time.
+ */
+void store_set_lock(struct store *s, void (*lock)(void *ud), void (*unlock)(void *ud), void *ud);
 
 /* A view of s; valid until store_free. */
 void store_view(struct store *s, struct view *ret);

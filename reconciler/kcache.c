@@ -69,7 +69,8 @@ struct worker {
 struct kcache {
 	struct kube *kube;
 	struct kcache_options o;
-	pthread_mutex_t mu;
+	pthread_rwlock_t mu;      /* readers: views, stats; writers: the workers applying events */
+	pthread_mutex_t fill_mu;  /* the store's lazy fills under concurrent readers (store_set_lock) */
 	struct store *store;
 	struct worker w[NRES];
 	size_t nw;
@@ -113,6 +114,16 @@ int kcache_prune(json_t *obj, enum kind k)
 	return 0;
 }
 
+static void fill_lock(void *ud)
+{
+	pthread_mutex_lock(ud);
+}
+
+static void fill_unlock(void *ud)
+{
+	pthread_mutex_unlock(ud);
+}
+
 struct kcache *kcache_new(struct kube *kube, const struct kcache_options *opts, struct err *err)
 {
 	struct kcache *c = calloc(1, sizeof(*c));
@@ -127,7 +138,9 @@ struct kcache *kcache_new(struct kube *kube, const struct kcache_options *opts, 
 		c->o = *opts;
 	if (c->o.page == 0)
 		c->o.page = 500;
-	pthread_mutex_init(&c->mu, NULL);
+	pthread_rwlock_init(&c->mu, NULL);
+	pthread_mutex_init(&c->fill_mu, NULL);
+	store_set_lock(c->store, fill_lock, fill_unlock, &c->fill_mu);
 	for (size_t i = 0; i < NRES; i++) {
 		if (c->o.kinds != 0 && !(c->o.kinds & (1u << RESOURCES[i].kind)))
 			continue;
@@ -277,7 +290,7 @@ static int on_event(void *ud, json_t *ev)
 		json_decref(ev);
 		return STREAM_RETRY;
 	}
-	pthread_mutex_lock(&c->mu);
+	pthread_rwlock_wrlock(&c->mu);
 	if (strcmp(type, "ERROR") == 0) {
 		w->error_code = (long)json_integer_value(json_object_get(obj, "code"));
 		ret = w->error_code == 410 ? STREAM_RELIST : STREAM_RETRY;
@@ -295,7 +308,7 @@ static int on_event(void *ud, json_t *ev)
 		apply_delete(w, obj);
 		set_rv(w, obj_rv(obj));
 	}
-	pthread_mutex_unlock(&c->mu);
+	pthread_rwlock_unlock(&c->mu);
 	json_decref(ev);
 	return ret;
 }
@@ -325,9 +338,9 @@ static void *worker_main(void *arg)
 				if (c->stop)
 					break;
 				if (status == 404 && w->r->optional) {
-					pthread_mutex_lock(&c->mu);
+					pthread_rwlock_wrlock(&c->mu);
 					w->st.synced = true;
-					pthread_mutex_unlock(&c->mu);
+					pthread_rwlock_unlock(&c->mu);
 					kube_sleep(c->kube, 60000);
 					continue;
 				}
@@ -335,12 +348,12 @@ static void *worker_main(void *arg)
 				kube_sleep(c->kube, kube_backoff_ms(c->kube, fails++));
 				continue;
 			}
-			pthread_mutex_lock(&c->mu);
+			pthread_rwlock_wrlock(&c->mu);
 			apply_list(w, items);
 			set_rv(w, rv);
 			w->st.lists++;
 			w->st.synced = true;
-			pthread_mutex_unlock(&c->mu);
+			pthread_rwlock_unlock(&c->mu);
 			json_decref(items);
 			free(rv);
 			fails = 0;
@@ -349,19 +362,19 @@ static void *worker_main(void *arg)
 						    : 300 + (int)(kube_backoff_ms(c->kube, 30) % 300);
 		snprintf(path, sizeof(path), "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d%s%s",
 			 w->r->path, w->rv, timeout, w->r->selector ? "&" : "", w->r->selector ? w->r->selector : "");
-		pthread_mutex_lock(&c->mu);
+		pthread_rwlock_wrlock(&c->mu);
 		w->st.watches++;
 		w->error_code = 0;
-		pthread_mutex_unlock(&c->mu);
+		pthread_rwlock_unlock(&c->mu);
 		rc = kube_watch(c->kube, path, on_event, w, &status, &retry_after, &e);
 		if (c->stop)
 			break;
 		if (rc == STREAM_RELIST || status == 410) {
-			pthread_mutex_lock(&c->mu);
+			pthread_rwlock_wrlock(&c->mu);
 			w->st.relists_gone++;
 			free(w->rv);
 			w->rv = NULL;
-			pthread_mutex_unlock(&c->mu);
+			pthread_rwlock_unlock(&c->mu);
 			log_res("info", "resourceVersion too old (410): relisting", w, NULL);
 			/* a short jittered pause so a server that answers 410 forever is not hammered */
 			kube_sleep(c->kube, kube_backoff_ms(c->kube, fails > 0 ? fails : 0));
@@ -369,9 +382,9 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (status == 429 || status >= 500) {
-			pthread_mutex_lock(&c->mu);
+			pthread_rwlock_wrlock(&c->mu);
 			w->st.throttled++;
-			pthread_mutex_unlock(&c->mu);
+			pthread_rwlock_unlock(&c->mu);
 			long wait = retry_after > 0 ? retry_after * 1000 : kube_backoff_ms(c->kube, fails);
 			fails++;
 			kube_sleep(c->kube, wait);
@@ -381,9 +394,9 @@ static void *worker_main(void *arg)
 			fails = 0;  /* the server ended the stream (timeoutSeconds): resume */
 			continue;
 		}
-		pthread_mutex_lock(&c->mu);
+		pthread_rwlock_wrlock(&c->mu);
 		w->st.drops++;
-		pthread_mutex_unlock(&c->mu);
+		pthread_rwlock_unlock(&c->mu);
 		if (status != 200 && status != 0)
 			log_res("warning", "watch refused; backing off", w, e.msg);
 		else if (rc == STREAM_RETRY)
@@ -430,7 +443,8 @@ void kcache_free(struct kcache *c)
 	for (size_t i = 0; i < c->nw; i++)
 		free(c->w[i].rv);
 	store_free(c->store);
-	pthread_mutex_destroy(&c->mu);
+	pthread_rwlock_destroy(&c->mu);
+	pthread_mutex_destroy(&c->fill_mu);
 	free(c);
 }
 
@@ -438,10 +452,10 @@ bool kcache_ready(struct kcache *c)
 {
 	bool ok = true;
 
-	pthread_mutex_lock(&c->mu);
+	pthread_rwlock_rdlock(&c->mu);
 	for (size_t i = 0; i < c->nw; i++)
 		ok = ok && c->w[i].st.synced;
-	pthread_mutex_unlock(&c->mu);
+	pthread_rwlock_unlock(&c->mu);
 	return ok;
 }
 
@@ -449,28 +463,28 @@ size_t kcache_objects(struct kcache *c)
 {
 	size_t n = 0;
 
-	pthread_mutex_lock(&c->mu);
+	pthread_rwlock_rdlock(&c->mu);
 	for (int k = KIND_OTHER + 1; k < KIND_MAX; k++)
 		n += store_count(c->store, (enum kind)k);
-	pthread_mutex_unlock(&c->mu);
+	pthread_rwlock_unlock(&c->mu);
 	return n;
 }
 
 void kcache_stats(struct kcache *c, enum kind k, struct kcache_stats *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	pthread_mutex_lock(&c->mu);
+	pthread_rwlock_rdlock(&c->mu);
 	for (size_t i = 0; i < c->nw; i++)
 		if (c->w[i].r->kind == k)
 			*ret = c->w[i].st;
-	pthread_mutex_unlock(&c->mu);
+	pthread_rwlock_unlock(&c->mu);
 }
 
 static void vs_acquire(void *ctx, struct view *ret)
 {
 	struct kcache *c = ctx;
 
-	pthread_mutex_lock(&c->mu);
+	pthread_rwlock_rdlock(&c->mu);
 	store_view(c->store, ret);
 }
 
@@ -478,7 +492,7 @@ static void vs_release(void *ctx)
 {
 	struct kcache *c = ctx;
 
-	pthread_mutex_unlock(&c->mu);
+	pthread_rwlock_unlock(&c->mu);
 }
 
 static bool vs_ready(void *ctx)
@@ -514,7 +528,7 @@ char *kcache_metrics_text(struct kcache *c)
 	if (out == NULL)
 		return NULL;
 	out[0] = '\0';
-	pthread_mutex_lock(&c->mu);
+	pthread_rwlock_wrlock(&c->mu);
 	for (size_t m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
 		for (size_t i = 0; i < c->nw; i++) {
 			const struct kcache_stats *s = &c->w[i].st;
@@ -553,6 +567,6 @@ char *kcache_metrics_text(struct kcache *c)
 		memcpy(out + len, line, (size_t)n + 1);
 		len += (size_t)n;
 	}
-	pthread_mutex_unlock(&c->mu);
+	pthread_rwlock_unlock(&c->mu);
 	return out;
 }

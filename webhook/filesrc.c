@@ -4,17 +4,24 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+/*
+ * The store is loaded once and never written afterwards, so reviews read it at the
+ * same time: acquire takes the read side of a rwlock (nothing takes the write side
+ * today; a reload would). The store fills two caches lazily on reads (store.h,
+ * store_set_lock): those fills take fill_lock.
+ */
 struct filesrc {
 	struct store *s;
 	size_t objects;
-	pthread_mutex_t lock;
+	pthread_rwlock_t lock;
+	pthread_mutex_t fill_lock;
 };
 
 static void fs_acquire(void *ctx, struct view *ret)
 {
 	struct filesrc *f = ctx;
 
-	pthread_mutex_lock(&f->lock);
+	pthread_rwlock_rdlock(&f->lock);
 	store_view(f->s, ret);
 }
 
@@ -22,7 +29,7 @@ static void fs_release(void *ctx)
 {
 	struct filesrc *f = ctx;
 
-	pthread_mutex_unlock(&f->lock);
+	pthread_rwlock_unlock(&f->lock);
 }
 
 static bool fs_ready(void *ctx)
@@ -43,6 +50,16 @@ static const struct viewsrc_ops filesrc_ops = {
 	.objects = fs_objects,
 };
 
+static void fill_lock(void *ud)
+{
+	pthread_mutex_lock(ud);
+}
+
+static void fill_unlock(void *ud)
+{
+	pthread_mutex_unlock(ud);
+}
+
 struct filesrc *filesrc_new(struct store *s, size_t objects)
 {
 	struct filesrc *f = calloc(1, sizeof(*f));
@@ -51,7 +68,9 @@ struct filesrc *filesrc_new(struct store *s, size_t objects)
 		return NULL;
 	f->s = s;
 	f->objects = objects;
-	pthread_mutex_init(&f->lock, NULL);
+	pthread_rwlock_init(&f->lock, NULL);
+	pthread_mutex_init(&f->fill_lock, NULL);
+	store_set_lock(s, fill_lock, fill_unlock, &f->fill_lock);
 	return f;
 }
 
@@ -66,6 +85,7 @@ void filesrc_free(struct filesrc *f)
 	if (f == NULL)
 		return;
 	store_free(f->s);
-	pthread_mutex_destroy(&f->lock);
+	pthread_rwlock_destroy(&f->lock);
+	pthread_mutex_destroy(&f->fill_lock);
 	free(f);
 }

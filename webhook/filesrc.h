@@ -1,7 +1,7 @@
 /*
  * filesrc: a struct viewsrc over a store loaded from files (`serve --state`): ready
- * at once, never changes, one evaluation at a time (the store's lazy indexes are not
- * safe for concurrent readers).
+ * at once, never changes, read by any number of evaluations at once (the store's
+ * lazy fills are serialised through store_set_lock).
  */
 #ifndef WEBHOOK_FILESRC_H
 #define WEBHOOK_FILESRC_H
