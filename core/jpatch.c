@@ -222,6 +222,8 @@ static int diff_array(const json_t *from, const json_t *to, struct pbuf *p, json
 static int diff(const json_t *from, const json_t *to, struct pbuf *p, json_t *patch, int depth,
 		struct err *err)
 {
+	if (from == to)
+		return 0; /* one node: nothing below it differs (callers share unchanged parts) */
 	if (depth > JPATCH_MAX_DEPTH)
 		return err_set(err, ERR_LIMIT, "json patch: documents nested deeper than %d levels",
 			       JPATCH_MAX_DEPTH);

@@ -141,13 +141,53 @@ static bool has_precise_hostname(const json_t *route)
 	return false;
 }
 
+/*
+ * What decides whether a route is accepted (attach.c: check_parent) is its namespace,
+ * parentRefs and hostnames; its rules only decide ResolvedRefs. A route of the view
+ * reduced to those, with its own copy of parentRefs (defaults_apply writes into them)
+ * and everything else shared: far cheaper to default and attach than a deep copy.
+ */
+static json_t *attach_skeleton(const json_t *orig)
+{
+	const json_t *meta = jv_obj(orig, "metadata"), *spec = jv_obj(orig, "spec");
+	json_t *r = json_object(), *m = json_object(), *sp = json_object(), *refs;
+
+	if (r == NULL || m == NULL || sp == NULL || json_object_set_new(r, "metadata", m) != 0) {
+		json_decref(m);
+		json_decref(sp);
+		json_decref(r);
+		return NULL;
+	}
+	if (json_object_set_new(r, "spec", sp) != 0) {
+		json_decref(sp);
+		json_decref(r);
+		return NULL;
+	}
+	refs = jv_arr(spec, "parentRefs") != NULL ? json_deep_copy(jv_arr(spec, "parentRefs")) : NULL;
+	if ((jv_get(orig, "apiVersion") && json_object_set(r, "apiVersion", jv_get(orig, "apiVersion")) != 0) ||
+	    (jv_get(orig, "kind") && json_object_set(r, "kind", jv_get(orig, "kind")) != 0) ||
+	    (jv_get(meta, "name") && json_object_set(m, "name", jv_get(meta, "name")) != 0) ||
+	    (jv_get(meta, "namespace") && json_object_set(m, "namespace", jv_get(meta, "namespace")) != 0) ||
+	    (jv_get(spec, "hostnames") && json_object_set(sp, "hostnames", jv_get(spec, "hostnames")) != 0) ||
+	    (refs != NULL && json_object_set_new(sp, "parentRefs", refs) != 0)) {
+		json_decref(r);
+		return NULL;
+	}
+	/* an empty rule list, so defaulting adds no catch-all rule to build */
+	if (json_object_set_new(sp, "rules", json_array()) != 0) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
 static int add_route_hosts(const struct view *v, enum kind k, const json_t *orig, const json_t *gw,
 			   const char *key, uint64_t loose, json_t *set)
 {
 	const json_t *listeners = jv_arr(jv_obj(gw, "spec"), "listeners");
 	struct attach_result *res;
 	struct findings scratch;
-	json_t *route = json_deep_copy(orig);
+	json_t *route = attach_skeleton(orig);
 	int rc;
 
 	if (route == NULL)
@@ -403,6 +443,34 @@ int policy_service_patch(const struct policy_set *s, const struct view *v, const
 	return policy_service_patch_gw(s, v, svc, old_svc, NULL, ret_patch, warnings, err);
 }
 
+/* Replace member k of obj by a shallow copy of it, when it is an object. */
+static int own_member(json_t *obj, const char *k)
+{
+	json_t *m = json_object_get(obj, k), *c;
+
+	if (!json_is_object(m))
+		return 0;
+	c = json_copy(m);
+	return c != NULL && json_object_set_new(obj, k, c) == 0 ? 0 : ERR_NOMEM;
+}
+
+/* A copy of svc to write the policy's wants into: the Service, its metadata, their
+ * annotations and labels, and spec are copied one level; everything else is svc's
+ * own nodes, which the diff skips by identity. */
+static json_t *writable_target(const json_t *svc)
+{
+	json_t *t = json_copy((json_t *)svc);
+
+	if (t == NULL)
+		return NULL;
+	if (own_member(t, "metadata") != 0 || own_member(json_object_get(t, "metadata"), "annotations") != 0 ||
+	    own_member(json_object_get(t, "metadata"), "labels") != 0 || own_member(t, "spec") != 0) {
+		json_decref(t);
+		return NULL;
+	}
+	return t;
+}
+
 int policy_service_patch_gw(const struct policy_set *s, const struct view *v, const json_t *svc,
 			    const json_t *old_svc, const json_t *owner, json_t **ret_patch,
 			    struct findings *warnings, struct err *err)
@@ -499,8 +567,15 @@ int policy_service_patch_gw(const struct policy_set *s, const struct view *v, co
 			}
 		}
 	}
+	if (json_object_size(w.ann) == 0 && json_object_size(w.labels) == 0 && json_object_size(w.spec) == 0 &&
+	    w.lb_class == NULL) {
+		/* no policy applies: nothing to write */
+		*ret_patch = json_array();
+		rc = *ret_patch != NULL ? 0 : ERR_NOMEM;
+		goto out;
+	}
 	/* the target: svc with what policy wants */
-	target = json_deep_copy(svc);
+	target = writable_target(svc);
 	if (target == NULL) {
 		rc = ERR_NOMEM;
 		goto out;

@@ -1,6 +1,6 @@
 /* reviewloop: webhook_review in a loop, without HTTP or TLS, to see the engine's
  * share of a request (run it under callgrind for instruction counts):
- *     reviewloop STATE.yaml REVIEW.json N [mutate]
+ *     reviewloop STATE.yaml REVIEW.json N [mutate|validate [POLICY]]
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "filesrc.h"
+#include "polsrc.h"
 #include "stateload.h"
 #include "store.h"
 #include "webhook.h"
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
 	struct filesrc *f;
 	struct viewsrc src;
 	struct webhook *w;
+	struct polsrc *pol = NULL;
 	FILE *fp;
 	char *body;
 	long len;
@@ -30,7 +32,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: reviewloop STATE REVIEW N [mutate]\n");
+		fprintf(stderr, "usage: reviewloop STATE REVIEW N [mutate|validate [POLICY]]\n");
 		return 2;
 	}
 	err_init(&err);
@@ -44,10 +46,19 @@ int main(int argc, char **argv)
 
 		fprintf(stderr, "heap in use after load: %zu KB (arena %zu KB)\n", mi.uordblks / 1024, mi.arena / 1024);
 	}
+	if (argc > 5) {
+		const char *pp[1] = { argv[5] };
+
+		if (polsrc_start(pp, 1, NULL, 0, &pol, &err) != 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			return 1;
+		}
+	}
 	f = filesrc_new(s, n);
 	filesrc_viewsrc(f, &src);
 	{
-		struct webhook_config wc = { .src = &src, .body_max = 7 << 20, .json_depth_max = 100, .quiet = true };
+		struct webhook_config wc = { .src = &src, .body_max = 7 << 20, .json_depth_max = 100, .quiet = true,
+					     .policies = pol };
 
 		w = webhook_new(&wc);
 	}
@@ -67,7 +78,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < iters; i++) {
 		struct httpd_response r = { 0 };
 
-		webhook_review(w, argc > 4, body, (size_t)len, &r);
+		webhook_review(w, argc > 4 && strcmp(argv[4], "mutate") == 0, body, (size_t)len, &r);
 		if (i == 0)
 			fprintf(stderr, "%.*s\n", (int)(r.len > 400 ? 400 : r.len), r.body);
 		free(r.body);
@@ -76,6 +87,7 @@ int main(int argc, char **argv)
 	printf("%zu objects, %ld reviews, %.1f us each\n", n, iters,
 	       ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / (double)iters);
 	webhook_free(w);
+	polsrc_stop(pol);
 	filesrc_free(f);
 	free(body);
 	return 0;
