@@ -8,6 +8,7 @@
  * resourceVersion it was computed from). A conflict anywhere restarts the attempt.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "b64.h"
 #include "bootstrap.h"
 
 #include <stdio.h>
@@ -38,69 +39,20 @@ void bootstrap_opts_init(struct bootstrap_opts *o, long long now)
 	o->now = now;
 }
 
-/* ---- base64 ------------------------------------------------------------------------ */
+/* ---- base64 (core/b64.c) ------------------------------------------------------------ */
 
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const char *s)
+static char *b64_text(const char *s)
 {
-	size_t n = strlen(s), o = 0;
-	char *out = malloc(n / 3 * 4 + 5);
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)(unsigned char)s[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)(unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		out[o++] = B64[v >> 18 & 63];
-		out[o++] = B64[v >> 12 & 63];
-		out[o++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? B64[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return out;
+	return b64_encode(s, strlen(s));
 }
 
 /* A NUL-terminated copy of the decoded bytes; NULL when s is not base64 (or ENOMEM). */
-static char *b64_decode(const char *s)
+static char *b64_text_decode(const char *s)
 {
-	size_t n = strlen(s), o = 0;
 	unsigned char *out;
+	size_t n;
 
-	if (n % 4 != 0)
-		return NULL;
-	out = malloc(n / 4 * 3 + 1);
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4], pad = 0;
-
-		for (int j = 0; j < 4; j++) {
-			const char *p = strchr(B64, s[i + j]);
-
-			if (s[i + j] == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '=')) {
-				v[j] = 0;
-				pad++;
-			} else if (s[i + j] == '\0' || p == NULL) {
-				x509_wipe(out, o);
-				free(out);
-				return NULL;
-			} else {
-				v[j] = (int)(p - B64);
-			}
-		}
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-	}
-	out[o] = '\0';
-	return (char *)out;
+	return b64_decode(s, strlen(s), false, &out, &n) == 0 ? (char *)out : NULL;
 }
 
 static void free_secret_text(char *s)
@@ -147,7 +99,7 @@ static char *data_text(const json_t *secret, const char *key)
 {
 	const char *v = jv_str(jv_obj(secret, "data"), key);
 
-	return v != NULL ? b64_decode(v) : NULL;
+	return v != NULL ? b64_text_decode(v) : NULL;
 }
 
 static long long cert_not_after(const char *pem)
@@ -429,7 +381,7 @@ static char *bundle_text(const struct state *s)
 
 static int set_b64(json_t *data, const char *key, const char *text)
 {
-	char *enc = b64_encode(text);
+	char *enc = b64_text(text);
 	int rc = enc != NULL && json_object_set_new(data, key, json_string(enc)) == 0 ? 0 : ERR_NOMEM;
 
 	free_secret_text(enc);
@@ -544,7 +496,7 @@ static bool cfg_trusts(const json_t *cfg, const char *pem)
 
 	json_array_foreach(jv_arr(cfg, "webhooks"), i, wh) {
 		const char *b = jv_str(jv_obj(wh, "clientConfig"), "caBundle");
-		char *text = b != NULL ? b64_decode(b) : NULL;
+		char *text = b != NULL ? b64_text_decode(b) : NULL;
 
 		ok = ok && text != NULL && strstr(text, pem) != NULL;
 		free(text);
@@ -702,7 +654,7 @@ static int attempt(struct kube *k, const struct bootstrap_opts *o, struct bootst
 	}
 	if (rc == 0) {
 		bundle = bundle_text(&s);
-		want = bundle != NULL ? b64_encode(bundle) : NULL;
+		want = bundle != NULL ? b64_text(bundle) : NULL;
 		if (want == NULL)
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 	}

@@ -12,6 +12,7 @@
  * is cleared after each parse so one bad Secret never leaks errors into the next.
  * OpenSSL itself is reached only through certs/x509.h (the one file that includes it).
  */
+#include "b64.h"
 #include "tlsinfo.h"
 
 #include <stdbool.h>
@@ -54,60 +55,20 @@ static void set_problem(struct facts *f, const char *what, const char *key)
 		snprintf(f->problem, sizeof(f->problem), "%s %s", key, what);
 }
 
-/* ---- base64 (RFC 4648, standard alphabet, padding required) ------------------ */
-
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* ---- base64 (core/b64.c: strict, no whitespace, as the API server stores it) ---- */
 
 /* 0 and out filled; 1 when s is not base64; ERR_NOMEM. */
-static int b64_decode(const char *s, struct pem *out)
+static int b64_pem(const char *s, struct pem *out)
 {
-	size_t n = strlen(s), o = 0;
 	unsigned char *buf;
+	size_t n;
+	int rc = b64_decode(s, strlen(s), false, &buf, &n);
 
-	if (n % 4 != 0)
-		return 1;
-	buf = malloc(n / 4 * 3 + 1);
-	if (buf == NULL)
-		return ERR_NOMEM;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4], pad = 0;
-
-		for (int j = 0; j < 4; j++) {
-			unsigned char c = (unsigned char)s[i + j];
-
-			v[j] = b64_val(c);
-			if (c == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '=')) {
-				v[j] = 0;
-				pad++;
-			} else if (v[j] < 0) {
-				x509_wipe(buf, o);
-				free(buf);
-				return 1;
-			}
-		}
-		buf[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			buf[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-		if (pad < 1)
-			buf[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	if (rc == 0) {
+		out->buf = (char *)buf;
+		out->len = n;
 	}
-	buf[o] = '\0';
-	out->buf = (char *)buf;
-	out->len = o;
-	return 0;
+	return rc;
 }
 
 /* ---- reading the PEM text of one key ------------------------------------------ */
@@ -139,7 +100,7 @@ static int get_pem(const json_t *secret, const char *key, struct facts *f, struc
 		out->len = strlen(out->buf);
 		return 0;
 	}
-	rc = b64_decode(json_string_value(v), out);
+	rc = b64_pem(json_string_value(v), out);
 	if (rc == 1)
 		set_problem(f, "is not valid base64", key);
 	return rc;

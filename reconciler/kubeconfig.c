@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "jv.h"
 #include "kube.h"
 #include "yamldoc.h"
@@ -38,44 +39,14 @@ static int take_first(void *ud, struct yamldoc *doc)
 	return 0;
 }
 
-/* Decoded base64 as a NUL-terminated string (PEM is text), or NULL. */
-static char *b64_decode(const char *s)
+/* Decoded base64 as a NUL-terminated string (PEM is text), or NULL. Line breaks and
+ * spaces inside the value are allowed, as kubectl's YAML may carry them. */
+static char *b64_text_decode(const char *s)
 {
-	signed char t[256];
-	size_t n = strlen(s), o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	char *out = malloc(n / 4 * 3 + 4);
+	unsigned char *out;
+	size_t n;
 
-	memset(t, -1, sizeof(t));
-	for (int i = 0; i < 26; i++) {
-		t['A' + i] = (signed char)i;
-		t['a' + i] = (signed char)(26 + i);
-	}
-	for (int i = 0; i < 10; i++)
-		t['0' + i] = (signed char)(52 + i);
-	t['+'] = 62;
-	t['/'] = 63;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '=' || c == '\n' || c == '\r' || c == ' ')
-			continue;
-		if (t[c] < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)t[c];
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return b64_decode(s, strlen(s), true, &out, &n) == 0 ? (char *)out : NULL;
 }
 
 static const json_t *named(const json_t *list, const char *name, const char *field)
@@ -111,7 +82,7 @@ static int set_data(char **dst, const char *b64, const char *what, struct err *e
 {
 	if (b64 == NULL)
 		return 0;
-	*dst = b64_decode(b64);
+	*dst = b64_text_decode(b64);
 	if (*dst == NULL)
 		return err_set(err, ERR_INVALID, "kubeconfig: %s is not valid base64", what);
 	return 0;

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "findings.h"
 #include "jlog.h"
+#include "b64.h"
 #include "jparse.h"
 #include "jpatch.h"
 #include "jv.h"
@@ -102,30 +103,6 @@ static double elapsed(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *base64(const char *in, size_t n)
-{
-	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		*o++ = B64[(v >> 18) & 63];
-		*o++ = B64[(v >> 12) & 63];
-		*o++ = i + 1 < n ? B64[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? B64[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
 }
 
 /* Copy at most max bytes of s, cut at a UTF-8 boundary, "..." marking a cut. */
@@ -387,7 +364,7 @@ static char *encode_text(const struct review *rv)
 	{
 		char *ptext = json_dumps(rv->patch, JSON_COMPACT);
 
-		b64 = ptext ? base64(ptext, strlen(ptext)) : NULL;
+		b64 = ptext ? b64_encode(ptext, strlen(ptext)) : NULL;
 		free(ptext);
 	}
 	tl = strlen(text);
