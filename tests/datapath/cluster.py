@@ -303,32 +303,7 @@ class Test(dprun.Test):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: cluster.py GATEWARDEN")
-    gw = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip("needs root (BPF programs, cgroups, network namespaces)")
-    if os.environ.get("GW_DPTEST_IN_NETNS") != "1":
-        env = dict(os.environ, GW_DPTEST_IN_NETNS="1")
-        try:
-            p = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), gw], env=env)
-        except FileNotFoundError:
-            skip("unshare(1) is not installed")
-        sys.exit(p.returncode)
-    if subprocess.run(["ip", "link", "set", "lo", "up"]).returncode != 0:
-        skip("cannot bring up loopback in the test's network namespace")
-    if not os.path.exists("/sys/kernel/btf/vmlinux"):
-        skip("the kernel has no BTF")
-    t = Test(gw)
-    try:
-        t.run()
-    except AssertionError as e:
-        print("FAIL: %s" % e)
-        return 1
-    finally:
-        t.cleanup()
-    print("PASS")
-    return 0
+    return dprun.main_in_netns(__file__, Test)
 
 
 if __name__ == "__main__":

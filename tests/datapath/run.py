@@ -286,16 +286,18 @@ class Test:
         os.rmdir(self.tmp)
 
 
-def main():
+def main_in_netns(script, make_test):
+    """Run make_test(gatewarden).run() as root in a network namespace of its own:
+    the script re-executes itself under `unshare -n` first. Returns the exit code."""
     if len(sys.argv) != 2:
-        sys.exit("usage: run.py GATEWARDEN")
+        sys.exit("usage: %s GATEWARDEN" % os.path.basename(script))
     gw = os.path.abspath(sys.argv[1])
     if os.geteuid() != 0:
         skip("needs root (BPF programs, cgroups, network namespaces)")
     if os.environ.get("GW_DPTEST_IN_NETNS") != "1":
         env = dict(os.environ, GW_DPTEST_IN_NETNS="1")
         try:
-            p = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), gw], env=env)
+            p = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(script), gw], env=env)
         except FileNotFoundError:
             skip("unshare(1) is not installed")
         sys.exit(p.returncode)
@@ -303,7 +305,7 @@ def main():
         skip("cannot bring up loopback in the test's network namespace")
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
         skip("the kernel has no BTF")
-    t = Test(gw)
+    t = make_test(gw)
     try:
         t.run()
     except AssertionError as e:
@@ -313,6 +315,10 @@ def main():
         t.cleanup()
     print("PASS")
     return 0
+
+
+def main():
+    return main_in_netns(__file__, Test)
 
 
 if __name__ == "__main__":
