@@ -324,6 +324,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- plumbing
     def send_json(self, code, body, headers=None):
+        w = getattr(self, "wlog", None)
+        if w is not None:  # the answer to a logged write: its status joins the log
+            w.setdefault("status", code)
         data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -382,6 +385,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         path = url.path.rstrip("/") or "/"
         body = self.read_body() if method in ("POST", "PUT", "PATCH", "DELETE") else b""
+        self.wlog = None
         with st.lock:
             st.stats["requests"] += 1
         try:
@@ -684,8 +688,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError(400, "BadRequest", "invalid JSON body: %s" % e)
         with st.lock:
             st.stats["writes"][method] = st.stats["writes"].get(method, 0) + 1
-            st.stats["writelog"].append({"method": method, "resource": plural, "name": name or "",
-                                         "ua": self.headers.get("User-Agent", ""), "t": time.time()})
+            self.wlog = {"method": method, "resource": plural, "name": name or "",
+                         "ua": self.headers.get("User-Agent", ""), "t": time.time()}
+            st.stats["writelog"].append(self.wlog)
             if method == "POST":
                 if not isinstance(payload, dict):
                     raise ApiError(400, "BadRequest", "the body must be an object")

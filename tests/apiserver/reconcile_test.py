@@ -235,6 +235,7 @@ def main():
         pid = dict(procs)[first].pid
         os.kill(pid, signal.SIGSTOP)
         took = wait_for("the other replica to take the Lease over", lambda: holder() == other)
+        took_at = time.time()
         check(bool(took), "after the leader froze, %s took the Lease over" % other)
         strip = svc(srv, "svc-a")
         strip["metadata"]["annotations"].pop(ANN, None)
@@ -251,9 +252,16 @@ def main():
                             lambda: svc(srv, "svc-a")["metadata"]["annotations"].get(ANN) == "yes")),
               "svc-a repaired again after the old leader resumed")
         time.sleep(2)
+        # Writes that took effect. A deposed leader can still have one request in
+        # flight (decided before it was frozen, sent after): such a write must be
+        # refused by its precondition (the Service patch tests the resourceVersion it
+        # was computed from; Events have deterministic names), so it never lands.
+        late = [w for w in writes(srv) if w["ua"] == "gatewarden-reconcile/" + first and w["resource"] != "leases"
+                and w["t"] > took_at and 200 <= w.get("status", 0) < 300]
+        check(not late, "the frozen leader landed no write after %s took over: %s" % (other, late))
         seq = [w["ua"].split("/", 1)[-1] for w in writes(srv)
                if w["ua"].startswith("gatewarden-reconcile/") and w["resource"] != "leases"
-               and w["ua"].split("/", 1)[-1] in ("A", "B")]
+               and w["ua"].split("/", 1)[-1] in ("A", "B") and 200 <= w.get("status", 0) < 300]
         switches = sum(1 for i in range(1, len(seq)) if seq[i] != seq[i - 1])
         check(seq and seq[-1] == other and switches <= 1,
               "writers form one sequence %s* %s* (never both): %s" % (first, other, "".join(seq)))
