@@ -11,7 +11,7 @@ static const double BUCKETS[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
 #define NBUCKETS (sizeof(BUCKETS) / sizeof(BUCKETS[0]))
 
 static const char *const ENDPOINTS[] = { "validate", "mutate" };
-static const char *const KINDS[] = { "Gateway", "HTTPRoute", "GRPCRoute", "Service", "other" };
+static const char *const KINDS[] = { "Gateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "UDPRoute", "Service", "other" };
 static const char *const OPS[] = { "CREATE", "UPDATE", "DELETE", "CONNECT", "other" };
 static const char *const DECISIONS[] = { "allowed", "denied", "patched", "error" };
 
