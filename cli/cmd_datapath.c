@@ -317,7 +317,7 @@ static int sync_once(const struct dp_args *a, struct datapath *dp, bool quiet_un
 		fputs("gatewarden datapath sync: out of memory\n", stderr);
 		return 2;
 	}
-	rc = stateload_paths(s, a->state, a->nstate, NULL, a->ns, &nobjs, &e);
+	rc = stateload_paths_whole(s, a->state, a->nstate, NULL, a->ns, &nobjs, &e);
 	if (rc == 0) {
 		store_view(s, &v);
 		rc = lbplan_build(&v, &opts, &plan, &e);

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "admit.h"
-#include "cluster.h"
 #include "defaults.h"
 #include "engine.h"
 #include "err.h"
@@ -54,8 +53,6 @@ static int take(struct load *l, json_t *obj)
 		rc = defaults_apply(k, obj);
 	if (rc == 0 && l->slim)
 		rc = admit_slim(k, obj);
-	else if (rc == 0 && kind_is_route(k))
-		rc = cluster_prune_route(obj);
 	if (rc == 0 && l->slim)
 		rc = jintern_children(&l->jt, obj);
 	if (rc != 0)
@@ -99,10 +96,13 @@ static void on_error(void *ud, const char *source, const char *msg)
 	l->rc = err_set(l->err, ERR_INVALID, "--state %s: %s", source, msg);
 }
 
+enum load_mode { LOAD_SLIM, LOAD_WHOLE };
+
 static int load_paths(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
-		      const char *default_ns, size_t *ret_count, struct err *err, bool slim)
+		      const char *default_ns, size_t *ret_count, struct err *err, enum load_mode mode)
 {
-	struct load l = { .s = s, .default_ns = default_ns ? default_ns : "default", .err = err, .slim = slim };
+	struct load l = { .s = s, .default_ns = default_ns ? default_ns : "default", .err = err,
+			  .slim = mode == LOAD_SLIM };
 	struct input_ctx in = { .vars = vars, .on_doc = on_doc, .on_error = on_error, .ud = &l };
 
 	l.in = &in;
@@ -119,14 +119,14 @@ static int load_paths(struct store *s, const char *const *paths, size_t npaths, 
 	return l.rc;
 }
 
-int stateload_paths(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
-		    const char *default_ns, size_t *ret_count, struct err *err)
+int stateload_paths_whole(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
+			  const char *default_ns, size_t *ret_count, struct err *err)
 {
-	return load_paths(s, paths, npaths, vars, default_ns, ret_count, err, false);
+	return load_paths(s, paths, npaths, vars, default_ns, ret_count, err, LOAD_WHOLE);
 }
 
 int stateload_paths_slim(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
 			 const char *default_ns, size_t *ret_count, struct err *err)
 {
-	return load_paths(s, paths, npaths, vars, default_ns, ret_count, err, true);
+	return load_paths(s, paths, npaths, vars, default_ns, ret_count, err, LOAD_SLIM);
 }

@@ -16,11 +16,12 @@
 
 struct err;
 
-/* Add the objects of every path to s. Objects without a namespace go to default_ns.
- * Returns 0, or ERR_INVALID / ERR_IO naming the first path that could not be read
- * (bad YAML, unreadable file) or ERR_NOMEM. *ret_count gets the objects kept. */
-int stateload_paths(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
-		    const char *default_ns, size_t *ret_count, struct err *err);
+/* Add the objects of every path to s, defaulted, routes whole (the datapath plan
+ * reads their rules, filters and matches). Objects without a namespace go to
+ * default_ns. Returns 0, or ERR_INVALID / ERR_IO naming the first path that could not
+ * be read (bad YAML, unreadable file) or ERR_NOMEM. *ret_count gets the objects kept. */
+int stateload_paths_whole(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
+			  const char *default_ns, size_t *ret_count, struct err *err);
 
 /* The same for a long-lived admission view: each object also goes through
  * admit_slim (routes lose their backends: not for the datapath), and equal parts of

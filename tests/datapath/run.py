@@ -201,6 +201,22 @@ class Test:
         p = self.gwrun("sync", check_rc=False)
         check(p.returncode == 2 and "--state" in p.stderr, "sync without --state: usage error")
 
+        # --allow-http: an HTTP listener whose only HTTPRoute is one catch-all rule with
+        # no filters is carried at L4; one with a filter is not (it needs L7)
+        http = os.path.join(self.tmp, "http.yaml")
+        with open(http, "w") as f:
+            f.write(HTTP_STATE)
+        p = self.gwrun("sync", "--allow-http", "--state", self.state, "--state", http)
+        listed = json.loads(self.gwrun("list", "-o", "json").stdout)
+        ports = sorted(fe["port"] for fe in listed["frontends"] if fe["address"] == HTTP_VIP)
+        check(ports == [8081], "--allow-http carries the catch-all HTTPRoute's listener only: %s (%s)"
+              % (ports, p.stdout.strip()))
+        p = self.gwrun("sync", "--state", self.state, "--state", http)
+        listed = json.loads(self.gwrun("list", "-o", "json").stdout)
+        check(not [fe for fe in listed["frontends"] if fe["address"] == HTTP_VIP],
+              "without --allow-http no HTTP listener is carried (%s)" % p.stdout.strip())
+        self.gwrun("sync", "--state", self.state)
+
         # weights changed 100 times under load
         stop = os.path.join(self.tmp, "stop-1")
         load = self.client("load", stop, VIP, TCP_PORT)
@@ -284,6 +300,40 @@ class Test:
         for name in os.listdir(self.tmp):
             os.unlink(os.path.join(self.tmp, name))
         os.rmdir(self.tmp)
+
+
+HTTP_VIP = "127.100.0.2"
+# a Gateway with two HTTP listeners: one route that needs no L7 processing, one that does
+HTTP_STATE = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: web, namespace: dp}
+spec:
+  gatewayClassName: gatewarden
+  addresses: [{type: IPAddress, value: %s}]
+  listeners:
+  - {name: plain, protocol: HTTP, port: 8081}
+  - {name: rewrite, protocol: HTTP, port: 8082}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: plain, namespace: dp}
+spec:
+  parentRefs: [{name: web, sectionName: plain}]
+  rules:
+  - backendRefs: [{name: svc-a, port: 18081}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: rewrite, namespace: dp}
+spec:
+  parentRefs: [{name: web, sectionName: rewrite}]
+  rules:
+  - filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {set: [{name: x-a, value: b}]}
+    backendRefs: [{name: svc-b, port: 18082}]
+""" % HTTP_VIP
 
 
 def main_in_netns(script, make_test):
