@@ -213,6 +213,27 @@ static void validate(struct webhook *w, struct review *rv)
 	findings_init(&fs, w->c.rules);
 	/* the single-object rules need no view: they run outside its lock */
 	rc = admit_single(rv->object, &fs, &k);
+	if (!viewsrc_ready(w->c.src)) {
+		/* A watch cache before its first full sync would make every reference look
+		 * missing (a false denial under --strict): judge the object alone and say so.
+		 * In a cluster the API server only reaches ready replicas; this is for the
+		 * moments it does not (readiness lag, a client calling the pod directly). */
+		if (rc != 0) {
+			findings_release(&fs);
+			rv->allowed = false;
+			rv->deny = strdup("gatewarden ran out of memory evaluating this object; retry");
+			rv->md = MD_ERROR;
+			rv->decision = "error";
+			return;
+		}
+		findings_to_review(rv, &fs, kind_name(k));
+		add_warning(rv, "gatewarden's cluster view is not synced yet: only the single-object rules were "
+				"checked; references to other objects were not");
+		rv->decision = rv->allowed ? "allowed (view not synced)" : "denied (view not synced)";
+		rv->md = rv->allowed ? MD_ALLOWED : MD_DENIED;
+		findings_release(&fs);
+		return;
+	}
 	viewsrc_acquire(w->c.src, &v);
 	if (rc == 0)
 		rc = admit_cross(&v, rv->object, k, &ao, &fs);

@@ -74,11 +74,11 @@ def serial_of(der):
 # ---- the server ----
 
 class Server:
-    def __init__(self, tmp, cert, key, *extra):
+    def __init__(self, tmp, cert, key, *extra, state=True):
         self.log = open(os.path.join(tmp, "serve-%d.log" % len(PROCS)), "w+")
+        view = ["--state", os.path.join(HERE, "state.yaml")] if state else []
         self.p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
-                                   "--state", os.path.join(HERE, "state.yaml"), "--cert-reload-ms", "200"] + list(extra),
-                                  stderr=self.log)
+                                   "--cert-reload-ms", "200"] + view + list(extra), stderr=self.log)
         PROCS.append(self.p)
         self.port = None
         deadline = time.time() + 10
@@ -606,6 +606,30 @@ def run(tmp):
     p = subprocess.run([BIN, "serve", "--tls-cert", leaf[0], "--tls-key", leaf[1], "--listen", "127.0.0.1:0",
                         "--policy", os.path.join(tmp, "no-such-policies")], capture_output=True, text=True, timeout=10)
     check(p.returncode == 2 and "no-such-policies" in p.stderr, "a missing --policy path is exit 2 naming it")
+
+    # a watch cache that has not synced (its API server is unreachable): not ready, and
+    # reviews judge the object alone, with a warning, instead of calling every
+    # reference missing (which --strict would turn into false denials)
+    kc = os.path.join(tmp, "unreachable.kubeconfig")
+    with open(kc, "w") as f:
+        f.write("apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+                "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]\n"
+                "users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n")
+    su = Server(tmp, leaf[0], leaf[1], "--kubeconfig", kc, "--strict", "--shutdown-delay", "0", state=False)
+    c = Conn(su.port, client_ctx(ca[0]))
+    c.request("GET", "/readyz")
+    r = c.getresponse()
+    check(r.status == 503 and r.read() != b"", "an unsynced watch cache: /readyz is 503")
+    c.close()
+    apiu = ApiServer(su.port, ca[0])
+    resp, _ = apiu.send("/validate", review("HTTPRoute", route("good")))
+    check(resp["allowed"] and any("not synced" in w for w in resp.get("warnings", [])) and
+          not any("XO-" in w for w in resp.get("warnings", [])),
+          "unsynced: a route is judged alone (allowed with a 'not synced' warning, no missing-reference finding)")
+    resp, _ = apiu.send("/validate", review("HTTPRoute", route("badhost", hostnames=("Not_A_Host",))))
+    check(not resp["allowed"] and "spec.hostnames[0]" in resp["status"]["message"],
+          "unsynced: single-object rules still deny")
+    check(su.stop() == 0, "serve with an unreachable API server exits 0 on SIGTERM")
 
     # bad start-up input is a clear error
     p = subprocess.run([BIN, "serve", "--tls-cert", os.path.join(tmp, "missing.crt"), "--tls-key", leaf[1],
