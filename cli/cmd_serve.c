@@ -305,6 +305,12 @@ static int cluster_src_start(struct kubeopts_cluster *cs, const struct serve_opt
 	return kubeopts_cluster_start(cs, &ko, "gatewarden-serve", &co, err);
 }
 
+/* the watch cache's counters (lists, relists, events, resourceVersion) on /metrics */
+static char *cache_metrics(void *ud)
+{
+	return kcache_metrics_text(ud);
+}
+
 static void sleep_s(unsigned s)
 {
 	struct timespec ts = { .tv_sec = (time_t)s };
@@ -396,7 +402,8 @@ int serve_main(int argc, char **argv)
 	{
 		struct webhook_config wc = { .src = &src, .rules = &o.rules, .strict = o.rules.strict,
 					     .body_max = o.body_max, .json_depth_max = o.depth_max, .quiet = o.quiet,
-					     .policies = pol };
+					     .policies = pol, .extra_metrics = cluster ? cache_metrics : NULL,
+					     .extra_metrics_ud = csrc.cache };
 
 		w = webhook_new(&wc);
 	}

@@ -583,6 +583,20 @@ void webhook_handle(void *ud, const struct httpd_request *req, struct httpd_resp
 			g.connections = httpd_connections(w->httpd);
 		}
 		text = metrics_text(w->m, &g, &n);
+		if (text != NULL && w->c.extra_metrics != NULL) {
+			char *more = w->c.extra_metrics(w->c.extra_metrics_ud);
+			size_t m = more != NULL ? strlen(more) : 0;
+			char *all = m > 0 ? realloc(text, n + m + 1) : text;
+
+			if (all == NULL) {
+				free(text);
+				text = NULL;
+			} else {
+				memcpy(all + n, more != NULL ? more : "", m + 1);
+				text = all;
+			}
+			free(more);
+		}
 		answer(resp, text ? 200 : 500, "text/plain; version=0.0.4", text);
 	}
 	metrics_http(w->m, resp->status);

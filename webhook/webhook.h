@@ -46,6 +46,9 @@ struct webhook_config {
 	unsigned json_depth_max;             /* nesting cap (<= jansson's 2048) */
 	struct polsrc *policies;             /* borrowed; NULL: no policies */
 	bool quiet;                          /* no per-review log lines */
+	/* more /metrics text (malloc'd, appended; NULL: nothing), e.g. the watch cache's */
+	char *(*extra_metrics)(void *ud);
+	void *extra_metrics_ud;
 };
 
 struct webhook;

@@ -191,6 +191,7 @@ def main():
         check(st in (200, 201), "the same route is admitted once the Gateway exists: %d %s" % (st, body))
         st, metrics = get(port, d + "/wh-ca.crt", "/metrics")
         check(st == 200 and "gatewarden_cluster_view_objects" in metrics, "/metrics answers with the view's object count")
+        check('gatewarden_kcache_synced{resource="Gateway"} 1' in metrics, "/metrics carries the watch cache's counters")
         # failurePolicy Fail: the webhook gone means the write is refused, not let through
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)
