@@ -18,7 +18,9 @@ TOKENS = [b"null", b"[]", b"{}", b"-1", b"99999999999999999999", b"'x'", b"*", b
           b"&a x", b"*a", b"\t", b"---\n", b": ", b"- ", b"1.5", b"true", b"0x1f", b"\x00", b"\xff"]
 
 
-def mutate(rnd, seeds):
+def mutate(rnd, seeds, tokens=TOKENS):
+    """Up to 8 byte-level edits of one of seeds: flips, cuts, tokens spliced in, pieces
+    of another seed, swapped lines. reviews.py uses it with JSON tokens."""
     a = bytearray(rnd.choice(seeds))
     other = rnd.choice(seeds)
     for _ in range(rnd.randint(1, 8)):
@@ -31,7 +33,7 @@ def mutate(rnd, seeds):
         elif op < 0.5:
             del a[i:i + rnd.randint(1, 40)]
         elif op < 0.7:
-            a[i:i] = rnd.choice(TOKENS)
+            a[i:i] = rnd.choice(tokens)
         elif op < 0.85:
             j = rnd.randrange(len(other))
             a[i:i] = other[j:j + rnd.randint(1, 200)]

@@ -20,7 +20,6 @@ import os
 import random
 import re
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from mutate import mutate  # noqa: E402  (the byte-level mutator of the check fuzz test)
 TOP = os.path.dirname(os.path.dirname(HERE))
 TOKENS = [b"null", b"[]", b"{}", b"-1", b"1e999", b"99999999999999999999", b'"\\ud800"', b'"\\u0000"',
           b",", b":", b'"', b"\\", b"\x00", b"\xff", b"\xc3(", b"[[[[[[[[", b"}}}}"]
@@ -85,26 +86,6 @@ def structural(rnd, seeds):
     return json.dumps(doc).encode()
 
 
-def bytewise(rnd, raw):
-    a = bytearray(rnd.choice(raw))
-    other = rnd.choice(raw)
-    for _ in range(rnd.randint(1, 6)):
-        if not a:
-            break
-        i = rnd.randrange(len(a))
-        op = rnd.random()
-        if op < 0.35:
-            a[i] = rnd.randrange(256)
-        elif op < 0.55:
-            del a[i:i + rnd.randint(1, 40)]
-        elif op < 0.8:
-            a[i:i] = rnd.choice(TOKENS)
-        else:
-            j = rnd.randrange(len(other))
-            a[i:i] = other[j:j + rnd.randint(1, 200)]
-    return bytes(a)
-
-
 def openssl(*args):
     subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -156,7 +137,7 @@ def main():
     kinds = {}
     try:
         for i in range(n):
-            body = structural(rnd, seeds) if i % 2 else bytewise(rnd, raw)
+            body = structural(rnd, seeds) if i % 2 else mutate(rnd, raw, TOKENS)
             path = "/mutate" if rnd.random() < 0.5 else "/validate"
             for attempt in range(2):
                 try:
