@@ -430,11 +430,21 @@ def check_pod_security(objs):
         C.ok(len(syncs) == 1 and "--in-cluster" in syncs[0]["args"] and "--state" not in syncs[0]["args"],
              "the datapath runs one `datapath sync --in-cluster` container, without --state")
         C.ok(t["spec"].get("serviceAccountName") == DATAPATH_SA, f"the datapath runs as {DATAPATH_SA}")
-        C.ok(t["spec"].get("automountServiceAccountToken") is not False,
-             "datapath pods mount no token, but datapath sync --in-cluster needs one")
+        # the token only where it is used: the sync container mounts a projected
+        # ServiceAccount token where --in-cluster looks for it; the pod and the
+        # ServiceAccount mount none by default, so the attach init container has none
+        C.ok(t["spec"].get("automountServiceAccountToken") is False,
+             "datapath pods mount the token in every container (automountServiceAccountToken)")
         sa = find(objs, "ServiceAccount", DATAPATH_SA, DATAPATH_NS)
-        C.ok(sa is not None and sa.get("automountServiceAccountToken") is not False,
-             f"ServiceAccount {DATAPATH_SA} turns the token off")
+        C.ok(sa is not None and sa.get("automountServiceAccountToken") is False,
+             f"ServiceAccount {DATAPATH_SA} mounts a token by default")
+        token_vols = {v["name"] for v in t["spec"].get("volumes") or []
+                      if any("serviceAccountToken" in src for src in (v.get("projected") or {}).get("sources", []))}
+        sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount"
+        for c in t["spec"].get("initContainers", []) + t["spec"]["containers"]:
+            has = any(m["name"] in token_vols and m["mountPath"] == sa_dir for m in c.get("volumeMounts") or [])
+            wants = (c.get("args") or [])[:2] == ["datapath", "sync"]
+            C.ok(has == wants, f"datapath container {c['name']}: token mounted {has}, needed {wants}")
 
 
 def check_webhook_configs(name, objs):
