@@ -528,7 +528,7 @@ char *kcache_metrics_text(struct kcache *c)
 	if (out == NULL)
 		return NULL;
 	out[0] = '\0';
-	pthread_rwlock_wrlock(&c->mu);
+	pthread_rwlock_rdlock(&c->mu);
 	for (size_t m = 0; m < sizeof(names) / sizeof(names[0]); m++) {
 		for (size_t i = 0; i < c->nw; i++) {
 			const struct kcache_stats *s = &c->w[i].st;
