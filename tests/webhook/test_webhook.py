@@ -629,7 +629,10 @@ def run(tmp):
     resp, _ = apiu.send("/validate", review("HTTPRoute", route("badhost", hostnames=("Not_A_Host",))))
     check(not resp["allowed"] and "spec.hostnames[0]" in resp["status"]["message"],
           "unsynced: single-object rules still deny")
-    check(su.stop() == 0, "serve with an unreachable API server exits 0 on SIGTERM")
+    rc = su.stop()
+    if rc != 0:
+        print("serve's exit status: %s; its log:\n%s" % (rc, "".join(open(su.log.name).readlines()[-20:])))
+    check(rc == 0, "serve with an unreachable API server exits 0 on SIGTERM")
 
     # bad start-up input is a clear error
     p = subprocess.run([BIN, "serve", "--tls-cert", os.path.join(tmp, "missing.crt"), "--tls-key", leaf[1],
