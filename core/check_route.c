@@ -20,6 +20,7 @@
 #include "hmap.h"
 #include "hostname.h"
 #include "jv.h"
+#include "jwrite.h"
 #include "path.h"
 #include "pattern.h"
 #include "regex.h"
@@ -506,134 +507,12 @@ static bool member_empty(const json_t *v)
 	return v == NULL || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0);
 }
 
-/*
- * A compact JSON writer with sorted keys: the same text json_dumps(JSON_COMPACT |
- * JSON_SORT_KEYS) gives for what matches hold, without its per-call setup (this runs
- * for every match of every route, twice in a cross-object check).
- */
-struct cbuf {
-	char *p;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void cb_put(struct cbuf *b, const char *s, size_t len)
-{
-	if (b->nomem)
-		return;
-	if (b->n + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 128;
-		char *p;
-
-		while (cap < b->n + len + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-}
-
-static void cb_str(struct cbuf *b, const char *s, size_t len)
-{
-	size_t run = 0;
-
-	cb_put(b, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[8];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		cb_put(b, s + run, i - run);
-		snprintf(esc, sizeof(esc), "\\u%04x", c);
-		cb_put(b, esc, 6);
-		run = i + 1;
-	}
-	cb_put(b, s + run, len - run);
-	cb_put(b, "\"", 1);
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void cb_value(struct cbuf *b, const json_t *v, int depth)
-{
-	char num[40];
-
-	if (depth > 32) {
-		b->nomem = true; /* deeper than any match: refuse rather than recurse on */
-		return;
-	}
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		size_t n = json_object_size(v), i = 0;
-		const char **keys = malloc((n ? n : 1) * sizeof(*keys));
-		const char *key;
-		json_t *m;
-
-		if (keys == NULL) {
-			b->nomem = true;
-			return;
-		}
-		json_object_foreach((json_t *)v, key, m)
-			keys[i++] = key;
-		qsort(keys, n, sizeof(*keys), key_cmp);
-		cb_put(b, "{", 1);
-		for (i = 0; i < n; i++) {
-			if (i)
-				cb_put(b, ",", 1);
-			cb_str(b, keys[i], strlen(keys[i]));
-			cb_put(b, ":", 1);
-			cb_value(b, json_object_get(v, keys[i]), depth + 1);
-		}
-		cb_put(b, "}", 1);
-		free(keys);
-		break;
-	}
-	case JSON_ARRAY:
-		cb_put(b, "[", 1);
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			if (i)
-				cb_put(b, ",", 1);
-			cb_value(b, json_array_get(v, i), depth + 1);
-		}
-		cb_put(b, "]", 1);
-		break;
-	case JSON_STRING: cb_str(b, json_string_value(v), json_string_length(v)); break;
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		cb_put(b, num, strlen(num));
-		break;
-	case JSON_REAL:
-		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
-		cb_put(b, num, strlen(num));
-		break;
-	case JSON_TRUE: cb_put(b, "true", 4); break;
-	case JSON_FALSE: cb_put(b, "false", 5); break;
-	case JSON_NULL: cb_put(b, "null", 4); break;
-	}
-}
-
-/* new string (caller frees), NULL on allocation failure */
+/* new string (caller frees), NULL on allocation failure: compact JSON with sorted
+ * keys, the same text json_dumps(JSON_COMPACT | JSON_SORT_KEYS) gives for what matches
+ * hold; deeper than 32 levels (no match is) is refused rather than recursed on */
 static char *dump_canon(const json_t *v)
 {
-	struct cbuf b = { 0 };
-
-	cb_value(&b, v, 0);
-	if (b.nomem || b.p == NULL) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	return jwrite_dump(v, true, 32);
 }
 
 struct canon_elem {

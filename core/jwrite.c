@@ -1,0 +1,199 @@
+/* jwrite: see jwrite.h. */
+#include "jwrite.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JWRITE_DEFAULT_DEPTH 64
+
+static bool reserve(struct jwbuf *b, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return false;
+	if (b->n + len + 1 <= b->cap)
+		return true;
+	cap = b->cap ? b->cap * 2 : 256;
+	while (cap < b->n + len + 1)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (p == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void jwrite_raw(struct jwbuf *b, const char *s, size_t len)
+{
+	if (!reserve(b, len))
+		return;
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+}
+
+void jwrite_lit(struct jwbuf *b, const char *s)
+{
+	jwrite_raw(b, s, strlen(s));
+}
+
+void jwrite_str(struct jwbuf *b, const char *s, size_t len)
+{
+	size_t run = 0;
+
+	jwrite_raw(b, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jwrite_raw(b, s + run, i - run);
+		snprintf(esc, sizeof(esc), "\\u%04x", c);
+		jwrite_raw(b, esc, 6);
+		run = i + 1;
+	}
+	jwrite_raw(b, s + run, len - run);
+	jwrite_raw(b, "\"", 1);
+}
+
+void jwrite_cstr(struct jwbuf *b, const char *s)
+{
+	if (s == NULL)
+		jwrite_raw(b, "null", 4);
+	else
+		jwrite_str(b, s, strlen(s));
+}
+
+void jwrite_int(struct jwbuf *b, long long v)
+{
+	char num[32];
+	int n = snprintf(num, sizeof(num), "%lld", v);
+
+	jwrite_raw(b, num, (size_t)n);
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static void write_object(struct jwbuf *b, const json_t *v, int depth);
+
+static void write_value(struct jwbuf *b, const json_t *v, int depth)
+{
+	char num[40];
+	int n;
+
+	if (depth > (b->max_depth > 0 ? b->max_depth : JWRITE_DEFAULT_DEPTH)) {
+		b->failed = true;
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: write_object(b, v, depth); break;
+	case JSON_ARRAY:
+		jwrite_raw(b, "[", 1);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i)
+				jwrite_raw(b, ",", 1);
+			write_value(b, json_array_get(v, i), depth + 1);
+		}
+		jwrite_raw(b, "]", 1);
+		break;
+	case JSON_STRING: jwrite_str(b, json_string_value(v), json_string_length(v)); break;
+	case JSON_INTEGER:
+		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		jwrite_raw(b, num, (size_t)n);
+		break;
+	case JSON_REAL:
+		n = snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		jwrite_raw(b, num, (size_t)n);
+		break;
+	case JSON_TRUE: jwrite_raw(b, "true", 4); break;
+	case JSON_FALSE: jwrite_raw(b, "false", 5); break;
+	case JSON_NULL: jwrite_raw(b, "null", 4); break;
+	}
+}
+
+static void write_member(struct jwbuf *b, bool first, const char *key, const json_t *m, int depth)
+{
+	if (!first)
+		jwrite_raw(b, ",", 1);
+	jwrite_str(b, key, strlen(key));
+	jwrite_raw(b, ":", 1);
+	write_value(b, m, depth + 1);
+}
+
+static void write_object(struct jwbuf *b, const json_t *v, int depth)
+{
+	size_t n = json_object_size(v), i = 0;
+	const char *key;
+	json_t *m;
+
+	jwrite_raw(b, "{", 1);
+	if (!b->sort_keys || n < 2) {
+		json_object_foreach((json_t *)v, key, m)
+			write_member(b, i++ == 0, key, m, depth);
+	} else {
+		const char *small[16];
+		const char **keys = n <= 16 ? small : malloc(n * sizeof(*keys));
+
+		if (keys == NULL) {
+			b->failed = true;
+			return;
+		}
+		json_object_foreach((json_t *)v, key, m)
+			keys[i++] = key;
+		qsort(keys, n, sizeof(*keys), key_cmp);
+		for (i = 0; i < n; i++)
+			write_member(b, i == 0, keys[i], json_object_get(v, keys[i]), depth);
+		if (keys != small)
+			free(keys);
+	}
+	jwrite_raw(b, "}", 1);
+}
+
+void jwrite_value(struct jwbuf *b, const json_t *v)
+{
+	if (v == NULL) {
+		b->failed = true;
+		return;
+	}
+	write_value(b, v, 0);
+}
+
+char *jwrite_finish(struct jwbuf *b, size_t *ret_len)
+{
+	char *p;
+
+	if (!b->failed && b->p == NULL)
+		reserve(b, 0); /* nothing written: the empty string */
+	if (b->failed) {
+		free(b->p);
+		b->p = NULL;
+		b->n = b->cap = 0;
+		return NULL;
+	}
+	p = b->p;
+	p[b->n] = '\0';
+	if (ret_len != NULL)
+		*ret_len = b->n;
+	b->p = NULL;
+	b->n = b->cap = 0;
+	return p;
+}
+
+char *jwrite_dump(const json_t *v, bool sort_keys, int max_depth)
+{
+	struct jwbuf b = { .sort_keys = sort_keys, .max_depth = max_depth };
+
+	jwrite_value(&b, v);
+	return jwrite_finish(&b, NULL);
+}

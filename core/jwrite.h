@@ -1,0 +1,46 @@
+/*
+ * jwrite: a compact JSON writer into a growing buffer. The one writer for text that
+ * is built on a hot path: canonical match keys (keys sorted, so equal matches give
+ * equal text) and the webhook's AdmissionReview answers and patches (keys in the
+ * order they were set). jansson's json_dumps does the same work with a per-character
+ * callback and costs several times more. Pure.
+ *
+ * Strings are written as given (UTF-8 passes through); '"', '\\' and bytes below 0x20
+ * are escaped as \u00XX. A buffer that failed (out of memory, or a value nested deeper
+ * than its max_depth) stays failed: every later call is a no-op, and jwrite_finish
+ * reports it once.
+ */
+#ifndef CORE_JWRITE_H
+#define CORE_JWRITE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct jwbuf {
+	char *p;        /* NUL-terminated once anything was written */
+	size_t n, cap;
+	bool failed;
+	bool sort_keys; /* objects' members in strcmp order of their keys */
+	int max_depth;  /* 0: 64 */
+};
+
+/* raw bytes */
+void jwrite_raw(struct jwbuf *b, const char *s, size_t len);
+/* a NUL-terminated literal or fragment */
+void jwrite_lit(struct jwbuf *b, const char *s);
+/* s (len bytes) as a JSON string, quotes included */
+void jwrite_str(struct jwbuf *b, const char *s, size_t len);
+/* a NUL-terminated string as a JSON string, or null when s is NULL */
+void jwrite_cstr(struct jwbuf *b, const char *s);
+void jwrite_int(struct jwbuf *b, long long v);
+/* v as compact JSON */
+void jwrite_value(struct jwbuf *b, const json_t *v);
+
+/* The text (the caller frees it), or NULL when the buffer failed (it is freed then). */
+char *jwrite_finish(struct jwbuf *b, size_t *ret_len);
+
+/* v as compact JSON text, keys sorted or in insertion order; NULL on failure. */
+char *jwrite_dump(const json_t *v, bool sort_keys, int max_depth);
+
+#endif
