@@ -264,6 +264,25 @@ int jpatch_diff(const json_t *from, const json_t *to, json_t **ret_patch, struct
 	return 0;
 }
 
+int jpatch_diff_at(const char *path, const json_t *from, const json_t *to, json_t *patch, struct err *err)
+{
+	struct pbuf p = { NULL, 0, 0 };
+	size_t n = strlen(path);
+	int rc;
+
+	if (to == NULL || !json_is_array(patch))
+		return err_set(err, ERR_INVALID, "json patch: missing document");
+	if (pbuf_reserve(&p, n) != 0)
+		return err_set(err, ERR_NOMEM, "json patch: out of memory");
+	memcpy(p.s, path, n + 1);
+	p.len = n;
+	rc = from == NULL ? emit(patch, "add", p.s, to) : diff(from, to, &p, patch, 0, err);
+	free(p.s);
+	if (rc == ERR_NOMEM)
+		err_set(err, ERR_NOMEM, "json patch: out of memory");
+	return rc;
+}
+
 /* ---- apply ---- */
 
 /* Decode the next token of ptr (starting after a '/') into tok (cap bytes).

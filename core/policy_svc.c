@@ -1,11 +1,11 @@
 /*
  * policy_svc: generated-Service mutation (see policy.h).
  *
- * The patch is computed as "the Service as policy wants it" minus "the Service as
- * it came", through jpatch_diff: the target is a copy of the incoming Service with
- * annotations, labels and the allowed spec fields set, so whatever the policy does not
- * name is never in the patch, and an UPDATE that already carries everything diffs to
- * the empty array. That is the property that stops a write loop with the
+ * The patch is "the Service as policy wants it" minus "the Service as it came":
+ * what policy wants is collected as three maps (annotations, labels, spec fields), and
+ * each wanted member is diffed against the Service's (jpatch_diff_at), so whatever the
+ * policy does not name is never in the patch, and an UPDATE that already carries
+ * everything gives the empty array. That is the property that stops a write loop with the
  * implementation's controller.
  */
 #include "policy_int.h"
@@ -396,20 +396,6 @@ static int merge_strs(json_t *dst, const json_t *src)
 	return src != NULL ? json_object_update(dst, (json_t *)src) : 0;
 }
 
-static int set_member(json_t *obj, const char *a, const char *b, json_t *val)
-{
-	json_t *o = json_object_get(obj, a);
-
-	if (o == NULL || !json_is_object(o)) {
-		o = json_object();
-		if (o == NULL || json_object_set_new(obj, a, o) != 0) {
-			json_decref(val);
-			return ERR_NOMEM;
-		}
-	}
-	return json_object_set_new(o, b, val) == 0 ? 0 : ERR_NOMEM;
-}
-
 static int join_hosts(const json_t *arr, json_t **ret)
 {
 	size_t n = 0, i;
@@ -443,32 +429,51 @@ int policy_service_patch(const struct policy_set *s, const struct view *v, const
 	return policy_service_patch_gw(s, v, svc, old_svc, NULL, ret_patch, warnings, err);
 }
 
-/* Replace member k of obj by a shallow copy of it, when it is an object. */
-static int own_member(json_t *obj, const char *k)
+/*
+ * The operations for one map policy writes (metadata.annotations, metadata.labels or
+ * spec): for each wanted member in key order, nothing when the Service has it equal,
+ * its diff when it differs, an add when it is missing; the whole map as one add (or
+ * replace) when the Service has no such map. These are the operations jpatch_diff
+ * gives for "the Service with the wants merged in" against the Service, without
+ * copying the Service: members policy does not name are never visited.
+ */
+static int cmp_cstr(const void *a, const void *b)
 {
-	json_t *m = json_object_get(obj, k), *c;
-
-	if (!json_is_object(m))
-		return 0;
-	c = json_copy(m);
-	return c != NULL && json_object_set_new(obj, k, c) == 0 ? 0 : ERR_NOMEM;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* A copy of svc to write the policy's wants into: the Service, its metadata, their
- * annotations and labels, and spec are copied one level; everything else is svc's
- * own nodes, which the diff skips by identity. */
-static json_t *writable_target(const json_t *svc)
+static int diff_map(json_t *patch, const char *path, const json_t *have, const json_t *want, struct err *err)
 {
-	json_t *t = json_copy((json_t *)svc);
+	const char *small[16], **keys, *k;
+	size_t n = json_object_size(want), i = 0, len = strlen(path);
+	char ptr[1024];
+	json_t *x;
+	int rc = 0;
 
-	if (t == NULL)
-		return NULL;
-	if (own_member(t, "metadata") != 0 || own_member(json_object_get(t, "metadata"), "annotations") != 0 ||
-	    own_member(json_object_get(t, "metadata"), "labels") != 0 || own_member(t, "spec") != 0) {
-		json_decref(t);
-		return NULL;
+	if (n == 0)
+		return 0;
+	if (!json_is_object(have)) {
+		if (have == NULL)
+			return jpatch_diff_at(path, NULL, want, patch, err);
+		return jpatch_diff_at(path, have, want, patch, err); /* not an object: replaced */
 	}
-	return t;
+	keys = n <= 16 ? small : malloc(n * sizeof(*keys));
+	if (keys == NULL)
+		return ERR_NOMEM;
+	json_object_foreach((json_t *)want, k, x)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_cstr);
+	memcpy(ptr, path, len + 1);
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (jpatch_pointer_append(ptr, len, sizeof(ptr), keys[i]) == (size_t)-1) {
+			rc = err_set(err, ERR_LIMIT, "policy: key %.64s... is too long for a patch path", keys[i]);
+			break;
+		}
+		rc = jpatch_diff_at(ptr, json_object_get(have, keys[i]), json_object_get(want, keys[i]), patch, err);
+	}
+	if (keys != small)
+		free(keys);
+	return rc;
 }
 
 int policy_service_patch_gw(const struct policy_set *s, const struct view *v, const json_t *svc,
@@ -480,7 +485,6 @@ int policy_service_patch_gw(const struct policy_set *s, const struct view *v, co
 	const json_t *gw = NULL;
 	bool owned, external_dns = false, create = old_svc == NULL, any_gw_rule = false;
 	size_t last_one_policy = (size_t)-1;
-	json_t *target = NULL, *md;
 	int rc = 0;
 
 	*ret_patch = NULL;
@@ -574,36 +578,6 @@ int policy_service_patch_gw(const struct policy_set *s, const struct view *v, co
 		rc = *ret_patch != NULL ? 0 : ERR_NOMEM;
 		goto out;
 	}
-	/* the target: svc with what policy wants */
-	target = writable_target(svc);
-	if (target == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	md = json_object_get(target, "metadata");
-	if (md == NULL || !json_is_object(md)) {
-		md = json_object();
-		if (md == NULL || json_object_set_new(target, "metadata", md) != 0) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
-	}
-	{
-		const char *k;
-		json_t *x;
-
-		json_object_foreach(w.ann, k, x)
-			if (set_member(md, "annotations", k, json_incref(x)) != 0)
-				rc = ERR_NOMEM;
-		json_object_foreach(w.labels, k, x)
-			if (set_member(md, "labels", k, json_incref(x)) != 0)
-				rc = ERR_NOMEM;
-		json_object_foreach(w.spec, k, x)
-			if (set_member(target, "spec", k, json_incref(x)) != 0)
-				rc = ERR_NOMEM;
-		if (rc != 0)
-			goto out;
-	}
 	if (w.lb_class != NULL) {
 		const json_t *spec = jv_obj(svc, "spec");
 		const char *type = jv_str(spec, "type");
@@ -612,7 +586,7 @@ int policy_service_patch_gw(const struct policy_set *s, const struct view *v, co
 
 		if (create) {
 			if (type != NULL && strcmp(type, "LoadBalancer") == 0 &&
-			    set_member(target, "spec", "loadBalancerClass", json_string(w.lb_class)) != 0) {
+			    json_object_set_new(w.spec, "loadBalancerClass", json_string(w.lb_class)) != 0) {
 				rc = ERR_NOMEM;
 				goto out;
 			}
@@ -624,9 +598,37 @@ int policy_service_patch_gw(const struct policy_set *s, const struct view *v, co
 				     have != NULL ? have : old, w.lb_src, w.lb_class);
 		}
 	}
-	rc = jpatch_diff(svc, target, ret_patch, err);
+	*ret_patch = json_array();
+	if (*ret_patch == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	{
+		/* metadata then spec, annotations then labels: key order, as a whole diff has */
+		const json_t *md = json_object_get(svc, "metadata");
+
+		if (json_object_size(w.ann) + json_object_size(w.labels) > 0 && !json_is_object(md)) {
+			json_t *m = json_object();
+
+			if (m == NULL || (json_object_size(w.ann) > 0 && json_object_set(m, "annotations", w.ann) != 0) ||
+			    (json_object_size(w.labels) > 0 && json_object_set(m, "labels", w.labels) != 0)) {
+				json_decref(m);
+				rc = ERR_NOMEM;
+				goto out;
+			}
+			rc = jpatch_diff_at("/metadata", md, m, *ret_patch, err);
+			json_decref(m);
+		} else if ((rc = diff_map(*ret_patch, "/metadata/annotations", jv_get(md, "annotations"), w.ann, err)) == 0) {
+			rc = diff_map(*ret_patch, "/metadata/labels", jv_get(md, "labels"), w.labels, err);
+		}
+		if (rc == 0)
+			rc = diff_map(*ret_patch, "/spec", jv_get(svc, "spec"), w.spec, err);
+	}
+	if (rc != 0) {
+		json_decref(*ret_patch);
+		*ret_patch = NULL;
+	}
 out:
-	json_decref(target);
 	json_decref(w.ann);
 	json_decref(w.labels);
 	json_decref(w.spec);

@@ -407,6 +407,78 @@ static void test_policy_kyverno__real_policies_give_kyvernos_service(void **stat
 	policy_set_free(s);
 }
 
+/*
+ * The patch touches only what policy names, member by member, whatever shape the
+ * Service has: the exact operations for a bare Service, one with some wants already in
+ * place (or different), one without spec and one whose metadata is not an object; each
+ * patch applies, and the patched Service patches to nothing.
+ */
+static void test_policy_service__patch_is_per_member(void **state)
+{
+	static const char *const pol[] = {
+		"{'apiVersion':'kyverno.io/v1','kind':'ClusterPolicy','metadata':{'name':'p'},'spec':{'rules':[{'name':'r',"
+		"'match':{'any':[{'resources':{'kinds':['Service'],'names':['gw-*']}}]},"
+		"'mutate':{'patchStrategicMerge':{'metadata':{'annotations':{'a':'b','x/y~z':'v'},'labels':{'tier':'edge'}},"
+		"'spec':{'externalTrafficPolicy':'Local','loadBalancerSourceRanges':['10.0.0.0/8','192.168.0.0/16']}}}}]}}",
+		NULL,
+	};
+	static const struct {
+		const char *svc, *ops;
+	} cases[] = {
+		{ "{'kind':'Service','metadata':{'name':'gw-1','namespace':'d'},'spec':{'type':'ClusterIP'}}",
+		  "[{'op':'add','path':'/metadata/annotations','value':{'a':'b','x/y~z':'v'}},"
+		  "{'op':'add','path':'/metadata/labels','value':{'tier':'edge'}},"
+		  "{'op':'add','path':'/spec/externalTrafficPolicy','value':'Local'},"
+		  "{'op':'add','path':'/spec/loadBalancerSourceRanges','value':['10.0.0.0/8','192.168.0.0/16']}]" },
+		{ "{'kind':'Service','metadata':{'name':'gw-1','namespace':'d','annotations':{'a':'c','keep':'1'},"
+		  "'labels':{'tier':'edge','k':'v'}},'spec':{'type':'ClusterIP','externalTrafficPolicy':'Local',"
+		  "'loadBalancerSourceRanges':['10.0.0.0/8']}}",
+		  "[{'op':'replace','path':'/metadata/annotations/a','value':'b'},"
+		  "{'op':'add','path':'/metadata/annotations/x~1y~0z','value':'v'},"
+		  "{'op':'add','path':'/spec/loadBalancerSourceRanges/1','value':'192.168.0.0/16'}]" },
+		{ "{'kind':'Service','metadata':{'name':'gw-1','namespace':'d','annotations':{'a':'b','x/y~z':'v'},"
+		  "'labels':{'tier':'edge'}}}",
+		  "[{'op':'add','path':'/spec','value':{'externalTrafficPolicy':'Local',"
+		  "'loadBalancerSourceRanges':['10.0.0.0/8','192.168.0.0/16']}}]" },
+		{ "{'kind':'Service','metadata':{'name':'gw-1','namespace':'d','annotations':'oops'},"
+		  "'spec':{'type':'ClusterIP','externalTrafficPolicy':'Cluster'}}",
+		  "[{'op':'replace','path':'/metadata/annotations','value':{'a':'b','x/y~z':'v'}},"
+		  "{'op':'add','path':'/metadata/labels','value':{'tier':'edge'}},"
+		  "{'op':'replace','path':'/spec/externalTrafficPolicy','value':'Local'},"
+		  "{'op':'add','path':'/spec/loadBalancerSourceRanges','value':['10.0.0.0/8','192.168.0.0/16']}]" },
+	};
+	static const char *const none[] = { NULL };
+	struct policy_set *s = set_of(pol);
+	struct store *st = store_of(none);
+	struct findings fs;
+
+	(void)state;
+	findings_init(&fs, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *svc = testutil_json(cases[i].svc), *want = testutil_json(cases[i].ops), *patch, *out, *again;
+
+		out = mutate(s, st, svc, NULL, &patch, &fs);
+		if (!json_equal(patch, want)) {
+			char *got = json_dumps(patch, JSON_COMPACT);
+
+			fail_msg("case %zu: patch %s", i, got);
+		}
+		json_decref(patch);
+		again = mutate(s, st, out, out, &patch, &fs);
+		assert_int_equal(json_array_size(patch), 0);
+		assert_true(json_equal(again, out));
+		json_decref(again);
+		json_decref(patch);
+		json_decref(out);
+		json_decref(want);
+		json_decref(svc);
+	}
+	assert_int_equal(fs.n, 0);
+	findings_release(&fs);
+	store_free(st);
+	policy_set_free(s);
+}
+
 #define KYV(rule) \
 	"{'apiVersion':'kyverno.io/v1','kind':'ClusterPolicy','metadata':{'name':'p'},'spec':{'rules':[" rule "]}}"
 #define MATCH "'match':{'any':[{'resources':{'kinds':['Service'],'names':['gw-*']}}]}"
@@ -788,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_policy_service__matched_by_labels_not_name),
 		cmocka_unit_test(test_policy_service__owner_labels),
 		cmocka_unit_test(test_policy_kyverno__real_policies_give_kyvernos_service),
+		cmocka_unit_test(test_policy_service__patch_is_per_member),
 		cmocka_unit_test(test_policy_kyverno__unsupported_features_named),
 		cmocka_unit_test(test_policy_kyverno__match_wildcards_selectors_all),
 		cmocka_unit_test(test_policy_native__errors),
