@@ -8,26 +8,40 @@
 
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *b64_encode(const void *in, size_t n)
+size_t b64_encode_to(char *out, const void *in, size_t n)
 {
 	const unsigned char *p = in;
-	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+	char *o = out;
+	size_t i = 0;
 
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		*o++ = ALPHABET[(v >> 18) & 63];
-		*o++ = ALPHABET[(v >> 12) & 63];
-		*o++ = i + 1 < n ? ALPHABET[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? ALPHABET[v & 63] : '=';
+		o[0] = ALPHABET[v >> 18];
+		o[1] = ALPHABET[(v >> 12) & 63];
+		o[2] = ALPHABET[(v >> 6) & 63];
+		o[3] = ALPHABET[v & 63];
+		o += 4;
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+
+		o[0] = ALPHABET[v >> 18];
+		o[1] = ALPHABET[(v >> 12) & 63];
+		o[2] = i + 1 < n ? ALPHABET[(v >> 6) & 63] : '=';
+		o[3] = '=';
+		o += 4;
 	}
 	*o = '\0';
+	return (size_t)(o - out);
+}
+
+char *b64_encode(const void *in, size_t n)
+{
+	char *out = malloc(B64_ENCODED_LEN(n) + 1);
+
+	if (out != NULL)
+		b64_encode_to(out, in, n);
 	return out;
 }
 

@@ -8,6 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* the length of n bytes' base64, without the NUL */
+#define B64_ENCODED_LEN(n) (((n) + 2) / 3 * 4)
+
+/* n bytes of in as base64 into out, which has room for B64_ENCODED_LEN(n) + 1
+ * bytes; NUL-terminated; returns B64_ENCODED_LEN(n). */
+size_t b64_encode_to(char *out, const void *in, size_t n);
+
 /* n bytes of in as base64, NUL-terminated, malloc'd; NULL when out of memory. */
 char *b64_encode(const void *in, size_t n);
 

@@ -110,9 +110,10 @@ static int emit(json_t *patch, const char *op, const char *path, const json_t *v
 
 	if (o == NULL)
 		return ERR_NOMEM;
-	if (json_object_set_new(o, "op", json_string(op)) != 0 ||
-	    json_object_set_new(o, "path", json_string(path)) != 0 ||
-	    (value != NULL && json_object_set_new(o, "value", json_deep_copy(value)) != 0) ||
+	/* the path is built from keys jansson holds, so it is UTF-8 already */
+	if (json_object_set_new_nocheck(o, "op", json_string_nocheck(op)) != 0 ||
+	    json_object_set_new_nocheck(o, "path", json_string_nocheck(path)) != 0 ||
+	    (value != NULL && json_object_set_nocheck(o, "value", (json_t *)value) != 0) ||
 	    json_array_append_new(patch, o) != 0)
 		return ERR_NOMEM;
 	return 0;

@@ -29,14 +29,17 @@ struct err;
 
 #define JPATCH_MAX_DEPTH 128
 
-/* *ret_patch: a new JSON array (empty when from equals to). 0 or ERR_NOMEM/ERR_LIMIT. */
+/* *ret_patch: a new JSON array (empty when from equals to). 0 or ERR_NOMEM/ERR_LIMIT.
+ * The operations' values are to's own nodes (referenced, not copied): change neither
+ * to nor the patch's values afterwards. */
 int jpatch_diff(const json_t *from, const json_t *to, json_t **ret_patch, struct err *err);
 
 /*
  * Append to patch the operations that turn from into to at JSON Pointer path (already
  * escaped; "" is the root): nothing when they are equal, one "add" of to when from is
  * NULL (absent). Lets a caller that knows which few members can differ diff only
- * those, with the same operations jpatch_diff would give for them. 0, ERR_NOMEM,
+ * those, with the same operations jpatch_diff would give for them (and, as there, the
+ * values are to's own nodes). 0, ERR_NOMEM,
  * ERR_LIMIT or ERR_INVALID (to NULL, or patch not an array).
  */
 int jpatch_diff_at(const char *path, const json_t *from, const json_t *to, json_t *patch, struct err *err);

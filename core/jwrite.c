@@ -30,6 +30,18 @@ static bool reserve(struct jwbuf *b, size_t len)
 	return true;
 }
 
+char *jwrite_space(struct jwbuf *b, size_t len)
+{
+	char *at;
+
+	if (!reserve(b, len))
+		return NULL;
+	at = b->p + b->n;
+	b->n += len;
+	b->p[b->n] = '\0';
+	return at;
+}
+
 void jwrite_raw(struct jwbuf *b, const char *s, size_t len)
 {
 	if (!reserve(b, len))
@@ -44,6 +56,15 @@ void jwrite_lit(struct jwbuf *b, const char *s)
 	jwrite_raw(b, s, strlen(s));
 }
 
+/* bytes a JSON string cannot hold as they are: controls, '"' and '\\' */
+static const unsigned char NEEDS_ESCAPE[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1, [0x07] = 1,
+	[0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1,
+	[0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 void jwrite_str(struct jwbuf *b, const char *s, size_t len)
 {
 	size_t run = 0;
@@ -53,7 +74,7 @@ void jwrite_str(struct jwbuf *b, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!NEEDS_ESCAPE[c])
 			continue;
 		jwrite_raw(b, s + run, i - run);
 		snprintf(esc, sizeof(esc), "\\u%04x", c);

@@ -25,6 +25,9 @@ struct jwbuf {
 	int max_depth;  /* 0: 64 */
 };
 
+/* room for len bytes (and a NUL) at the end of the text, counted as written: the
+ * caller fills them; NULL when the buffer failed */
+char *jwrite_space(struct jwbuf *b, size_t len);
 /* raw bytes */
 void jwrite_raw(struct jwbuf *b, const char *s, size_t len);
 /* a NUL-terminated literal or fragment */

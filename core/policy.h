@@ -81,6 +81,26 @@ int policy_service_patch(const struct policy_set *s, const struct view *v, const
 			 struct err *err);
 
 /*
+ * A memo of the external-dns hostnames derived per Gateway (step 3 above), kept by the
+ * caller across reviews: deriving them decides attachment for every route of the
+ * Gateway, and they change only when the view does. Entries are keyed by the Gateway's
+ * namespace and name and by view_generation(v); a view whose generation is 0 is never
+ * memoised. get answers a new reference to the joined value (a JSON string, or JSON
+ * null for "no hostnames"), or NULL when it has none for that generation; put is
+ * given a borrowed value to keep. The caller makes both safe for concurrent reviews.
+ */
+struct policy_memo {
+	json_t *(*get)(void *ud, const char *gw_ns, const char *gw_name, uint64_t gen);
+	void (*put)(void *ud, const char *gw_ns, const char *gw_name, uint64_t gen, json_t *val);
+	void *ud;
+};
+
+/* policy_service_patch with a memo (NULL: none); the patch is the same. */
+int policy_service_patch_memo(const struct policy_set *s, const struct view *v, const json_t *svc,
+			      const json_t *old_svc, const struct policy_memo *memo, json_t **ret_patch,
+			      struct findings *warnings, struct err *err);
+
+/*
  * The Service the Gateway's implementation would generate, as far as policies care:
  * name and labels (Cilium when the GatewayClass's controllerName is
  * io.cilium/gateway-controller or, without the class in the view, the class name

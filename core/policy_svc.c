@@ -426,7 +426,40 @@ int policy_service_patch(const struct policy_set *s, const struct view *v, const
 			 const json_t *old_svc, json_t **ret_patch, struct findings *warnings,
 			 struct err *err)
 {
-	return policy_service_patch_gw(s, v, svc, old_svc, NULL, ret_patch, warnings, err);
+	return policy_service_patch_gw(s, v, svc, old_svc, NULL, NULL, ret_patch, warnings, err);
+}
+
+int policy_service_patch_memo(const struct policy_set *s, const struct view *v, const json_t *svc,
+			      const json_t *old_svc, const struct policy_memo *memo, json_t **ret_patch,
+			      struct findings *warnings, struct err *err)
+{
+	return policy_service_patch_gw(s, v, svc, old_svc, NULL, memo, ret_patch, warnings, err);
+}
+
+/* The joined external-dns hostnames of gw (JSON null when none), through the memo when
+ * there is one and the view has a generation (never for a Gateway being admitted: the
+ * view does not hold that one). A new reference, or NULL with rc set. */
+static json_t *gateway_hosts_value(const struct view *v, const json_t *gw, bool from_view,
+				   const struct policy_memo *memo, int *rc, struct err *err)
+{
+	uint64_t gen = from_view && memo != NULL ? view_generation(v) : 0;
+	const char *ns = policy_obj_ns(gw), *name = jv_str(jv_obj(gw, "metadata"), "name");
+	json_t *hosts, *val = NULL;
+
+	if (gen != 0 && name != NULL && (val = memo->get(memo->ud, ns, name, gen)) != NULL)
+		return val;
+	if ((*rc = policy_gateway_hostnames(v, gw, &hosts, err)) != 0)
+		return NULL;
+	if (json_array_size(hosts) > 0)
+		*rc = join_hosts(hosts, &val);
+	else if ((val = json_null()) == NULL)
+		*rc = ERR_NOMEM;
+	json_decref(hosts);
+	if (*rc != 0)
+		return NULL;
+	if (gen != 0 && name != NULL)
+		memo->put(memo->ud, ns, name, gen, val);
+	return val;
 }
 
 /*
@@ -477,8 +510,8 @@ static int diff_map(json_t *patch, const char *path, const json_t *have, const j
 }
 
 int policy_service_patch_gw(const struct policy_set *s, const struct view *v, const json_t *svc,
-			    const json_t *old_svc, const json_t *owner, json_t **ret_patch,
-			    struct findings *warnings, struct err *err)
+			    const json_t *old_svc, const json_t *owner, const struct policy_memo *memo,
+			    json_t **ret_patch, struct findings *warnings, struct err *err)
 {
 	struct want w = { json_object(), json_object(), json_object(), NULL, NULL };
 	char gwns[256], gwname[256];
@@ -530,16 +563,14 @@ int policy_service_patch_gw(const struct policy_set *s, const struct view *v, co
 			goto out;
 		}
 		if (external_dns && jv_get(infra_ann, POLICY_ANN_EXTERNAL_DNS) == NULL) {
-			json_t *hosts, *val;
+			json_t *val = gateway_hosts_value(v, gw, owner == NULL, memo, &rc, err);
 
-			if ((rc = policy_gateway_hostnames(v, gw, &hosts, err)) != 0)
+			if (val == NULL)
 				goto out;
-			if (json_array_size(hosts) > 0) {
-				rc = join_hosts(hosts, &val);
-				if (rc == 0 && json_object_set_new(w.ann, POLICY_ANN_EXTERNAL_DNS, val) != 0)
-					rc = ERR_NOMEM;
-			}
-			json_decref(hosts);
+			if (json_is_string(val) && json_object_set_new(w.ann, POLICY_ANN_EXTERNAL_DNS, val) != 0)
+				rc = ERR_NOMEM;
+			else if (!json_is_string(val))
+				json_decref(val);
 			if (rc != 0)
 				goto out;
 		}

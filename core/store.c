@@ -82,7 +82,17 @@ struct store {
 	void (*lock)(void *ud);
 	void (*unlock)(void *ud);
 	void *lock_ud;
+	uint64_t gen;           /* view generation: new on every change (see view.h) */
 };
+
+/* Generations come from one counter for every store, so a store freed and another
+ * allocated at its address never answer the same number. */
+static uint64_t next_generation(void)
+{
+	static uint64_t counter;
+
+	return __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+}
 
 static void fill_begin(const struct store *s)
 {
@@ -467,6 +477,7 @@ int store_add(struct store *s, json_t *obj, struct err *err)
 	void *old;
 	int r;
 
+	s->gen = next_generation();
 	if (ki == NULL)
 		return 0;
 	ki->bare_valid = false; /* the by-name index is rebuilt on the next list_name */
@@ -526,6 +537,7 @@ int store_remove(struct store *s, enum kind k, const char *ns, const char *name)
 
 	if (ki == NULL || name == NULL)
 		return ERR_NOTFOUND;
+	s->gen = next_generation();
 	ns = norm_ns(s, k, ns);
 	key = name_key(buf, sizeof(buf), ns, name);
 	if (key == NULL)
@@ -699,7 +711,13 @@ static size_t v_list_name(void *ctx, enum kind k, const char *name, const json_t
 	return list_of(l, ret);
 }
 
+static uint64_t v_generation(void *ctx)
+{
+	return ((const struct store *)ctx)->gen;
+}
+
 static const struct view_ops store_ops = {
+	.generation = v_generation,
 	.get = v_get,
 	.list_ns = v_list_ns,
 	.list_kind = v_list_kind,
@@ -715,6 +733,7 @@ struct store *store_new(void)
 
 	if (s == NULL)
 		return NULL;
+	s->gen = next_generation();
 	for (int k = 0; k < KIND_MAX; k++) {
 		hmap_init(&s->k[k].by_name);
 		hmap_init(&s->k[k].by_ns);

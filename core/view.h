@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kind.h"
 
@@ -50,6 +51,10 @@ struct view_ops {
 	 * that is not defined (then only that label). NULL when ns is NULL or "", or
 	 * when out of memory. */
 	const json_t *(*namespace_labels)(void *ctx, const char *ns);
+	/* Optional. A number that changes whenever the view's content changes and is never
+	 * reused by another view: what a caller may key a cache of derived values on. 0
+	 * (or no callback) means "unknown": cache nothing. */
+	uint64_t (*generation)(void *ctx);
 };
 
 struct view {
@@ -122,6 +127,13 @@ static inline const json_t *view_namespace_labels(const struct view *v, const ch
 	if (v == NULL || v->ops == NULL)
 		return NULL;
 	return v->ops->namespace_labels(v->ctx, ns);
+}
+
+static inline uint64_t view_generation(const struct view *v)
+{
+	if (v == NULL || v->ops == NULL || v->ops->generation == NULL)
+		return 0;
+	return v->ops->generation(v->ctx);
 }
 
 #endif

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -402,6 +403,90 @@ static void test_policy_kyverno__real_policies_give_kyvernos_service(void **stat
 	json_decref(pub);
 	json_decref(want_priv);
 	json_decref(want_pub);
+	findings_release(&fs);
+	store_free(st);
+	policy_set_free(s);
+}
+
+/* A memo as the webhook keeps one: one entry per Gateway, counted. */
+struct test_memo {
+	char key[256];
+	uint64_t gen;
+	json_t *val;
+	int gets, hits, puts;
+};
+
+static json_t *test_memo_get(void *ud, const char *ns, const char *name, uint64_t gen)
+{
+	struct test_memo *m = ud;
+	char key[256];
+
+	m->gets++;
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	if (m->val == NULL || m->gen != gen || strcmp(key, m->key) != 0)
+		return NULL;
+	m->hits++;
+	return json_incref(m->val);
+}
+
+static void test_memo_put(void *ud, const char *ns, const char *name, uint64_t gen, json_t *val)
+{
+	struct test_memo *m = ud;
+
+	m->puts++;
+	snprintf(m->key, sizeof(m->key), "%s/%s", ns, name);
+	m->gen = gen;
+	json_decref(m->val);
+	m->val = json_incref(val);
+}
+
+/* The external-dns hostnames come from the memo while the view is unchanged, and are
+ * derived again (new route's host included) once it changes; the patch is the same
+ * with and without the memo. */
+static void test_policy_service__hostnames_memo_follows_the_view(void **state)
+{
+	struct policy_set *s = set_of(presets);
+	struct store *st = store_of(cluster);
+	struct test_memo tm = { .gen = 0 };
+	struct policy_memo memo = { test_memo_get, test_memo_put, &tm };
+	json_t *svc = testutil_json(SVC_CREATE), *plain, *patch, *route;
+	struct findings fs;
+	struct view v;
+	struct err e;
+
+	(void)state;
+	findings_init(&fs, NULL);
+	err_init(&e);
+	store_view(st, &v);
+	assert_int_equal(policy_service_patch(s, &v, svc, NULL, &plain, &fs, &e), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(policy_service_patch_memo(s, &v, svc, NULL, &memo, &patch, &fs, &e), 0);
+		assert_true(json_equal(patch, plain));
+		json_decref(patch);
+	}
+	assert_int_equal(tm.puts, 1);
+	assert_int_equal(tm.hits, 2);
+	assert_string_equal(json_string_value(tm.val), "a.example.com,b.example.com,example.com,plain.org");
+	/* a new route on the wildcard listener: the view's generation moves on */
+	route = testutil_json(ROUTE("apps", "r5", "wild", "['new.example.com']"));
+	assert_int_equal(store_add(st, route, &e), 0);
+	json_decref(route);
+	assert_int_equal(policy_service_patch_memo(s, &v, svc, NULL, &memo, &patch, &fs, &e), 0);
+	assert_int_equal(tm.puts, 2);
+	assert_int_equal(tm.hits, 2);
+	assert_string_equal(json_string_value(tm.val),
+			    "a.example.com,b.example.com,example.com,new.example.com,plain.org");
+	json_decref(patch);
+	json_decref(plain);
+	/* the route goes: derived again, back to the first set */
+	assert_int_equal(store_remove(st, KIND_HTTPROUTE, "apps", "r5"), 0);
+	assert_int_equal(policy_service_patch_memo(s, &v, svc, NULL, &memo, &patch, &fs, &e), 0);
+	assert_int_equal(tm.puts, 3);
+	assert_string_equal(json_string_value(tm.val), "a.example.com,b.example.com,example.com,plain.org");
+	json_decref(patch);
+	assert_int_equal(fs.n, 0);
+	json_decref(tm.val);
+	json_decref(svc);
 	findings_release(&fs);
 	store_free(st);
 	policy_set_free(s);
@@ -861,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_policy_service__owner_labels),
 		cmocka_unit_test(test_policy_kyverno__real_policies_give_kyvernos_service),
 		cmocka_unit_test(test_policy_service__patch_is_per_member),
+		cmocka_unit_test(test_policy_service__hostnames_memo_follows_the_view),
 		cmocka_unit_test(test_policy_kyverno__unsupported_features_named),
 		cmocka_unit_test(test_policy_kyverno__match_wildcards_selectors_all),
 		cmocka_unit_test(test_policy_native__errors),

@@ -1,6 +1,7 @@
 /* webhook: AdmissionReview endpoints (see webhook.h). */
 #include "webhook.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "engine.h"
 #include "err.h"
 #include "findings.h"
+#include "hmap.h"
 #include "jlog.h"
 #include "b64.h"
 #include "jparse.h"
@@ -33,7 +35,68 @@ struct webhook {
 	struct metrics *m;
 	struct httpd *httpd;
 	atomic_bool draining;
+	/* external-dns hostnames per Gateway (policy_memo), for one view generation each */
+	pthread_mutex_t memo_lock;
+	struct hmap memo;       /* "ns/name" -> struct memo_entry * */
 };
+
+/* Gateways whose hostnames are remembered at most; past that the memo starts over
+ * (a cluster has far fewer Gateways than this) */
+#define MEMO_MAX 4096
+
+struct memo_entry {
+	uint64_t gen;
+	json_t *val;            /* owned */
+};
+
+static void memo_entry_free(void *p)
+{
+	struct memo_entry *e = p;
+
+	json_decref(e->val);
+	free(e);
+}
+
+static json_t *memo_get(void *ud, const char *ns, const char *name, uint64_t gen)
+{
+	struct webhook *w = ud;
+	char key[512];
+	struct memo_entry *e;
+	json_t *val = NULL;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s/%s", ns, name) >= sizeof(key))
+		return NULL;
+	pthread_mutex_lock(&w->memo_lock);
+	e = hmap_get(&w->memo, key);
+	if (e != NULL && e->gen == gen)
+		val = json_incref(e->val);
+	pthread_mutex_unlock(&w->memo_lock);
+	return val;
+}
+
+static void memo_put(void *ud, const char *ns, const char *name, uint64_t gen, json_t *val)
+{
+	struct webhook *w = ud;
+	struct memo_entry *e;
+	char key[512];
+	void *old = NULL;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s/%s", ns, name) >= sizeof(key) ||
+	    (e = malloc(sizeof(*e))) == NULL)
+		return; /* a memo that cannot grow just does not remember */
+	e->gen = gen;
+	e->val = json_incref(val);
+	pthread_mutex_lock(&w->memo_lock);
+	if (hmap_count(&w->memo) >= MEMO_MAX && !hmap_has(&w->memo, key)) {
+		hmap_release(&w->memo, memo_entry_free);
+		hmap_init(&w->memo);
+	}
+	if (hmap_put(&w->memo, key, e, &old) != 0)
+		memo_entry_free(e);
+	else if (old != NULL)
+		memo_entry_free(old);
+	pthread_mutex_unlock(&w->memo_lock);
+}
 
 struct webhook *webhook_new(const struct webhook_config *c)
 {
@@ -49,6 +112,8 @@ struct webhook *webhook_new(const struct webhook_config *c)
 		free(w);
 		return NULL;
 	}
+	pthread_mutex_init(&w->memo_lock, NULL);
+	hmap_init(&w->memo);
 	return w;
 }
 
@@ -57,6 +122,8 @@ void webhook_free(struct webhook *w)
 	if (w == NULL)
 		return;
 	metrics_free(w->m);
+	hmap_release(&w->memo, memo_entry_free);
+	pthread_mutex_destroy(&w->memo_lock);
 	free(w);
 }
 
@@ -313,7 +380,12 @@ static int service_patch(struct webhook *w, struct review *rv, json_t **ret)
 	findings_init(&fs, w->c.rules);
 	ps = polsrc_acquire(w->c.policies, &tok);
 	viewsrc_acquire(w->c.src, &v);
-	rc = policy_service_patch(ps, &v, rv->object, strcmp(rv->op, "UPDATE") == 0 ? rv->old : NULL, ret, &fs, &err);
+	{
+		struct policy_memo memo = { memo_get, memo_put, w };
+
+		rc = policy_service_patch_memo(ps, &v, rv->object, strcmp(rv->op, "UPDATE") == 0 ? rv->old : NULL,
+					       &memo, ret, &fs, &err);
+	}
 	viewsrc_release(w->c.src);
 	polsrc_release(w->c.policies, tok);
 	for (size_t i = 0; rc == 0 && i < fs.n; i++) {
@@ -388,16 +460,12 @@ static char *encode_text(const struct review *rv)
 			return NULL;
 		}
 		plen = strlen(ptext);
-		b64 = b64_encode(ptext, plen);
-		free(ptext);
-		if (b64 == NULL) {
-			free(jwrite_finish(&b, NULL));
-			return NULL;
-		}
 		jwrite_lit(&b, ",\"patch\":\"");
-		jwrite_lit(&b, b64);
+		b64 = jwrite_space(&b, B64_ENCODED_LEN(plen));
+		if (b64 != NULL)
+			b64_encode_to(b64, ptext, plen);
+		free(ptext);
 		jwrite_lit(&b, "\",\"patchType\":\"JSONPatch\"");
-		free(b64);
 	}
 	jwrite_lit(&b, "}}");
 	return jwrite_finish(&b, NULL);
