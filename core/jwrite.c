@@ -17,7 +17,7 @@ static bool reserve(struct jwbuf *b, size_t len)
 		return false;
 	if (b->n + len + 1 <= b->cap)
 		return true;
-	cap = b->cap ? b->cap * 2 : 256;
+	cap = b->cap ? b->cap * 2 : 1024;
 	while (cap < b->n + len + 1)
 		cap *= 2;
 	p = realloc(b->p, cap);
