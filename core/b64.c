@@ -3,10 +3,26 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* every 12-bit group as its two characters, built on first use (the 8 KiB table is
+ * filled the same by any thread that races to fill it) */
+static uint16_t PAIRS[4096];
+static int pairs_ready;
+
+static void pairs_fill(void)
+{
+	for (int i = 0; i < 4096; i++) {
+		unsigned char two[2] = { (unsigned char)ALPHABET[i >> 6], (unsigned char)ALPHABET[i & 63] };
+
+		memcpy(&PAIRS[i], two, 2);
+	}
+	__atomic_store_n(&pairs_ready, 1, __ATOMIC_RELEASE);
+}
 
 size_t b64_encode_to(char *out, const void *in, size_t n)
 {
@@ -14,13 +30,13 @@ size_t b64_encode_to(char *out, const void *in, size_t n)
 	char *o = out;
 	size_t i = 0;
 
+	if (!__atomic_load_n(&pairs_ready, __ATOMIC_ACQUIRE))
+		pairs_fill();
 	for (; i + 3 <= n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 
-		o[0] = ALPHABET[v >> 18];
-		o[1] = ALPHABET[(v >> 12) & 63];
-		o[2] = ALPHABET[(v >> 6) & 63];
-		o[3] = ALPHABET[v & 63];
+		memcpy(o, &PAIRS[v >> 12], 2);
+		memcpy(o + 2, &PAIRS[v & 4095], 2);
 		o += 4;
 	}
 	if (i < n) {

@@ -2,6 +2,7 @@
 #include "jwrite.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,14 +72,41 @@ void jwrite_str(struct jwbuf *b, const char *s, size_t len)
 
 	jwrite_raw(b, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		char esc[8];
 
+		/* eight bytes at a time while none is below 0x20, '"' or '\\' */
+		while (i + 8 <= len) {
+			uint64_t x, lt, q, bs;
+
+			memcpy(&x, s + i, 8);
+			lt = (x - 0x2020202020202020ULL) & ~x;
+			q = x ^ 0x2222222222222222ULL;
+			q = (q - 0x0101010101010101ULL) & ~q;
+			bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
+			bs = (bs - 0x0101010101010101ULL) & ~bs;
+			if ((lt | q | bs) & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = (unsigned char)s[i];
 		if (!NEEDS_ESCAPE[c])
 			continue;
 		jwrite_raw(b, s + run, i - run);
-		snprintf(esc, sizeof(esc), "\\u%04x", c);
-		jwrite_raw(b, esc, 6);
+		switch (c) {
+		case '"': jwrite_raw(b, "\\\"", 2); break;
+		case '\\': jwrite_raw(b, "\\\\", 2); break;
+		case '\n': jwrite_raw(b, "\\n", 2); break;
+		case '\t': jwrite_raw(b, "\\t", 2); break;
+		case '\r': jwrite_raw(b, "\\r", 2); break;
+		case '\b': jwrite_raw(b, "\\b", 2); break;
+		case '\f': jwrite_raw(b, "\\f", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			jwrite_raw(b, esc, 6);
+		}
 		run = i + 1;
 	}
 	jwrite_raw(b, s + run, len - run);

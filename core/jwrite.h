@@ -6,7 +6,8 @@
  * callback and costs several times more. Pure.
  *
  * Strings are written as given (UTF-8 passes through); '"', '\\' and bytes below 0x20
- * are escaped as \u00XX. A buffer that failed (out of memory, or a value nested deeper
+ * are escaped as jansson escapes them (\", \\, \n, \t, \r, \b, \f, else \u00XX), so
+ * the text is json_dumps's with JSON_COMPACT (and JSON_SORT_KEYS when asked). A buffer that failed (out of memory, or a value nested deeper
  * than its max_depth) stays failed: every later call is a no-op, and jwrite_finish
  * reports it once.
  */
