@@ -36,7 +36,7 @@ struct webhook {
 	struct httpd *httpd;
 	atomic_bool draining;
 	/* external-dns hostnames per Gateway (policy_memo), for one view generation each */
-	pthread_mutex_t memo_lock;
+	pthread_rwlock_t memo_lock; /* reviews share it to read; a put writes */
 	struct hmap memo;       /* "ns/name" -> struct memo_entry * */
 };
 
@@ -57,6 +57,19 @@ static void memo_entry_free(void *p)
 	free(e);
 }
 
+/* "ns/name" into key (cap bytes); false when it does not fit */
+static bool memo_key(char *key, size_t cap, const char *ns, const char *name)
+{
+	size_t a = strlen(ns), b = strlen(name);
+
+	if (a + b + 2 > cap)
+		return false;
+	memcpy(key, ns, a);
+	key[a] = '/';
+	memcpy(key + a + 1, name, b + 1);
+	return true;
+}
+
 static json_t *memo_get(void *ud, const char *ns, const char *name, uint64_t gen)
 {
 	struct webhook *w = ud;
@@ -64,13 +77,13 @@ static json_t *memo_get(void *ud, const char *ns, const char *name, uint64_t gen
 	struct memo_entry *e;
 	json_t *val = NULL;
 
-	if ((size_t)snprintf(key, sizeof(key), "%s/%s", ns, name) >= sizeof(key))
+	if (!memo_key(key, sizeof(key), ns, name))
 		return NULL;
-	pthread_mutex_lock(&w->memo_lock);
+	pthread_rwlock_rdlock(&w->memo_lock);
 	e = hmap_get(&w->memo, key);
 	if (e != NULL && e->gen == gen)
 		val = json_incref(e->val);
-	pthread_mutex_unlock(&w->memo_lock);
+	pthread_rwlock_unlock(&w->memo_lock);
 	return val;
 }
 
@@ -81,12 +94,11 @@ static void memo_put(void *ud, const char *ns, const char *name, uint64_t gen, j
 	char key[512];
 	void *old = NULL;
 
-	if ((size_t)snprintf(key, sizeof(key), "%s/%s", ns, name) >= sizeof(key) ||
-	    (e = malloc(sizeof(*e))) == NULL)
+	if (!memo_key(key, sizeof(key), ns, name) || (e = malloc(sizeof(*e))) == NULL)
 		return; /* a memo that cannot grow just does not remember */
 	e->gen = gen;
 	e->val = json_incref(val);
-	pthread_mutex_lock(&w->memo_lock);
+	pthread_rwlock_wrlock(&w->memo_lock);
 	if (hmap_count(&w->memo) >= MEMO_MAX && !hmap_has(&w->memo, key)) {
 		hmap_release(&w->memo, memo_entry_free);
 		hmap_init(&w->memo);
@@ -95,7 +107,7 @@ static void memo_put(void *ud, const char *ns, const char *name, uint64_t gen, j
 		memo_entry_free(e);
 	else if (old != NULL)
 		memo_entry_free(old);
-	pthread_mutex_unlock(&w->memo_lock);
+	pthread_rwlock_unlock(&w->memo_lock);
 }
 
 struct webhook *webhook_new(const struct webhook_config *c)
@@ -112,7 +124,7 @@ struct webhook *webhook_new(const struct webhook_config *c)
 		free(w);
 		return NULL;
 	}
-	pthread_mutex_init(&w->memo_lock, NULL);
+	pthread_rwlock_init(&w->memo_lock, NULL);
 	hmap_init(&w->memo);
 	return w;
 }
@@ -123,7 +135,7 @@ void webhook_free(struct webhook *w)
 		return;
 	metrics_free(w->m);
 	hmap_release(&w->memo, memo_entry_free);
-	pthread_mutex_destroy(&w->memo_lock);
+	pthread_rwlock_destroy(&w->memo_lock);
 	free(w);
 }
 
@@ -452,14 +464,16 @@ static char *encode_text(const struct review *rv)
 		jwrite_value(&b, rv->warnings);
 	}
 	if (rv->patch != NULL) {
+		struct jwbuf pb = { 0 };
 		size_t plen;
-		char *ptext = jwrite_dump(rv->patch, false, 0), *b64;
+		char *ptext, *b64;
 
+		jwrite_value(&pb, rv->patch);
+		ptext = jwrite_finish(&pb, &plen);
 		if (ptext == NULL) {
 			free(jwrite_finish(&b, NULL));
 			return NULL;
 		}
-		plen = strlen(ptext);
 		jwrite_lit(&b, ",\"patch\":\"");
 		b64 = jwrite_space(&b, B64_ENCODED_LEN(plen));
 		if (b64 != NULL)
