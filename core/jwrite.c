@@ -45,9 +45,18 @@ char *jwrite_space(struct jwbuf *b, size_t len)
 
 void jwrite_raw(struct jwbuf *b, const char *s, size_t len)
 {
-	if (!reserve(b, len))
+	char *d;
+
+	if (b->n + len + 1 > b->cap && !reserve(b, len))
 		return;
-	memcpy(b->p + b->n, s, len);
+	d = b->p + b->n;
+	if (len <= 8) {
+		/* most pieces are punctuation and short keys: no call */
+		for (size_t i = 0; i < len; i++)
+			d[i] = s[i];
+	} else {
+		memcpy(d, s, len);
+	}
 	b->n += len;
 	b->p[b->n] = '\0';
 }
@@ -129,9 +138,14 @@ void jwrite_int(struct jwbuf *b, long long v)
 	jwrite_raw(b, num, (size_t)n);
 }
 
-static int key_cmp(const void *x, const void *y)
+struct member {
+	const char *key;
+	const json_t *val;
+};
+
+static int member_cmp(const void *x, const void *y)
 {
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
+	return strcmp(((const struct member *)x)->key, ((const struct member *)y)->key);
 }
 
 static void write_object(struct jwbuf *b, const json_t *v, int depth);
@@ -191,20 +205,37 @@ static void write_object(struct jwbuf *b, const json_t *v, int depth)
 		json_object_foreach((json_t *)v, key, m)
 			write_member(b, i++ == 0, key, m, depth);
 	} else {
-		const char *small[16];
-		const char **keys = n <= 16 ? small : malloc(n * sizeof(*keys));
+		/* members collected with their values (no lookup by key afterwards); the
+		 * few of a typical object sorted by insertion */
+		struct member small[16], *ms = n <= 16 ? small : malloc(n * sizeof(*ms));
 
-		if (keys == NULL) {
+		if (ms == NULL) {
 			b->failed = true;
 			return;
 		}
-		json_object_foreach((json_t *)v, key, m)
-			keys[i++] = key;
-		qsort(keys, n, sizeof(*keys), key_cmp);
+		json_object_foreach((json_t *)v, key, m) {
+			ms[i].key = key;
+			ms[i].val = m;
+			i++;
+		}
+		if (n <= 16) {
+			for (size_t j = 1; j < n; j++) {
+				struct member t = ms[j];
+				size_t k = j;
+
+				while (k > 0 && strcmp(ms[k - 1].key, t.key) > 0) {
+					ms[k] = ms[k - 1];
+					k--;
+				}
+				ms[k] = t;
+			}
+		} else {
+			qsort(ms, n, sizeof(*ms), member_cmp);
+		}
 		for (i = 0; i < n; i++)
-			write_member(b, i == 0, keys[i], json_object_get(v, keys[i]), depth);
-		if (keys != small)
-			free(keys);
+			write_member(b, i == 0, ms[i].key, ms[i].val, depth);
+		if (ms != small)
+			free(ms);
 	}
 	jwrite_raw(b, "}", 1);
 }
