@@ -1,76 +1,163 @@
 /* jintern: hash-consing of JSON subtrees (see jintern.h). */
 #include "jintern.h"
 
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 
 /*
- * Canonical keys. A leaf's key is its type and value. A container's children are
- * canonical before the container is looked up, so two containers are equal exactly
- * when they have the same type and the same canonical children (with the same member
- * names, in the same order): the key lists the children's addresses, never their
- * text. Keys are built in a growable buffer.
+ * Canonical nodes. A container's children are made canonical before the container is
+ * looked up, so two containers are equal exactly when they have the same type and the
+ * same canonical children (the same nodes, under the same member names, in the same
+ * order): hashing and comparing look at the children's addresses, never their text.
  */
-struct kbuf {
-	char *p;
-	size_t len, cap;
-	bool nomem;
-};
 
-static void kb_put(struct kbuf *b, const char *s, size_t n)
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *np;
+	const unsigned char *c = p;
 
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (np == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * FNV_PRIME;
+	return h;
 }
 
-static void kb_ptr(struct kbuf *b, const void *p)
+static uint64_t mix_ptr(uint64_t h, const void *p)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%p,", p);
+	uintptr_t u = (uintptr_t)p;
 
-	kb_put(b, tmp, (size_t)n);
+	return mix(h, &u, sizeof(u));
+}
+
+/* false: v is not interned (true, false and null are jansson's singletons already) */
+static bool node_hash(const json_t *v, uint64_t *ret)
+{
+	uint64_t h = FNV_OFFSET;
+	int type = (int)json_typeof(v);
+
+	h = mix(h, &type, sizeof(type));
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *c;
+
+		json_object_foreach((json_t *)v, k, c) {
+			h = mix(h, k, strlen(k) + 1);
+			h = mix_ptr(h, c);
+		}
+		break;
+	}
+	case JSON_ARRAY:
+		for (size_t i = 0; i < json_array_size(v); i++)
+			h = mix_ptr(h, json_array_get(v, i));
+		break;
+	case JSON_STRING:
+		h = mix(h, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER: {
+		json_int_t i = json_integer_value(v);
+
+		h = mix(h, &i, sizeof(i));
+		break;
+	}
+	case JSON_REAL: {
+		double d = json_real_value(v);
+
+		h = mix(h, &d, sizeof(d));
+		break;
+	}
+	default:
+		return false;
+	}
+	*ret = h;
+	return true;
+}
+
+/* a and b: same type and value, children compared by address */
+static bool node_equal(const json_t *a, const json_t *b)
+{
+	if (json_typeof(a) != json_typeof(b))
+		return false;
+	switch (json_typeof(a)) {
+	case JSON_OBJECT: {
+		void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
+
+		if (json_object_size(a) != json_object_size(b))
+			return false;
+		for (; ia != NULL && ib != NULL;
+		     ia = json_object_iter_next((json_t *)a, ia), ib = json_object_iter_next((json_t *)b, ib))
+			if (json_object_iter_value(ia) != json_object_iter_value(ib) ||
+			    strcmp(json_object_iter_key(ia), json_object_iter_key(ib)) != 0)
+				return false;
+		return ia == NULL && ib == NULL;
+	}
+	case JSON_ARRAY:
+		if (json_array_size(a) != json_array_size(b))
+			return false;
+		for (size_t i = 0; i < json_array_size(a); i++)
+			if (json_array_get(a, i) != json_array_get(b, i))
+				return false;
+		return true;
+	case JSON_STRING:
+		return json_string_length(a) == json_string_length(b) &&
+		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+	case JSON_INTEGER:
+		return json_integer_value(a) == json_integer_value(b);
+	case JSON_REAL: {
+		double x = json_real_value(a), y = json_real_value(b);
+
+		return memcmp(&x, &y, sizeof(x)) == 0;
+	}
+	default:
+		return a == b;
+	}
 }
 
 void jintern_init(struct jintern *t)
 {
-	hmap_init(&t->map);
+	t->v = NULL;
+	t->cap = t->n = 0;
 	t->shared = 0;
-}
-
-static void drop(void *v)
-{
-	json_decref(v);
 }
 
 void jintern_release(struct jintern *t)
 {
-	hmap_release(&t->map, drop);
+	for (size_t i = 0; i < t->cap; i++)
+		json_decref(t->v[i].node);
+	free(t->v);
+	jintern_init(t);
 }
 
-static json_t *canon(struct jintern *t, json_t *v, struct kbuf *kb, int *rc);
+static int grow(struct jintern *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	struct jintern_slot *v = calloc(cap, sizeof(*v));
+
+	if (v == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (t->v[i].node == NULL)
+			continue;
+		for (j = (size_t)t->v[i].hash & (cap - 1); v[j].node != NULL; j = (j + 1) & (cap - 1))
+			;
+		v[j] = t->v[i];
+	}
+	free(t->v);
+	t->v = v;
+	t->cap = cap;
+	return 0;
+}
+
+static json_t *canon(struct jintern *t, json_t *v, int *rc);
 
 /* Replace each child of container v by its canonical node. */
-static int intern_members(struct jintern *t, json_t *v, struct kbuf *kb)
+static int intern_members(struct jintern *t, json_t *v)
 {
 	int rc = 0;
 
@@ -79,7 +166,7 @@ static int intern_members(struct jintern *t, json_t *v, struct kbuf *kb)
 		json_t *c;
 
 		json_object_foreach(v, k, c) {
-			json_t *cc = canon(t, c, kb, &rc);
+			json_t *cc = canon(t, c, &rc);
 
 			if (cc == NULL) {
 				if (rc != 0)
@@ -94,7 +181,7 @@ static int intern_members(struct jintern *t, json_t *v, struct kbuf *kb)
 	} else if (json_is_array(v)) {
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			json_t *c = json_array_get(v, i);
-			json_t *cc = canon(t, c, kb, &rc);
+			json_t *cc = canon(t, c, &rc);
 
 			if (cc == NULL) {
 				if (rc != 0)
@@ -110,89 +197,34 @@ static int intern_members(struct jintern *t, json_t *v, struct kbuf *kb)
 	return 0;
 }
 
-/* Build v's key into kb (children already canonical). false: not interned. */
-static bool make_key(const json_t *v, struct kbuf *kb)
-{
-	char tmp[64];
-	int n;
-
-	kb->len = 0;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		const char *k;
-		json_t *c;
-
-		kb_put(kb, "{", 1);
-		json_object_foreach((json_t *)v, k, c) {
-			size_t kl = strlen(k);
-
-			n = snprintf(tmp, sizeof(tmp), "%zu:", kl);
-			kb_put(kb, tmp, (size_t)n);
-			kb_put(kb, k, kl);
-			kb_ptr(kb, c);
-		}
-		break;
-	}
-	case JSON_ARRAY:
-		kb_put(kb, "[", 1);
-		for (size_t i = 0; i < json_array_size(v); i++)
-			kb_ptr(kb, json_array_get(v, i));
-		break;
-	case JSON_STRING: {
-		const char *s = json_string_value(v);
-		size_t len = json_string_length(v);
-
-		if (strlen(s) != len)
-			return false; /* an embedded NUL: not representable as a key */
-		kb_put(kb, "s", 1);
-		kb_put(kb, s, len);
-		break;
-	}
-	case JSON_INTEGER:
-		n = snprintf(tmp, sizeof(tmp), "i%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		kb_put(kb, tmp, (size_t)n);
-		break;
-	case JSON_REAL:
-		n = snprintf(tmp, sizeof(tmp), "r%.17g", json_real_value(v));
-		kb_put(kb, tmp, (size_t)n);
-		break;
-	default:
-		return false; /* true, false and null are jansson singletons already */
-	}
-	return !kb->nomem;
-}
-
 /* A new reference to the canonical node equal to v; NULL when v is not interned
  * (then *rc says whether memory ran out). */
-static json_t *canon(struct jintern *t, json_t *v, struct kbuf *kb, int *rc)
+static json_t *canon(struct jintern *t, json_t *v, int *rc)
 {
-	json_t *found;
+	uint64_t h;
+	size_t i;
 
-	if ((json_is_object(v) || json_is_array(v)) && (*rc = intern_members(t, v, kb)) != 0)
+	if ((json_is_object(v) || json_is_array(v)) && (*rc = intern_members(t, v)) != 0)
 		return NULL;
-	if (!make_key(v, kb)) {
-		if (kb->nomem)
-			*rc = ERR_NOMEM;
+	if (!node_hash(v, &h))
 		return NULL;
-	}
-	found = hmap_get(&t->map, kb->p);
-	if (found != NULL) {
-		t->shared++;
-		return json_incref(found);
-	}
-	if (hmap_put(&t->map, kb->p, json_incref(v), NULL) != 0) {
-		json_decref(v);
+	if ((t->n + 1) * 4 > t->cap * 3 && grow(t) != 0) {
 		*rc = ERR_NOMEM;
 		return NULL;
 	}
+	for (i = (size_t)h & (t->cap - 1); t->v[i].node != NULL; i = (i + 1) & (t->cap - 1)) {
+		if (t->v[i].hash == h && node_equal(t->v[i].node, v)) {
+			t->shared++;
+			return json_incref(t->v[i].node);
+		}
+	}
+	t->v[i].hash = h;
+	t->v[i].node = json_incref(v);
+	t->n++;
 	return json_incref(v);
 }
 
 int jintern_children(struct jintern *t, json_t *doc)
 {
-	struct kbuf kb = { NULL, 0, 0, false };
-	int rc = intern_members(t, doc, &kb);
-
-	free(kb.p);
-	return rc;
+	return intern_members(t, doc);
 }

@@ -24,10 +24,16 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "hmap.h"
+#include <stdint.h>
+
+struct jintern_slot {
+	uint64_t hash;      /* of the node's type, value and (containers) children's addresses */
+	json_t *node;       /* one reference; NULL: empty slot */
+};
 
 struct jintern {
-	struct hmap map;    /* canonical key -> json_t * (one reference each) */
+	struct jintern_slot *v; /* open addressing, cap a power of two */
+	size_t cap, n;
 	size_t shared;      /* children replaced by an existing canonical node */
 };
 
