@@ -18,7 +18,7 @@ static bool reserve(struct jwbuf *b, size_t len)
 		return false;
 	if (b->n + len + 1 <= b->cap)
 		return true;
-	cap = b->cap ? b->cap * 2 : 1024;
+	cap = b->cap ? b->cap * 2 : 128;
 	while (cap < b->n + len + 1)
 		cap *= 2;
 	p = realloc(b->p, cap);
@@ -29,6 +29,11 @@ static bool reserve(struct jwbuf *b, size_t len)
 	b->p = p;
 	b->cap = cap;
 	return true;
+}
+
+bool jwrite_reserve(struct jwbuf *b, size_t len)
+{
+	return reserve(b, len);
 }
 
 char *jwrite_space(struct jwbuf *b, size_t len)

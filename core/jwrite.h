@@ -26,6 +26,9 @@ struct jwbuf {
 	int max_depth;  /* 0: 64 */
 };
 
+/* room for len more bytes without growing again (a size known in advance); false
+ * when the buffer failed */
+bool jwrite_reserve(struct jwbuf *b, size_t len);
 /* room for len bytes (and a NUL) at the end of the text, counted as written: the
  * caller fills them; NULL when the buffer failed */
 char *jwrite_space(struct jwbuf *b, size_t len);

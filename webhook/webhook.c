@@ -451,6 +451,7 @@ static char *encode_text(const struct review *rv)
 {
 	struct jwbuf b = { 0 };
 
+	jwrite_reserve(&b, 1024); /* an answer with a short patch fits */
 	jwrite_lit(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
 	jwrite_cstr(&b, rv->uid);
 	jwrite_lit(&b, rv->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
@@ -468,6 +469,7 @@ static char *encode_text(const struct review *rv)
 		size_t plen;
 		char *ptext, *b64;
 
+		jwrite_reserve(&pb, 768);
 		jwrite_value(&pb, rv->patch);
 		ptext = jwrite_finish(&pb, &plen);
 		if (ptext == NULL) {
