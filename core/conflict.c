@@ -267,9 +267,12 @@ static void claim_win(struct conflict_claim *c, const struct conflict_route *r, 
 	c->win_idx = idx;
 }
 
+/* a->key = "<tag>|<listener>|<host>|<match key>" (hot: one per match and hostname) */
 static int build_key(struct adder *a, const char *host, const char *mkey)
 {
-	size_t need = strlen(a->listener) + strlen(host) + strlen(mkey) + 6;
+	size_t ll = strlen(a->listener), hl = strlen(host), ml = strlen(mkey);
+	size_t need = ll + hl + ml + 6;
+	char *p;
 
 	if (need > a->keycap) {
 		char *k = realloc(a->key, need);
@@ -279,7 +282,16 @@ static int build_key(struct adder *a, const char *host, const char *mkey)
 		a->key = k;
 		a->keycap = need;
 	}
-	snprintf(a->key, a->keycap, "%c|%s|%s|%s", a->tag, a->listener, host, mkey);
+	p = a->key;
+	*p++ = a->tag;
+	*p++ = '|';
+	memcpy(p, a->listener, ll);
+	p += ll;
+	*p++ = '|';
+	memcpy(p, host, hl);
+	p += hl;
+	*p++ = '|';
+	memcpy(p, mkey, ml + 1);
 	return 0;
 }
 
