@@ -11,7 +11,9 @@
 # Service review on /mutate and on /validate (issue 5: mutation adds <= 10% per
 # request), under a policy that patches it: the aws-nlb-internet-facing preset's
 # annotations and loadBalancerClass, plus external-dns hostnames derived from the
-# Gateway's routes (EXTERNAL_DNS=0 leaves that out).
+# Gateway's routes (EXTERNAL_DNS=0 leaves that out). That comparison runs both at a
+# fixed offered load (every connection waits SVC_DELAY_MS=4 ms between requests: the
+# same load for both endpoints) and at saturation, in ROUNDS=3 alternating rounds.
 #
 #   bash bench/webhook/run.sh            # DURATION=10 seconds per measurement
 #   GW=build/cli/gatewarden bash bench/webhook/run.sh   # an existing binary
