@@ -9,20 +9,15 @@
 
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* every 12-bit group as its two characters, built on first use (the 8 KiB table is
- * filled the same by any thread that races to fill it) */
-static uint16_t PAIRS[4096];
-static int pairs_ready;
-
-static void pairs_fill(void)
-{
-	for (int i = 0; i < 4096; i++) {
-		unsigned char two[2] = { (unsigned char)ALPHABET[i >> 6], (unsigned char)ALPHABET[i & 63] };
-
-		memcpy(&PAIRS[i], two, 2);
-	}
-	__atomic_store_n(&pairs_ready, 1, __ATOMIC_RELEASE);
-}
+/* every 12-bit group as its two characters, computed by the compiler */
+#define B64CH(v) ((v) < 26 ? 'A' + (v) : (v) < 52 ? 'a' + (v) - 26 : (v) < 62 ? '0' + (v) - 52 : (v) == 62 ? '+' : '/')
+#define P1(i) { (char)B64CH((i) >> 6), (char)B64CH((i) & 63) }
+#define P4(i) P1(i), P1((i) + 1), P1((i) + 2), P1((i) + 3)
+#define P16(i) P4(i), P4((i) + 4), P4((i) + 8), P4((i) + 12)
+#define P64(i) P16(i), P16((i) + 16), P16((i) + 32), P16((i) + 48)
+#define P256(i) P64(i), P64((i) + 64), P64((i) + 128), P64((i) + 192)
+#define P1024(i) P256(i), P256((i) + 256), P256((i) + 512), P256((i) + 768)
+static const char PAIRS[4096][2] = { P1024(0), P1024(1024), P1024(2048), P1024(3072) };
 
 size_t b64_encode_to(char *out, const void *in, size_t n)
 {
@@ -30,13 +25,11 @@ size_t b64_encode_to(char *out, const void *in, size_t n)
 	char *o = out;
 	size_t i = 0;
 
-	if (!__atomic_load_n(&pairs_ready, __ATOMIC_ACQUIRE))
-		pairs_fill();
 	for (; i + 3 <= n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 
-		memcpy(o, &PAIRS[v >> 12], 2);
-		memcpy(o + 2, &PAIRS[v & 4095], 2);
+		memcpy(o, PAIRS[v >> 12], 2);
+		memcpy(o + 2, PAIRS[v & 4095], 2);
 		o += 4;
 	}
 	if (i < n) {

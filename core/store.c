@@ -142,17 +142,16 @@ static char *name_key(char *buf, size_t bufsz, const char *ns, const char *name)
 	}
 	{
 		/* "<len(ns)>:<ns>/<name>" (hot: every lookup by name) */
-		size_t nl = strlen(ns), ml = strlen(name), d = 0;
+		size_t nl = strlen(ns), ml = strlen(name), d = 0, x = nl;
 		char digits[24];
 
 		do {
-			digits[d++] = (char)('0' + nl % 10);
-			nl /= 10;
-		} while (nl > 0);
+			digits[d++] = (char)('0' + x % 10);
+			x /= 10;
+		} while (x > 0);
 		for (size_t i = 0; i < d; i++)
 			p[i] = digits[d - 1 - i];
 		p[d] = ':';
-		nl = strlen(ns);
 		memcpy(p + d + 1, ns, nl);
 		p[d + 1 + nl] = '/';
 		memcpy(p + d + 2 + nl, name, ml + 1);
