@@ -156,6 +156,19 @@ static int grow(struct jintern *t)
 
 static json_t *canon(struct jintern *t, json_t *v, int *rc);
 
+/* The canonical node to put in place of child c (a new reference), or NULL when c
+ * stays: it is canonical itself, it is not interned, or *rc reports no memory. */
+static json_t *replacement(struct jintern *t, json_t *c, int *rc)
+{
+	json_t *cc = canon(t, c, rc);
+
+	if (cc == c) {
+		json_decref(cc);
+		return NULL;
+	}
+	return cc;
+}
+
 /* Replace each child of container v by its canonical node. */
 static int intern_members(struct jintern *t, json_t *v)
 {
@@ -163,35 +176,22 @@ static int intern_members(struct jintern *t, json_t *v)
 
 	if (json_is_object(v)) {
 		const char *k;
-		json_t *c;
+		json_t *c, *cc;
 
 		json_object_foreach(v, k, c) {
-			json_t *cc = canon(t, c, &rc);
-
-			if (cc == NULL) {
-				if (rc != 0)
-					return rc;
-				continue;
-			}
-			if (cc == c)
-				json_decref(cc);
-			else if (json_object_set_new(v, k, cc) != 0) /* existing key: replaced in place */
-				return ERR_NOMEM;
+			if ((cc = replacement(t, c, &rc)) != NULL && json_object_set_new(v, k, cc) != 0)
+				return ERR_NOMEM; /* an existing key: replaced in place */
+			if (rc != 0)
+				return rc;
 		}
 	} else if (json_is_array(v)) {
 		for (size_t i = 0; i < json_array_size(v); i++) {
-			json_t *c = json_array_get(v, i);
-			json_t *cc = canon(t, c, &rc);
+			json_t *cc = replacement(t, json_array_get(v, i), &rc);
 
-			if (cc == NULL) {
-				if (rc != 0)
-					return rc;
-				continue;
-			}
-			if (cc == c)
-				json_decref(cc);
-			else if (json_array_set_new(v, i, cc) != 0)
+			if (cc != NULL && json_array_set_new(v, i, cc) != 0)
 				return ERR_NOMEM;
+			if (rc != 0)
+				return rc;
 		}
 	}
 	return 0;
