@@ -1,9 +1,13 @@
 /*
- * conflict: see conflict.h. The claims map is keyed by
- * "<H|G>|listener|hostname|matchkey"; listener names and hostnames cannot contain '|'
- * and the match key comes last, so keys are unambiguous. A claim holds the winner so
- * far; a route's refs list every claim it offered (a route that was overtaken and
- * offers the same claim again gets a second ref, removed when reporting).
+ * conflict: see conflict.h.
+ *
+ * Every string a claim is made of (listener, effective hostname, canonical match key)
+ * is interned in one table, so a claim is the triple of their canonical pointers plus
+ * the kind's tag: the claims table hashes and compares pointers, never text, and each
+ * distinct string is stored once however many routes repeat it. Claims live in slabs
+ * (never moved, freed at once); route records in a vector indexed by route id. A claim
+ * holds the winner so far; a route's refs list every claim it offered (a route that was
+ * overtaken and offers the same claim again gets a second ref, removed when reporting).
  */
 #include "conflict.h"
 
@@ -25,23 +29,21 @@ struct conflict_route;
 
 /* one (kind, listener, hostname, match) and the route that wins it so far */
 struct conflict_claim {
+	uint64_t hash;              /* of tag and the three pointers below */
+	const char *listener, *host, *mkey; /* interned (conflict_index.strings) */
 	const struct conflict_route *win;
+	uint32_t win_rule, win_idx;
 	bool win_implicit;          /* the winner's match is an implicit gRPC catch-all */
-	size_t win_rule, win_idx;
 	bool grpc;
-	char tag;                   /* K of the key: H, G, or T/U (TCPRoute/UDPRoute: the
-				     * whole listener is the claim) */
-	/* the parts of the claim's key "K|listener|host|mkey", which the claims map owns
-	 * (one copy of the text per claim) */
-	const char *listener, *host, *mkey;
-	int llen, hlen;
+	char tag;                   /* H, G, or T/U (TCPRoute/UDPRoute: the whole listener
+				     * is the claim) */
 };
 
 /* a claim a route offered, and where its match is */
 struct conflict_ref {
 	const struct conflict_claim *claim;
+	uint32_t rule, idx;
 	bool implicit;              /* an implicit gRPC catch-all (a rule without matches) */
-	size_t rule, idx;
 };
 
 struct conflict_route {
@@ -52,14 +54,27 @@ struct conflict_route {
 	size_t nrefs, cap;
 };
 
+#define SLAB_CLAIMS 1024
+
+struct claim_slab {
+	struct claim_slab *next;
+	size_t used;
+	struct conflict_claim v[SLAB_CLAIMS];
+};
+
 struct conflict_index {
-	struct hmap claims;         /* key -> struct conflict_claim (owned) */
-	struct hmap routes;         /* "%zu" route_id -> struct conflict_route (owned) */
+	struct hmap strings;        /* interned strings (values unused) */
+	struct conflict_claim **claims; /* open addressing by hash; cap a power of two */
+	size_t claims_cap, nclaims;
+	struct claim_slab *slabs;   /* owned; the claims themselves */
+	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
+	size_t nroutes;
 	/* the match keys of the last route added: a route attached to several listeners is
 	 * added once per listener, and its keys do not depend on the listener */
 	size_t cache_rid;
 	bool cache_valid;
-	char **cache_keys;          /* owned, in rule/match order; NULL entries: no key */
+	const char **cache_keys;    /* owned array of interned keys in rule/match order;
+				     * NULL entries: no key */
 	size_t cache_n, cache_cap;
 };
 
@@ -71,15 +86,14 @@ struct conflict_index *conflict_new(void)
 
 	if (ci == NULL)
 		return NULL;
-	hmap_init(&ci->claims);
-	hmap_init(&ci->routes);
+	hmap_init(&ci->strings);
 	return ci;
 }
 
-static void route_free(void *p)
+static void route_free(struct conflict_route *r)
 {
-	struct conflict_route *r = p;
-
+	if (r == NULL)
+		return;
 	free(r->name);
 	free(r->created);
 	free(r->refs);
@@ -90,25 +104,24 @@ void conflict_free(struct conflict_index *ci)
 {
 	if (ci == NULL)
 		return;
-	hmap_release(&ci->claims, free);
-	hmap_release(&ci->routes, route_free);
-	for (size_t i = 0; i < ci->cache_n; i++)
-		free(ci->cache_keys[i]);
-	free(ci->cache_keys);
-	free(ci);
-}
+	while (ci->slabs != NULL) {
+		struct claim_slab *next = ci->slabs->next;
 
-static void id_key(size_t id, char *buf, size_t len)
-{
-	snprintf(buf, len, "%zu", id);
+		free(ci->slabs);
+		ci->slabs = next;
+	}
+	free(ci->claims);
+	for (size_t i = 0; i < ci->nroutes; i++)
+		route_free(ci->routes[i]);
+	free(ci->routes);
+	free(ci->cache_keys);
+	hmap_release(&ci->strings, NULL);
+	free(ci);
 }
 
 static const struct conflict_route *route_find(const struct conflict_index *ci, size_t id)
 {
-	char key[32];
-
-	id_key(id, key, sizeof(key));
-	return hmap_get(&ci->routes, key);
+	return id < ci->nroutes ? ci->routes[id] : NULL;
 }
 
 static char *route_name(const json_t *route)
@@ -116,18 +129,44 @@ static char *route_name(const json_t *route)
 	const json_t *meta = jv_obj(route, "metadata");
 	const char *ns = jv_str(meta, "namespace");
 	const char *name = jv_str(meta, "name");
-	size_t len;
+	size_t nl, ml;
 	char *s;
 
 	if (ns == NULL || ns[0] == '\0')
 		ns = "default";
 	if (name == NULL)
 		name = "";
-	len = strlen(ns) + strlen(name) + 2;
-	s = malloc(len);
-	if (s != NULL)
-		snprintf(s, len, "%s/%s", ns, name);
+	nl = strlen(ns);
+	ml = strlen(name);
+	s = malloc(nl + ml + 2);
+	if (s != NULL) {
+		memcpy(s, ns, nl);
+		s[nl] = '/';
+		memcpy(s + nl + 1, name, ml + 1);
+	}
 	return s;
+}
+
+/* make ci->routes[id] addressable; 0 or ERR_NOMEM */
+static int routes_reserve(struct conflict_index *ci, size_t id)
+{
+	size_t n = ci->nroutes ? ci->nroutes : 64;
+	struct conflict_route **v;
+
+	if (id < ci->nroutes)
+		return 0;
+	while (n <= id) {
+		if (n > SIZE_MAX / 2 / sizeof(*v))
+			return ERR_NOMEM;
+		n *= 2;
+	}
+	v = realloc(ci->routes, n * sizeof(*v));
+	if (v == NULL)
+		return ERR_NOMEM;
+	memset(v + ci->nroutes, 0, (n - ci->nroutes) * sizeof(*v));
+	ci->routes = v;
+	ci->nroutes = n;
+	return 0;
 }
 
 /* the record of route_id, created from route on first sight; NULL on ENOMEM */
@@ -135,24 +174,24 @@ static struct conflict_route *route_get(struct conflict_index *ci, size_t id, co
 {
 	struct conflict_route *r;
 	const char *created;
-	char key[32];
 
-	id_key(id, key, sizeof(key));
-	r = hmap_get(&ci->routes, key);
-	if (r != NULL)
-		return r;
+	if (routes_reserve(ci, id) != 0)
+		return NULL;
+	if (ci->routes[id] != NULL)
+		return ci->routes[id];
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	r->id = id;
 	r->name = route_name(route);
 	created = jv_str(jv_obj(route, "metadata"), "creationTimestamp");
-	/* copied: the route object may be freed before the report (check streams routes) */
+	/* copied: the route object may be freed right after conflict_add */
 	r->created = created != NULL && created[0] != '\0' ? strdup(created) : NULL;
-	if (r->name == NULL || (created != NULL && created[0] != '\0' && r->created == NULL) || hmap_put(&ci->routes, key, r, NULL) != 0) {
+	if (r->name == NULL || (created != NULL && created[0] != '\0' && r->created == NULL)) {
 		route_free(r);
 		return NULL;
 	}
+	ci->routes[id] = r;
 	return r;
 }
 
@@ -168,7 +207,7 @@ static int ref_add(struct conflict_route *r, const struct conflict_claim *c, con
 		r->refs = v;
 		r->cap = cap;
 	}
-	r->refs[r->nrefs++] = (struct conflict_ref){ c, m == NULL, rule, idx };
+	r->refs[r->nrefs++] = (struct conflict_ref){ c, (uint32_t)rule, (uint32_t)idx, m == NULL };
 	return 0;
 }
 
@@ -194,6 +233,74 @@ static bool route_before(const struct conflict_route *a, const struct conflict_r
 	return c < 0;
 }
 
+/* ---- the claims table ---- */
+
+static uint64_t claim_hash(char tag, const char *listener, const char *host, const char *mkey)
+{
+	uint64_t h = (uint64_t)(unsigned char)tag;
+
+	h = (h ^ (uint64_t)(uintptr_t)listener) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (h >> 29) ^ (uint64_t)(uintptr_t)host) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 31) ^ (uint64_t)(uintptr_t)mkey) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 32);
+}
+
+/* the slot of the claim (tag, listener, host, mkey), or the empty slot where it would
+ * go; claims_cap must be > 0 */
+static size_t claim_slot(const struct conflict_index *ci, uint64_t h, char tag, const char *listener,
+			 const char *host, const char *mkey)
+{
+	size_t mask = ci->claims_cap - 1, i = (size_t)h & mask;
+	const struct conflict_claim *c;
+
+	while ((c = ci->claims[i]) != NULL) {
+		if (c->hash == h && c->tag == tag && c->listener == listener && c->host == host && c->mkey == mkey)
+			return i;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static int claims_grow(struct conflict_index *ci)
+{
+	size_t ncap = ci->claims_cap ? ci->claims_cap * 2 : 256;
+	struct conflict_claim **v;
+
+	if (ncap > SIZE_MAX / sizeof(*v))
+		return ERR_NOMEM;
+	v = calloc(ncap, sizeof(*v));
+	if (v == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < ci->claims_cap; i++) {
+		size_t j;
+
+		if (ci->claims[i] == NULL)
+			continue;
+		for (j = (size_t)ci->claims[i]->hash & (ncap - 1); v[j] != NULL; j = (j + 1) & (ncap - 1))
+			;
+		v[j] = ci->claims[i];
+	}
+	free(ci->claims);
+	ci->claims = v;
+	ci->claims_cap = ncap;
+	return 0;
+}
+
+/* a new claim from the slabs, or NULL on ENOMEM */
+static struct conflict_claim *claim_alloc(struct conflict_index *ci)
+{
+	if (ci->slabs == NULL || ci->slabs->used == SLAB_CLAIMS) {
+		struct claim_slab *s = malloc(sizeof(*s));
+
+		if (s == NULL)
+			return NULL;
+		s->next = ci->slabs;
+		s->used = 0;
+		ci->slabs = s;
+	}
+	return &ci->slabs->v[ci->slabs->used++];
+}
+
 /* ---- registering ---- */
 
 /* the state of one conflict_add call */
@@ -202,9 +309,7 @@ struct adder {
 	struct conflict_route *r;
 	bool grpc;
 	char tag;                   /* see conflict_claim.tag */
-	const char *listener;
-	char *key;                  /* owned scratch buffer for claim keys */
-	size_t keycap;
+	const char *listener;       /* interned */
 };
 
 /* what route hostname h becomes on a listener with hostname lh (NULL = any): itself
@@ -218,9 +323,10 @@ static const char *effective_host(const char *h, const char *lh)
 	return lh != NULL ? lh : "*";
 }
 
-/* the route's effective hostnames on the listener into *ret (malloc'd, borrowed
+/* the route's effective hostnames on the listener into *ret (malloc'd, interned
  * strings); returns how many, or (size_t)-1 on ENOMEM */
-static size_t effective_hosts(const json_t *route, const char *lh, const char ***ret)
+static size_t effective_hosts(struct conflict_index *ci, const json_t *route, const char *lh,
+			      const char ***ret)
 {
 	const json_t *hosts = jv_arr(jv_obj(route, "spec"), "hostnames");
 	size_t n = 0, cap = jv_size(hosts) ? jv_size(hosts) : 1;
@@ -233,29 +339,12 @@ static size_t effective_hosts(const json_t *route, const char *lh, const char **
 		const json_t *h = json_array_get(hosts, i);
 		const char *e = json_is_string(h) ? effective_host(json_string_value(h), lh) : NULL;
 
-		if (e != NULL)
-			v[n++] = e;
+		if (e != NULL && (v[n++] = hmap_intern(&ci->strings, e)) == NULL)
+			return (size_t)-1;
 	}
-	if (jv_size(hosts) == 0)
-		v[n++] = lh != NULL ? lh : "*";
+	if (jv_size(hosts) == 0 && (v[n++] = hmap_intern(&ci->strings, lh != NULL ? lh : "*")) == NULL)
+		return (size_t)-1;
 	return n;
-}
-
-/* key: the map's copy of "K|listener|host|mkey" (build_key) */
-static struct conflict_claim *claim_new(const struct adder *a, const char *key, const char *host)
-{
-	struct conflict_claim *c = malloc(sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
-	c->llen = (int)strlen(a->listener);
-	c->hlen = (int)strlen(host);
-	c->listener = key + 2;
-	c->host = c->listener + c->llen + 1;
-	c->mkey = c->host + c->hlen + 1;
-	c->grpc = a->grpc;
-	c->tag = a->tag;
-	return c;
 }
 
 static void claim_win(struct conflict_claim *c, const struct conflict_route *r, const json_t *m,
@@ -263,57 +352,33 @@ static void claim_win(struct conflict_claim *c, const struct conflict_route *r, 
 {
 	c->win = r;
 	c->win_implicit = m == NULL;
-	c->win_rule = rule;
-	c->win_idx = idx;
+	c->win_rule = (uint32_t)rule;
+	c->win_idx = (uint32_t)idx;
 }
 
-/* a->key = "<tag>|<listener>|<host>|<match key>" (hot: one per match and hostname) */
-static int build_key(struct adder *a, const char *host, const char *mkey)
-{
-	size_t ll = strlen(a->listener), hl = strlen(host), ml = strlen(mkey);
-	size_t need = ll + hl + ml + 6;
-	char *p;
-
-	if (need > a->keycap) {
-		char *k = realloc(a->key, need);
-
-		if (k == NULL)
-			return ERR_NOMEM;
-		a->key = k;
-		a->keycap = need;
-	}
-	p = a->key;
-	*p++ = a->tag;
-	*p++ = '|';
-	memcpy(p, a->listener, ll);
-	p += ll;
-	*p++ = '|';
-	memcpy(p, host, hl);
-	p += hl;
-	*p++ = '|';
-	memcpy(p, mkey, ml + 1);
-	return 0;
-}
-
-/* route a->r offers match m (rule, idx) for host: take the claim or contest it */
+/* route a->r offers match m (rule, idx) for host (interned), whose interned canonical
+ * key is mkey: take the claim or contest it (hot: one per match and hostname) */
 static int offer(struct adder *a, const char *host, const char *mkey, const json_t *m, size_t rule,
 		 size_t idx)
 {
+	struct conflict_index *ci = a->ci;
+	uint64_t h = claim_hash(a->tag, a->listener, host, mkey);
 	struct conflict_claim *c;
+	size_t i;
 
-	if (build_key(a, host, mkey) != 0)
+	if ((ci->nclaims + 1) * 10 > ci->claims_cap * 7 && claims_grow(ci) != 0)
 		return ERR_NOMEM;
-	c = hmap_get(&a->ci->claims, a->key);
+	i = claim_slot(ci, h, a->tag, a->listener, host, mkey);
+	c = ci->claims[i];
 	if (c == NULL) {
-		if (hmap_put(&a->ci->claims, a->key, NULL, NULL) != 0)
+		c = claim_alloc(ci);
+		if (c == NULL)
 			return ERR_NOMEM;
-		c = claim_new(a, hmap_key(&a->ci->claims, a->key), host);
-		if (c == NULL) {
-			hmap_del(&a->ci->claims, a->key, NULL);
-			return ERR_NOMEM;
-		}
-		hmap_put(&a->ci->claims, a->key, c, NULL); /* the key exists: no allocation */
+		*c = (struct conflict_claim){ .hash = h, .listener = a->listener, .host = host, .mkey = mkey,
+					      .grpc = a->grpc, .tag = a->tag };
 		claim_win(c, a->r, m, rule, idx);
+		ci->claims[i] = c;
+		ci->nclaims++;
 	} else if (c->win == a->r) {
 		return 0;           /* the route repeats its own match: WX-RULE-SHADOW */
 	} else if (route_before(a->r, c->win)) {
@@ -322,43 +387,45 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 	return ref_add(a->r, c, m, rule, idx);
 }
 
-static void cache_clear(struct conflict_index *ci)
-{
-	for (size_t i = 0; i < ci->cache_n; i++)
-		free(ci->cache_keys[i]);
-	ci->cache_n = 0;
-	ci->cache_valid = false;
-}
-
-/* the keys of every match of route, in rule/match order, computed once per route_id */
+/* the interned keys of every match of route, in rule/match order, computed once per
+ * route_id */
 static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *route, bool grpc)
 {
 	const json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
 
 	if (ci->cache_valid && ci->cache_rid == route_id)
 		return 0;
-	cache_clear(ci);
+	ci->cache_n = 0;
+	ci->cache_valid = false;
 	for (size_t r = 0; r < jv_size(rules); r++) {
 		const json_t *rule = json_array_get(rules, r);
 
 		for (size_t k = 0; k < route_rule_nmatches(rule, grpc); k++) {
+			const json_t *m = route_rule_match(rule, k);
+			char *key = NULL;
+
 			if (ci->cache_n == ci->cache_cap) {
 				size_t cap = ci->cache_cap ? ci->cache_cap * 2 : 16;
-				char **v = realloc(ci->cache_keys, cap * sizeof(*v));
+				const char **v = realloc(ci->cache_keys, cap * sizeof(*v));
 
 				if (v == NULL)
 					return ERR_NOMEM;
 				ci->cache_keys = v;
 				ci->cache_cap = cap;
 			}
-			const json_t *m = route_rule_match(rule, k);
-
 			/* cluster_prune_route leaves each match as its key string */
-			if (json_is_string(m))
-				ci->cache_keys[ci->cache_n] = strdup(json_string_value(m));
-			if (json_is_string(m) ? ci->cache_keys[ci->cache_n] == NULL
-					      : route_match_key(m, &ci->cache_keys[ci->cache_n]) != 0)
-				return ERR_NOMEM;
+			if (json_is_string(m)) {
+				ci->cache_keys[ci->cache_n] = hmap_intern(&ci->strings, json_string_value(m));
+				if (ci->cache_keys[ci->cache_n] == NULL)
+					return ERR_NOMEM;
+			} else {
+				if (route_match_key(m, &key) != 0)
+					return ERR_NOMEM;
+				ci->cache_keys[ci->cache_n] = key != NULL ? hmap_intern(&ci->strings, key) : NULL;
+				free(key);
+				if (key != NULL && ci->cache_keys[ci->cache_n] == NULL)
+					return ERR_NOMEM;
+			}
 			ci->cache_n++;
 		}
 	}
@@ -389,7 +456,7 @@ static int offer_rules(struct adder *a, const json_t *route, const char **hosts,
 int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
 		 const char *listener, const char *listener_host)
 {
-	struct adder a = { .ci = ci, .grpc = k == KIND_GRPCROUTE, .listener = listener };
+	struct adder a = { .ci = ci, .grpc = k == KIND_GRPCROUTE };
 	const char **hosts;
 	size_t nhosts;
 	int rc;
@@ -401,26 +468,21 @@ int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const 
 	case KIND_UDPROUTE: a.tag = 'U'; break;
 	default: return 0;
 	}
+	a.listener = hmap_intern(&ci->strings, listener);
+	a.r = route_get(ci, route_id, route);
+	if (a.listener == NULL || a.r == NULL)
+		return ERR_NOMEM;
 	if (a.tag == 'T' || a.tag == 'U') {
 		/* no hostnames, no matches: the route claims the whole listener */
-		a.r = route_get(ci, route_id, route);
-		if (a.r == NULL)
-			return ERR_NOMEM;
-		rc = offer(&a, "*", "", NULL, 0, 0);
-		free(a.key);
-		return rc;
+		const char *any = hmap_intern(&ci->strings, "*"), *none = hmap_intern(&ci->strings, "");
+
+		return any == NULL || none == NULL ? ERR_NOMEM : offer(&a, any, none, NULL, 0, 0);
 	}
 	if (listener_host != NULL && (listener_host[0] == '\0' || strcmp(listener_host, "*") == 0))
 		listener_host = NULL;
-	a.r = route_get(ci, route_id, route);
-	if (a.r == NULL)
-		return ERR_NOMEM;
-	nhosts = effective_hosts(route, listener_host, &hosts);
-	if (nhosts == (size_t)-1)
-		return ERR_NOMEM;
-	rc = offer_rules(&a, route, hosts, nhosts);
+	nhosts = effective_hosts(ci, route, listener_host, &hosts);
+	rc = nhosts == (size_t)-1 ? ERR_NOMEM : offer_rules(&a, route, hosts, nhosts);
 	free(hosts);
-	free(a.key);
 	return rc;
 }
 
@@ -576,8 +638,8 @@ static void report_loss(const struct conflict_route *r, const struct conflict_re
 	if (c->tag == 'T' || c->tag == 'U') {
 		describe_why(why, sizeof(why), c->win, r);
 		findings_add(fs, "XO-MATCH-CONFLICT", "spec.parentRefs",
-			     "%s %s is attached to listener %.*s too and wins (%s): a %s listener sends all its connections to one route, so this route gets no traffic there; attach it to another listener (sectionName or port) or remove one of the two routes",
-			     c->tag == 'T' ? "TCPRoute" : "UDPRoute", c->win->name, c->llen, c->listener, why,
+			     "%s %s is attached to listener %s too and wins (%s): a %s listener sends all its connections to one route, so this route gets no traffic there; attach it to another listener (sectionName or port) or remove one of the two routes",
+			     c->tag == 'T' ? "TCPRoute" : "UDPRoute", c->win->name, c->listener, why,
 			     c->tag == 'T' ? "TCP" : "UDP");
 		return;
 	}
@@ -589,8 +651,8 @@ static void report_loss(const struct conflict_route *r, const struct conflict_re
 	json_decref(m);
 	describe_why(why, sizeof(why), c->win, r);
 	findings_add(fs, "XO-MATCH-CONFLICT", field,
-		     "route %s claims hostname %.*s with the same match (%s) at its %s on listener %.*s and wins (%s), so this match gets no traffic for that hostname there; change this match or the route's hostnames, or remove the match from one of the two routes",
-		     c->win->name, c->hlen, c->host, match, wfield, c->llen, c->listener, why);
+		     "route %s claims hostname %s with the same match (%s) at its %s on listener %s and wins (%s), so this match gets no traffic for that hostname there; change this match or the route's hostnames, or remove the match from one of the two routes",
+		     c->win->name, c->host, match, wfield, c->listener, why);
 }
 
 void conflict_report(const struct conflict_index *ci, size_t route_id, struct findings *fs)

@@ -29,10 +29,10 @@
  * - Identical matches inside one route are WX-RULE-SHADOW's business: a route never
  *   conflicts with itself.
  *
- * Ownership: the index owns its claims, route records and copies of the listener and
- * hostname strings, and of what it needs of each route (name, creationTimestamp, the
- * canonical match): the route JSON is only read during conflict_add, so a caller may
- * free each route right after adding it.
+ * Ownership: the index owns its claims, route records and one copy of each distinct
+ * listener, hostname and canonical match string (interned), and of what it needs of
+ * each route (name, creationTimestamp): the route JSON is only read during
+ * conflict_add, so a caller may free each route right after adding it.
  *
  * Not thread-safe; conflict_report only reads the index.
  */
@@ -58,9 +58,10 @@ void conflict_free(struct conflict_index *ci);
 /*
  * Register that route (defaulted JSON, borrowed) of kind k is attached to listener
  * `listener` ("ns/gateway/listenername", copied) whose hostname is listener_host
- * (copied when needed; NULL or "" = unset). route_id is the caller's id for the route;
- * registering the same route_id on several listeners is the normal case, and its name
- * and timestamp are taken from the first registration. Kinds other than HTTPRoute and
+ * (copied when needed; NULL or "" = unset). route_id is the caller's id for the route:
+ * a small number (a counter from 0), since the index keeps its routes in a table
+ * indexed by it; registering the same route_id on several listeners is the normal
+ * case, and its name and timestamp are taken from the first registration. Kinds other than HTTPRoute and
  * GRPCRoute are ignored. Returns 0 or ERR_NOMEM (the index stays consistent, but may
  * then miss some of this route's claims).
  */

@@ -55,9 +55,10 @@ int hmap_put(struct hmap *m, const char *key, void *val, void **ret_old);
 /* The value of key, or NULL when absent. */
 void *hmap_get(const struct hmap *m, const char *key);
 bool hmap_has(const struct hmap *m, const char *key);
-/* The map's own copy of key (valid until it is deleted or the map released), so a value
- * can point into it instead of keeping a second copy; NULL when absent. */
-const char *hmap_key(const struct hmap *m, const char *key);
+/* The map's own copy of key (valid until it is deleted or the map released), after
+ * adding key with a NULL value when it is absent: a string intern table, where equal
+ * strings get the same pointer. NULL on ENOMEM (the map is then unchanged). */
+const char *hmap_intern(struct hmap *m, const char *key);
 /* Remove key. Returns true when it was present, and then *ret_val (when non-NULL)
  * is its value for the caller to free. */
 bool hmap_del(struct hmap *m, const char *key, void **ret_val);
