@@ -180,6 +180,38 @@ static void count_free(void *p)
 	free(p);
 }
 
+/* equal strings get one pointer, the map's own copy; values of existing keys stay */
+static void test_hmap_intern__one_pointer_per_string(void **state)
+{
+	struct hmap m;
+	char buf[32];
+	const char *a, *b, *c;
+	int v = 7;
+
+	(void)state;
+	hmap_init(&m);
+	assert_int_equal(hmap_put(&m, "kept", &v, NULL), 0);
+	snprintf(buf, sizeof(buf), "%s", "gw/https");
+	a = hmap_intern(&m, buf);
+	assert_non_null(a);
+	assert_ptr_not_equal(a, buf);
+	buf[0] = 'G';
+	assert_string_equal(a, "gw/https");
+	b = hmap_intern(&m, "gw/https");
+	assert_ptr_equal(a, b);
+	c = hmap_intern(&m, "gw/http");
+	assert_ptr_not_equal(a, c);
+	assert_string_equal(c, "gw/http");
+	assert_ptr_equal(hmap_intern(&m, ""), hmap_intern(&m, ""));
+	assert_ptr_equal(hmap_get(&m, "kept"), &v);
+	assert_ptr_equal(hmap_intern(&m, "kept"), hmap_intern(&m, "kept"));
+	assert_ptr_equal(hmap_get(&m, "kept"), &v);
+	assert_true(hmap_has(&m, "gw/https"));
+	assert_null(hmap_get(&m, "gw/https"));
+	assert_int_equal(hmap_count(&m), 4);
+	hmap_release(&m, NULL);
+}
+
 static void test_hmap_release__frees_values(void **state)
 {
 	struct hmap m = HMAP_INIT;
@@ -210,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_hmap_del__keeps_other_keys_reachable),
 		cmocka_unit_test(test_hmap_del__empty_map),
 		cmocka_unit_test(test_hmap_iter_next__visits_each_key_once),
+		cmocka_unit_test(test_hmap_intern__one_pointer_per_string),
 		cmocka_unit_test(test_hmap_release__frees_values),
 	};
 
