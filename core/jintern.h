@@ -15,8 +15,8 @@
  * released from several threads.
  *
  * The table holds one reference per canonical node; jintern_release drops them, and
- * the nodes live on in the documents that use them. Strings containing a NUL byte
- * are left alone.
+ * the nodes live on in the documents that use them. Strings are compared by length
+ * and bytes, so strings containing a NUL byte are interned too.
  */
 #ifndef CORE_JINTERN_H
 #define CORE_JINTERN_H
