@@ -93,6 +93,10 @@ struct queue {
 	pthread_cond_t changed;
 	struct yamldoc_batch *ring[QUEUE_DOCS];
 	size_t head, count;
+	/* built batches go back to the scanner to be freed: it allocated their events, and
+	 * it has time to spare while the builder is the busier side */
+	struct yamldoc_batch *spent[QUEUE_DOCS];
+	size_t nspent;
 	bool done;       /* the scanner finished (rc and err are final) */
 	bool cancel;     /* the consumer wants no more documents */
 	int rc;
@@ -104,6 +108,16 @@ struct queue {
 static int enqueue(void *ud, struct yamldoc_batch *batch)
 {
 	struct queue *q = ud;
+	struct yamldoc_batch *spent[QUEUE_DOCS];
+	size_t nspent;
+
+	pthread_mutex_lock(&q->mu);
+	nspent = q->nspent;
+	memcpy(spent, q->spent, nspent * sizeof(spent[0]));
+	q->nspent = 0;
+	pthread_mutex_unlock(&q->mu);
+	for (size_t i = 0; i < nspent; i++)
+		yamldoc_batch_free(spent[i]);
 
 	pthread_mutex_lock(&q->mu);
 	while (q->count == QUEUE_DOCS && !q->cancel)
@@ -155,6 +169,22 @@ static struct yamldoc_batch *dequeue(struct queue *q)
 	}
 	pthread_mutex_unlock(&q->mu);
 	return batch;
+}
+
+/* consumer side: hand a built batch back to the scanner (or free it here when the
+ * scanner has a full tray) */
+static void give_back(struct queue *q, struct yamldoc_batch *batch)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&q->mu);
+	if (!q->done && q->nspent < QUEUE_DOCS) {
+		q->spent[q->nspent++] = batch;
+		kept = true;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (!kept)
+		yamldoc_batch_free(batch);
 }
 
 static void cancel_and_drain(struct queue *q)
@@ -209,11 +239,15 @@ static int parse_pipelined(struct input_ctx *ctx, struct reader *r, const char *
 		yamldoc_builder_free(yb);
 		return err_set(err, ERR_NOMEM, "cannot start the parser thread");
 	}
-	while (stop == 0 && (batch = dequeue(q)) != NULL)
+	while (stop == 0 && (batch = dequeue(q)) != NULL) {
 		stop = yamldoc_build(yb, batch, relay, &rel, err);
+		give_back(q, batch);
+	}
 	if (stop < 0)
 		cancel_and_drain(q);
 	pthread_join(th, NULL);
+	for (size_t i = 0; i < q->nspent; i++)
+		yamldoc_batch_free(q->spent[i]);
 	rc = stop < 0 ? stop : q->rc;
 	if (stop >= 0)
 		*err = q->err;

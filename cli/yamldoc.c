@@ -18,8 +18,10 @@
 
 struct frame {
 	json_t *value;      /* the collection being built (owned by the frame until closed) */
-	char *key;          /* mapping: pending key, owned */
+	char *key;          /* mapping: pending key, owned unless key_borrowed */
 	bool key_plain;     /* the key came from a plain scalar: valid UTF-8 already */
+	bool key_borrowed;  /* key is the event's own text (split mode: the batch outlives
+			     * the document's build) */
 	size_t nodes_start; /* budget counter when the collection started */
 };
 
@@ -38,15 +40,24 @@ struct builder {
 	char *pending_anchor[YAMLDOC_MAX_DEPTH + 1]; /* anchor of the collection at each depth */
 	json_t *root;
 	int root_line;
+	bool borrow_keys;   /* events stay alive until the document is built */
 	struct yamldoc_line lines[YAMLDOC_MAX_LINES];
 	size_t nlines;
 };
+
+static void key_clear(struct frame *f)
+{
+	if (!f->key_borrowed)
+		free(f->key);
+	f->key = NULL;
+	f->key_borrowed = false;
+}
 
 static void builder_reset(struct builder *b)
 {
 	for (int i = 0; i < b->depth; i++) {
 		json_decref(b->stack[i].value);
-		free(b->stack[i].key);
+		key_clear(&b->stack[i]);
 		free(b->pending_anchor[i]);
 		b->pending_anchor[i] = NULL;
 	}
@@ -117,6 +128,7 @@ static int attach(struct builder *b, json_t *v, const yaml_mark_t *m, struct err
 			return set_mark_err(err, ERR_INVALID, m, "mapping keys must be scalars");
 		}
 		f->key_plain = false;
+		f->key_borrowed = false;
 		if (json_is_string(v)) {
 			f->key = strdup(json_string_value(v));
 		} else {
@@ -138,8 +150,7 @@ static int attach(struct builder *b, json_t *v, const yaml_mark_t *m, struct err
 	if ((f->key_plain ? json_object_set_new_nocheck(f->value, f->key, v)
 			  : json_object_set_new(f->value, f->key, v)) != 0)
 		return ERR_NOMEM;
-	free(f->key);
-	f->key = NULL;
+	key_clear(f);
 	return 0;
 }
 
@@ -286,7 +297,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev, struct err *err)
 		rc = budget(b, 1, &ev->start_mark, err);
 		if (rc < 0)
 			return rc;
-		f->key = strdup((const char *)ev->data.scalar.value);
+		f->key_borrowed = b->borrow_keys;
+		f->key = b->borrow_keys ? (char *)ev->data.scalar.value : strdup((const char *)ev->data.scalar.value);
 		f->key_plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		return f->key ? 0 : ERR_NOMEM;
 	}
@@ -344,6 +356,7 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool mapping, str
 	}
 	b->stack[b->depth].value = v;
 	b->stack[b->depth].key = NULL;
+	b->stack[b->depth].key_borrowed = false;
 	b->stack[b->depth].nodes_start = b->nodes;
 	b->pending_anchor[b->depth] = anchor ? strdup((const char *)anchor) : NULL;
 	if (anchor && b->pending_anchor[b->depth] == NULL) {
@@ -366,7 +379,7 @@ static int on_end(struct builder *b, const yaml_event_t *ev, struct err *err)
 	f = b->stack[b->depth];
 	anchor = b->pending_anchor[b->depth];
 	b->pending_anchor[b->depth] = NULL;
-	free(f.key);
+	key_clear(&f);
 	if (anchor)
 		rc = add_anchor(b, anchor, f.value, b->nodes - f.nodes_start + 1);
 	free(anchor);
@@ -578,6 +591,7 @@ struct yamldoc_builder *yamldoc_builder_new(void)
 		free(yb);
 		return NULL;
 	}
+	yb->b->borrow_keys = true; /* yamldoc_build reads a whole batch, then returns */
 	return yb;
 }
 
@@ -599,7 +613,6 @@ int yamldoc_build(struct yamldoc_builder *yb, struct yamldoc_batch *batch, yamld
 		builder_reset(yb->b); /* a half-built document is dropped */
 	if (rc == ERR_NOMEM)
 		err_set(err, ERR_NOMEM, "out of memory");
-	yamldoc_batch_free(batch);
 	return rc;
 }
 

@@ -62,8 +62,10 @@ int yamldoc_scan_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_batch_fn fn, 
 void yamldoc_batch_free(struct yamldoc_batch *batch);
 struct yamldoc_builder *yamldoc_builder_new(void);
 void yamldoc_builder_free(struct yamldoc_builder *yb);
-/* Builds batch (always consumed) and calls fn with the document. Returns 0, fn's
- * negative code, or ERR_INVALID / ERR_LIMIT / ERR_NOMEM with err set. */
+/* Builds batch and calls fn with the document. The batch stays the caller's (free it
+ * with yamldoc_batch_free, from any thread): the document's mapping keys are read
+ * from its events while building. Returns 0, fn's negative code, or ERR_INVALID /
+ * ERR_LIMIT / ERR_NOMEM with err set. */
 int yamldoc_build(struct yamldoc_builder *yb, struct yamldoc_batch *batch, yamldoc_fn fn, void *ud,
 		  struct err *err);
 

@@ -216,6 +216,8 @@ static int scan_build(const char *text, struct docs *d, struct err *e)
 	for (int i = 0; i < bs.n; i++) {
 		int brc = yamldoc_build(yb, bs.v[i], collect, d, e);
 
+		yamldoc_batch_free(bs.v[i]);
+
 		if (brc < 0 && rc == 0)
 			rc = brc;
 	}
