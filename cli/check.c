@@ -263,35 +263,69 @@ static int on_doc(void *ud, const char *source, struct yamldoc *doc)
 
 /* ---- statuses as JSON, kept with each object for the report ---- */
 
+/* Built member by member, not with json_pack: a status is made for every route and
+ * Gateway of a large tree, and parsing the format each time was a quarter of the
+ * cluster pass. set() consumes v and records the first failure in *ok. */
+static void set(json_t *o, const char *key, json_t *v, bool *ok)
+{
+	if (o == NULL || v == NULL || json_object_set_new_nocheck(o, key, v) != 0) {
+		json_decref(v);
+		*ok = false;
+	}
+}
+
+static json_t *str_or_empty(const char *s)
+{
+	return json_string(s != NULL ? s : "");
+}
+
 static void on_route(void *ud, size_t item, const json_t *route, const struct attach_result *r)
 {
 	struct check *c = ud;
 	struct report_obj *o = &c->objs[item];
 	const json_t *refs = jv_arr(jv_obj(route, "spec"), "parentRefs");
 	json_t *arr = json_array();
+	bool ok = arr != NULL;
 
-	for (size_t i = 0; arr && i < r->nparents; i++) {
+	for (size_t i = 0; ok && i < r->nparents; i++) {
 		const struct attach_parent *p = &r->parents[i];
+		json_t *ref = json_array_get(refs, p->index), *e = json_object();
 
-		json_array_append_new(arr, json_pack("{s:O?, s:s, s:b, s:s, s:b, s:s, s:s}", "parentRef",
-						     json_array_get(refs, p->index), "gateway", p->gateway,
-						     "accepted", p->accepted, "reason", p->reason ? p->reason : "",
-						     "resolvedRefs", p->resolved_refs, "refsReason",
-						     p->refs_reason ? p->refs_reason : "", "message", p->message));
+		set(e, "parentRef", ref != NULL ? json_incref(ref) : json_null(), &ok);
+		set(e, "gateway", json_string(p->gateway), &ok);
+		set(e, "accepted", json_boolean(p->accepted), &ok);
+		set(e, "reason", str_or_empty(p->reason), &ok);
+		set(e, "resolvedRefs", json_boolean(p->resolved_refs), &ok);
+		set(e, "refsReason", str_or_empty(p->refs_reason), &ok);
+		set(e, "message", json_string(p->message), &ok);
+		if (e == NULL || json_array_append_new(arr, e) != 0)
+			ok = false;
+	}
+	if (!ok) {
+		json_decref(arr);
+		arr = NULL;
+		c->fatal = ERR_NOMEM;
 	}
 	json_decref(o->status);
 	o->status = arr;
 }
 
-static json_t *conditions_json(const struct gwstatus_listener *l)
+static json_t *conditions_json(const struct gwstatus_listener *l, bool *ok)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; arr && i < l->nconditions; i++) {
+	if (arr == NULL)
+		*ok = false;
+	for (size_t i = 0; *ok && i < l->nconditions; i++) {
 		const struct gwstatus_condition *cd = &l->conditions[i];
+		json_t *e = json_object();
 
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "type", cd->type, "status", cd->status,
-						     "reason", cd->reason, "message", cd->message));
+		set(e, "type", json_string(cd->type), ok);
+		set(e, "status", json_string(cd->status), ok);
+		set(e, "reason", json_string(cd->reason), ok);
+		set(e, "message", json_string(cd->message), ok);
+		if (e == NULL || json_array_append_new(arr, e) != 0)
+			*ok = false;
 	}
 	return arr;
 }
@@ -301,17 +335,33 @@ static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 	struct check *c = ud;
 	struct report_obj *o = &c->objs[item];
 	json_t *arr = json_array();
+	bool ok = arr != NULL;
 
-	for (size_t i = 0; arr && i < s->nlisteners; i++) {
+	for (size_t i = 0; ok && i < s->nlisteners; i++) {
 		const struct gwstatus_listener *l = &s->listeners[i];
-		json_t *kinds = json_array();
+		json_t *kinds = json_array(), *e = json_object();
 
-		for (size_t k = 0; kinds && k < l->nkinds; k++)
-			json_array_append_new(kinds, json_pack("{s:s, s:s}", "group", "gateway.networking.k8s.io",
-							       "kind", l->supported_kinds[k]));
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:o, s:o}", "name", l->name, "attachedRoutes",
-						     (json_int_t)l->attached_routes, "supportedKinds", kinds,
-						     "conditions", conditions_json(l)));
+		if (kinds == NULL)
+			ok = false;
+		for (size_t k = 0; ok && k < l->nkinds; k++) {
+			json_t *kind = json_object();
+
+			set(kind, "group", json_string("gateway.networking.k8s.io"), &ok);
+			set(kind, "kind", json_string(l->supported_kinds[k]), &ok);
+			if (kind == NULL || json_array_append_new(kinds, kind) != 0)
+				ok = false;
+		}
+		set(e, "name", json_string(l->name), &ok);
+		set(e, "attachedRoutes", json_integer((json_int_t)l->attached_routes), &ok);
+		set(e, "supportedKinds", kinds, &ok);
+		set(e, "conditions", conditions_json(l, &ok), &ok);
+		if (e == NULL || json_array_append_new(arr, e) != 0)
+			ok = false;
+	}
+	if (!ok) {
+		json_decref(arr);
+		arr = NULL;
+		c->fatal = ERR_NOMEM;
 	}
 	json_decref(o->status);
 	o->status = arr;

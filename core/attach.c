@@ -24,6 +24,7 @@
 #include "hostname.h"
 #include "jv.h"
 #include "labels.h"
+#include "path.h"
 
 #define GAPI_GROUP "gateway.networking.k8s.io"
 #define LISTENERS_MAX 64
@@ -723,36 +724,49 @@ static void check_backend(struct actx *c, const json_t *ref, const char *field, 
 	check_service(c, field, ref, tns, name, mirror);
 }
 
-static void check_mirrors(struct actx *c, const json_t *filters, const char *base)
+/* the RequestMirror backendRefs of filters, at p (the filters' owner) */
+static void check_mirrors(struct actx *c, const json_t *filters, struct path *p)
 {
 	const json_t *f;
-	char field[224];
 	size_t i;
 
 	json_array_foreach(filters, i, f) {
 		const json_t *ref = jv_obj(jv_obj(f, "requestMirror"), "backendRef");
+		size_t m;
 
 		if (ref == NULL)
 			continue;
-		snprintf(field, sizeof(field), "%s.filters[%zu].requestMirror.backendRef", base, i);
-		check_backend(c, ref, field, true);
+		m = path_key(p, "filters");
+		path_idx(p, i);
+		path_key(p, "requestMirror");
+		path_key(p, "backendRef");
+		check_backend(c, ref, path_str(p), true);
+		path_pop(p, m);
 	}
 }
 
 static void check_backends(struct actx *c, const json_t *spec)
 {
 	const json_t *rule, *b;
-	char base[64], field[128];
+	struct path p;
 	size_t r, i;
 
+	path_init(&p);
+	path_key(&p, "spec");
+	path_key(&p, "rules");
 	json_array_foreach(jv_arr(spec, "rules"), r, rule) {
-		snprintf(base, sizeof(base), "spec.rules[%zu]", r);
-		check_mirrors(c, jv_arr(rule, "filters"), base);
+		size_t mr = path_idx(&p, r);
+
+		check_mirrors(c, jv_arr(rule, "filters"), &p);
 		json_array_foreach(jv_arr(rule, "backendRefs"), i, b) {
-			snprintf(field, sizeof(field), "%s.backendRefs[%zu]", base, i);
-			check_backend(c, b, field, false);
-			check_mirrors(c, jv_arr(b, "filters"), field);
+			size_t mb = path_key(&p, "backendRefs");
+
+			path_idx(&p, i);
+			check_backend(c, b, path_str(&p), false);
+			check_mirrors(c, jv_arr(b, "filters"), &p);
+			path_pop(&p, mb);
 		}
+		path_pop(&p, mr);
 	}
 }
 
