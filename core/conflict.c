@@ -46,6 +46,13 @@ struct conflict_ref {
 	bool implicit;              /* an implicit gRPC catch-all (a rule without matches) */
 };
 
+/* one match of the route being added */
+struct cached_match {
+	const char *key;            /* interned canonical key */
+	const json_t *m;            /* the match; NULL: an implicit gRPC catch-all */
+	uint32_t rule, idx;
+};
+
 struct conflict_route {
 	size_t id;
 	char *name;                 /* owned: "namespace/name" */
@@ -69,12 +76,11 @@ struct conflict_index {
 	struct claim_slab *slabs;   /* owned; the claims themselves */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
 	size_t nroutes;
-	/* the match keys of the last route added: a route attached to several listeners is
-	 * added once per listener, and its keys do not depend on the listener */
+	/* the matches of the last route added: a route attached to several listeners is
+	 * added once per listener, and its matches do not depend on the listener */
 	size_t cache_rid;
 	bool cache_valid;
-	const char **cache_keys;    /* owned array of interned keys in rule/match order;
-				     * NULL entries: no key */
+	struct cached_match *cache; /* owned, in rule/match order */
 	size_t cache_n, cache_cap;
 };
 
@@ -114,7 +120,7 @@ void conflict_free(struct conflict_index *ci)
 	for (size_t i = 0; i < ci->nroutes; i++)
 		route_free(ci->routes[i]);
 	free(ci->routes);
-	free(ci->cache_keys);
+	free(ci->cache);
 	hmap_release(&ci->strings, NULL);
 	free(ci);
 }
@@ -387,7 +393,7 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 	return ref_add(a->r, c, m, rule, idx);
 }
 
-/* the interned keys of every match of route, in rule/match order, computed once per
+/* every match of route that has a key, in rule/match order, computed once per
  * route_id */
 static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *route, bool grpc)
 {
@@ -399,34 +405,36 @@ static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *
 	ci->cache_valid = false;
 	for (size_t r = 0; r < jv_size(rules); r++) {
 		const json_t *rule = json_array_get(rules, r);
+		size_t n = route_rule_nmatches(rule, grpc);
 
-		for (size_t k = 0; k < route_rule_nmatches(rule, grpc); k++) {
+		for (size_t k = 0; k < n; k++) {
 			const json_t *m = route_rule_match(rule, k);
-			char *key = NULL;
+			const char *key;
+			char *text = NULL;
 
 			if (ci->cache_n == ci->cache_cap) {
 				size_t cap = ci->cache_cap ? ci->cache_cap * 2 : 16;
-				const char **v = realloc(ci->cache_keys, cap * sizeof(*v));
+				struct cached_match *v = realloc(ci->cache, cap * sizeof(*v));
 
 				if (v == NULL)
 					return ERR_NOMEM;
-				ci->cache_keys = v;
+				ci->cache = v;
 				ci->cache_cap = cap;
 			}
 			/* cluster_prune_route leaves each match as its key string */
 			if (json_is_string(m)) {
-				ci->cache_keys[ci->cache_n] = hmap_intern(&ci->strings, json_string_value(m));
-				if (ci->cache_keys[ci->cache_n] == NULL)
-					return ERR_NOMEM;
+				key = hmap_intern(&ci->strings, json_string_value(m));
 			} else {
-				if (route_match_key(m, &key) != 0)
+				if (route_match_key(m, &text) != 0)
 					return ERR_NOMEM;
-				ci->cache_keys[ci->cache_n] = key != NULL ? hmap_intern(&ci->strings, key) : NULL;
-				free(key);
-				if (key != NULL && ci->cache_keys[ci->cache_n] == NULL)
-					return ERR_NOMEM;
+				if (text == NULL)
+					continue; /* no key: claims nothing */
+				key = hmap_intern(&ci->strings, text);
+				free(text);
 			}
-			ci->cache_n++;
+			if (key == NULL)
+				return ERR_NOMEM;
+			ci->cache[ci->cache_n++] = (struct cached_match){ key, m, (uint32_t)r, (uint32_t)k };
 		}
 	}
 	ci->cache_rid = route_id;
@@ -436,19 +444,13 @@ static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *
 
 static int offer_rules(struct adder *a, const json_t *route, const char **hosts, size_t nhosts)
 {
-	const json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
-	size_t n = 0;
 	int rc = cache_fill(a->ci, a->r->id, route, a->grpc);
 
-	for (size_t r = 0; rc == 0 && r < jv_size(rules); r++) {
-		const json_t *rule = json_array_get(rules, r);
+	for (size_t i = 0; rc == 0 && i < a->ci->cache_n; i++) {
+		const struct cached_match *cm = &a->ci->cache[i];
 
-		for (size_t k = 0; rc == 0 && k < route_rule_nmatches(rule, a->grpc); k++, n++) {
-			const char *mkey = a->ci->cache_keys[n];
-
-			for (size_t h = 0; rc == 0 && mkey != NULL && h < nhosts; h++)
-				rc = offer(a, hosts[h], mkey, route_rule_match(rule, k), r, k);
-		}
+		for (size_t h = 0; rc == 0 && h < nhosts; h++)
+			rc = offer(a, hosts[h], cm->key, cm->m, cm->rule, cm->idx);
 	}
 	return rc;
 }
