@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,7 @@ struct check {
 	struct route_src *routes;
 	size_t nroutes, caproutes;
 	struct hmap route_keys;   /* "kind/ns/name" -> index + 1 into routes */
+	struct ahead *ahead;      /* during the cluster pass: the attaching thread */
 };
 
 static const char *intern_source(struct check *c, const char *source)
@@ -376,6 +379,89 @@ static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_ite
 	return json_incref(c->routes[i].obj);
 }
 
+/*
+ * The cluster pass on two threads. Attaching a route (attach_check_route: parents,
+ * listeners, backends, grants) reads only the view, so a second thread attaches the
+ * routes ahead, in order, into a small ring, while cluster_evaluate takes each result
+ * (opts.attached), counts it, indexes its matches for conflicts and hands the status
+ * over. The scanner thread is done by then, so this uses the core it leaves idle. The
+ * results are the same as on one thread: the ring keeps the order, and each route's
+ * findings are written by the worker before the pass reads them.
+ */
+#define AHEAD_SLOTS 16
+#define AHEAD_MIN_ROUTES 64   /* fewer routes: not worth a thread */
+
+struct ahead {
+	struct check *c;
+	const struct view *v;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_mutex_t store_mu;   /* the store's lazy caches (store_set_lock) */
+	size_t produced;            /* routes [0, produced) are ready */
+	size_t consumed;            /* the pass is done with routes [0, consumed) */
+	bool stop;                  /* the pass ended early */
+	int rc[AHEAD_SLOTS];
+	struct attach_result res[AHEAD_SLOTS];
+};
+
+static void store_lock(void *ud)
+{
+	pthread_mutex_lock(&((struct ahead *)ud)->store_mu);
+}
+
+static void store_unlock(void *ud)
+{
+	pthread_mutex_unlock(&((struct ahead *)ud)->store_mu);
+}
+
+static void *ahead_main(void *arg)
+{
+	struct ahead *a = arg;
+	struct check *c = a->c;
+
+	for (size_t i = 0; i < c->nroutes; i++) {
+		const struct route_src *src = &c->routes[i];
+		size_t slot = i % AHEAD_SLOTS;
+		struct findings scratch, *fs;
+		int rc;
+
+		pthread_mutex_lock(&a->mu);
+		while (i - a->consumed >= AHEAD_SLOTS && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop) {
+			pthread_mutex_unlock(&a->mu);
+			break;
+		}
+		pthread_mutex_unlock(&a->mu);
+		findings_init(&scratch, NULL);
+		/* the same item the pass finds for this route (cluster_evaluate) */
+		fs = src->item < c->nobjs ? &c->objs[src->item].fs : &scratch;
+		rc = attach_check_route(a->v, src->kind, src->obj, c->rules.strict, fs, &a->res[slot]);
+		findings_release(&scratch);
+		pthread_mutex_lock(&a->mu);
+		a->rc[slot] = rc;
+		a->produced = i + 1;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+	}
+	return NULL;
+}
+
+static const struct attach_result *ahead_take(void *ud, size_t i)
+{
+	struct ahead *a = ((struct check *)ud)->ahead;
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	a->consumed = i;  /* done with every route before i: their slots are free */
+	pthread_cond_broadcast(&a->cv);
+	while (a->produced <= i)
+		pthread_cond_wait(&a->cv, &a->mu);
+	rc = a->rc[i % AHEAD_SLOTS];
+	pthread_mutex_unlock(&a->mu);
+	return rc == 0 ? &a->res[i % AHEAD_SLOTS] : NULL;
+}
+
 static int evaluate_cluster(struct check *c)
 {
 	struct cluster_item *items = calloc(c->nobjs ? c->nobjs : 1, sizeof(*items));
@@ -383,9 +469,10 @@ static int evaluate_cluster(struct check *c)
 		.now = c->now, .strict = c->rules.strict, .on_route = on_route, .on_gateway = on_gateway, .ud = c,
 		.route_at = route_at, .nroutes = c->nroutes,
 	};
+	struct ahead *a = NULL;
+	pthread_t th;
 	struct view v;
 	int rc;
-
 
 	if (items == NULL)
 		return ERR_NOMEM;
@@ -395,7 +482,38 @@ static int evaluate_cluster(struct check *c)
 		items[i].fs = &c->objs[i].fs;
 	}
 	store_view(c->store, &v);
+	/* GATEWARDEN_THREADS=1: the whole pass on this thread (tests compare the two) */
+	if (c->nroutes >= AHEAD_MIN_ROUTES && !(getenv("GATEWARDEN_THREADS") && strcmp(getenv("GATEWARDEN_THREADS"), "1") == 0) &&
+	    (a = calloc(1, sizeof(*a))) != NULL) {
+		a->c = c;
+		a->v = &v;
+		pthread_mutex_init(&a->mu, NULL);
+		pthread_cond_init(&a->cv, NULL);
+		pthread_mutex_init(&a->store_mu, NULL);
+		store_set_lock(c->store, store_lock, store_unlock, a);
+		if (pthread_create(&th, NULL, ahead_main, a) == 0) {
+			c->ahead = a;
+			opts.attached = ahead_take;
+		} else {
+			store_set_lock(c->store, NULL, NULL, NULL); /* one thread after all */
+		}
+	}
 	rc = cluster_evaluate(&v, items, c->nobjs, &opts);
+	if (c->ahead != NULL) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = true;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(th, NULL);
+		store_set_lock(c->store, NULL, NULL, NULL);
+		c->ahead = NULL;
+	}
+	if (a != NULL) {
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+		pthread_mutex_destroy(&a->store_mu);
+		free(a);
+	}
 	free(items);
 	return rc;
 }

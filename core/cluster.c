@@ -115,26 +115,30 @@ static void report_unattached(const json_t *route, const struct attach_result *r
 		     nrefs, nrefs == 1 ? "" : "s");
 }
 
-/* Resolve one route's parents, count it on the listeners it attached to, and hand an
- * applied route's status to the caller. item is its applied index + 1, or 0. */
-static int route_one(struct run *r, enum kind k, const json_t *route, size_t item)
+/* Resolve one route's parents (or take the caller's result, ahead), count it on the
+ * listeners it attached to, and hand an applied route's status to the caller. item is
+ * its applied index + 1, or 0. */
+static int route_one(struct run *r, enum kind k, const json_t *route, size_t item,
+		     const struct attach_result *ahead)
 {
+	const struct attach_result *res = ahead != NULL ? ahead : r->scratch;
 	struct findings scratch;
 	struct findings *fs;
 	size_t rid = r->next_rid++;
-	int rc;
+	int rc = 0;
 
 	findings_init(&scratch, NULL);
 	fs = item ? r->items[item - 1].fs : &scratch;
-	rc = attach_check_route(r->v, k, route, r->o->strict, fs, r->scratch);
-	for (size_t p = 0; rc == 0 && p < r->scratch->nparents; p++)
-		if (r->scratch->parents[p].accepted)
-			rc = record_attachment(r, rid, k, route, &r->scratch->parents[p]);
+	if (ahead == NULL)
+		rc = attach_check_route(r->v, k, route, r->o->strict, fs, r->scratch);
+	for (size_t p = 0; rc == 0 && p < res->nparents; p++)
+		if (res->parents[p].accepted)
+			rc = record_attachment(r, rid, k, route, &res->parents[p]);
 	if (item) {
 		r->item_rid[item - 1] = rid;
-		report_unattached(route, r->scratch, fs);
+		report_unattached(route, res, fs);
 		if (r->o->on_route)
-			r->o->on_route(r->o->ud, item - 1, route, r->scratch);
+			r->o->on_route(r->o->ud, item - 1, route, res);
 	}
 	findings_release(&scratch);
 	return rc;
@@ -150,7 +154,7 @@ static int view_route_pass(struct run *r, enum kind k)
 		int rc;
 
 		ptr_key(routes[i], key, sizeof(key));
-		rc = route_one(r, k, routes[i], (size_t)(uintptr_t)hmap_get(&r->by_ptr, key));
+		rc = route_one(r, k, routes[i], (size_t)(uintptr_t)hmap_get(&r->by_ptr, key), NULL);
 		if (rc < 0)
 			return rc;
 	}
@@ -163,11 +167,16 @@ static int source_route_pass(struct run *r)
 		enum kind k;
 		size_t item;
 		json_t *route = r->o->route_at(r->o->ud, i, &k, &item);
+		const struct attach_result *ahead = NULL;
 		int rc;
 
 		if (route == NULL)
 			return ERR_NOMEM;
-		rc = route_one(r, k, route, item == SIZE_MAX || item >= r->n ? 0 : item + 1);
+		if (r->o->attached != NULL && (ahead = r->o->attached(r->o->ud, i)) == NULL) {
+			json_decref(route);
+			return ERR_NOMEM;
+		}
+		rc = route_one(r, k, route, item == SIZE_MAX || item >= r->n ? 0 : item + 1, ahead);
 		json_decref(route);
 		if (rc < 0)
 			return rc;

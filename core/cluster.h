@@ -48,6 +48,15 @@ struct cluster_opts {
 	 * already in the cluster); NULL on allocation failure. */
 	json_t *(*route_at)(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item);
 	size_t nroutes;
+	/* Optional, with route_at: the attachment of route i computed by the caller ahead
+	 * of the pass (on another thread, say): attach_check_route on the same view with
+	 * the route's kind and .strict, its findings going to its item's findings (to
+	 * scratch findings for a route already in the cluster). The pass calls it for
+	 * i = 0, 1, ... in order instead of attaching the route itself, and is done with
+	 * the result of route i when it asks for route i + 1 or returns. NULL when that
+	 * attachment ran out of memory. Reading the view from two threads needs
+	 * store_set_lock. */
+	const struct attach_result *(*attached)(void *ud, size_t i);
 };
 
 /* Drop what the cross-object checks never read from a route that has already had its
