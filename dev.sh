@@ -2,7 +2,8 @@
 # dev.sh: the project's two entry points on a fresh Debian 12 machine.
 #   ./dev.sh demo   build, then run the main job, the admission webhook, on the bundled default
 #                   (examples/guide as the cluster, a development certificate) on 127.0.0.1:8443
-#   ./dev.sh test   build (normal and ASan+UBSan) and run every test with ctest
+#   ./dev.sh test   build (normal, ASan+UBSan, TSan) and run every test: ctest in the
+#                   first two, check's threads under ThreadSanitizer in the third
 # Each installs the Debian packages it needs when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -57,10 +58,12 @@ test)
 	ensure_packages
 	build build
 	build build-asan -DGW_SANITIZE=ON
+	build build-tsan -DGW_TSAN=ON -DGW_TESTS=OFF
 	export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	ctest --test-dir build --output-on-failure -j"$JOBS"
 	GW_SANITIZED=1 ctest --test-dir build-asan --output-on-failure -j"$JOBS"
+	(cd tests && bash cli/threads.sh ../build-tsan/cli/gatewarden)
 	;;
 *)
 	echo "usage: ./dev.sh demo|test" >&2

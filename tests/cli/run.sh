@@ -96,33 +96,7 @@ has rules-list-wx "$TMP/out" '^WX-PORT-PROTO-MIX +warning +single'
 X=data/cross
 # the cluster pass attaches routes on a second thread from 64 routes on: 200 routes with
 # conflicts, unattached parents and missing backends give the same report on one thread
-python3 - "$TMP/many.yaml" <<'PY'
-import sys
-out = []
-for i in range(200):
-    host = "echo.example.io" if i % 3 else "other-%d.example.io" % (i % 7)
-    section = "https" if i % 5 else "http"
-    out.append("""apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: r-%03d
-  namespace: echo
-spec:
-  parentRefs:
-  - name: platform-public
-    namespace: infrastructure
-    sectionName: %s
-  hostnames:
-  - %s
-  rules:
-  - matches:
-    - path: {type: PathPrefix, value: /p%d}
-    backendRefs:
-    - name: echo-%d
-      port: 80
-""" % (i, section, host, i % 4, i % 3))
-open(sys.argv[1], "w").write("---\n".join(out))
-PY
+python3 cli/many_routes.py 200 "$TMP/many.yaml"
 t cross-threads 1 "$GW" check -o json --state $X/state.yaml "$TMP/many.yaml"
 cp "$TMP/out" "$TMP/two.json"
 t cross-one-thread 1 env GATEWARDEN_THREADS=1 "$GW" check -o json --state $X/state.yaml "$TMP/many.yaml"
