@@ -29,7 +29,6 @@ struct conflict_route;
 
 /* one (kind, listener, hostname, match) and the route that wins it so far */
 struct conflict_claim {
-	uint64_t hash;              /* of tag and the three pointers below */
 	const char *listener, *host, *mkey; /* interned (conflict_index.strings) */
 	const struct conflict_route *win;
 	uint32_t win_rule, win_idx;
@@ -61,6 +60,13 @@ struct conflict_route {
 	size_t nrefs, cap;
 };
 
+/* the hash sits in the slot too, so probing past other claims never touches them (at
+ * 40k routes the claims no longer fit in the cache) */
+struct claim_slot {
+	uint64_t hash;
+	struct conflict_claim *claim; /* NULL: empty */
+};
+
 #define SLAB_CLAIMS 1024
 
 struct claim_slab {
@@ -71,7 +77,7 @@ struct claim_slab {
 
 struct conflict_index {
 	struct hmap strings;        /* interned strings (values unused) */
-	struct conflict_claim **claims; /* open addressing by hash; cap a power of two */
+	struct claim_slot *claims;  /* open addressing; cap a power of two */
 	size_t claims_cap, nclaims;
 	struct claim_slab *slabs;   /* owned; the claims themselves */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
@@ -257,10 +263,12 @@ static size_t claim_slot(const struct conflict_index *ci, uint64_t h, char tag, 
 			 const char *host, const char *mkey)
 {
 	size_t mask = ci->claims_cap - 1, i = (size_t)h & mask;
-	const struct conflict_claim *c;
+	const struct claim_slot *sl;
 
-	while ((c = ci->claims[i]) != NULL) {
-		if (c->hash == h && c->tag == tag && c->listener == listener && c->host == host && c->mkey == mkey)
+	while ((sl = &ci->claims[i])->claim != NULL) {
+		const struct conflict_claim *c = sl->claim;
+
+		if (sl->hash == h && c->tag == tag && c->listener == listener && c->host == host && c->mkey == mkey)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -270,7 +278,7 @@ static size_t claim_slot(const struct conflict_index *ci, uint64_t h, char tag, 
 static int claims_grow(struct conflict_index *ci)
 {
 	size_t ncap = ci->claims_cap ? ci->claims_cap * 2 : 256;
-	struct conflict_claim **v;
+	struct claim_slot *v;
 
 	if (ncap > SIZE_MAX / sizeof(*v))
 		return ERR_NOMEM;
@@ -280,9 +288,9 @@ static int claims_grow(struct conflict_index *ci)
 	for (size_t i = 0; i < ci->claims_cap; i++) {
 		size_t j;
 
-		if (ci->claims[i] == NULL)
+		if (ci->claims[i].claim == NULL)
 			continue;
-		for (j = (size_t)ci->claims[i]->hash & (ncap - 1); v[j] != NULL; j = (j + 1) & (ncap - 1))
+		for (j = (size_t)ci->claims[i].hash & (ncap - 1); v[j].claim != NULL; j = (j + 1) & (ncap - 1))
 			;
 		v[j] = ci->claims[i];
 	}
@@ -375,15 +383,15 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 	if ((ci->nclaims + 1) * 10 > ci->claims_cap * 7 && claims_grow(ci) != 0)
 		return ERR_NOMEM;
 	i = claim_slot(ci, h, a->tag, a->listener, host, mkey);
-	c = ci->claims[i];
+	c = ci->claims[i].claim;
 	if (c == NULL) {
 		c = claim_alloc(ci);
 		if (c == NULL)
 			return ERR_NOMEM;
-		*c = (struct conflict_claim){ .hash = h, .listener = a->listener, .host = host, .mkey = mkey,
+		*c = (struct conflict_claim){ .listener = a->listener, .host = host, .mkey = mkey,
 					      .grpc = a->grpc, .tag = a->tag };
 		claim_win(c, a->r, m, rule, idx);
-		ci->claims[i] = c;
+		ci->claims[i] = (struct claim_slot){ h, c };
 		ci->nclaims++;
 	} else if (c->win == a->r) {
 		return 0;           /* the route repeats its own match: WX-RULE-SHADOW */
