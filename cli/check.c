@@ -282,10 +282,30 @@ static json_t *str_or_empty(const char *s)
 	return json_string(s != NULL ? s : "");
 }
 
+/* append e (consumed) to arr */
+static void push(json_t *arr, json_t *e, bool *ok)
+{
+	if (e == NULL || json_array_append_new(arr, e) != 0)
+		*ok = false;
+}
+
+/* the status of item: arr, or none when building it ran out of memory */
+static void keep_status(struct check *c, size_t item, json_t *arr, bool ok)
+{
+	struct report_obj *o = &c->objs[item];
+
+	if (!ok) {
+		json_decref(arr);
+		arr = NULL;
+		c->fatal = ERR_NOMEM;
+	}
+	json_decref(o->status);
+	o->status = arr;
+}
+
 static void on_route(void *ud, size_t item, const json_t *route, const struct attach_result *r)
 {
 	struct check *c = ud;
-	struct report_obj *o = &c->objs[item];
 	const json_t *refs = jv_arr(jv_obj(route, "spec"), "parentRefs");
 	json_t *arr = json_array();
 	bool ok = arr != NULL;
@@ -301,16 +321,9 @@ static void on_route(void *ud, size_t item, const json_t *route, const struct at
 		set(e, "resolvedRefs", json_boolean(p->resolved_refs), &ok);
 		set(e, "refsReason", str_or_empty(p->refs_reason), &ok);
 		set(e, "message", json_string(p->message), &ok);
-		if (e == NULL || json_array_append_new(arr, e) != 0)
-			ok = false;
+		push(arr, e, &ok);
 	}
-	if (!ok) {
-		json_decref(arr);
-		arr = NULL;
-		c->fatal = ERR_NOMEM;
-	}
-	json_decref(o->status);
-	o->status = arr;
+	keep_status(c, item, arr, ok);
 }
 
 static json_t *conditions_json(const struct gwstatus_listener *l, bool *ok)
@@ -327,8 +340,7 @@ static json_t *conditions_json(const struct gwstatus_listener *l, bool *ok)
 		set(e, "status", json_string(cd->status), ok);
 		set(e, "reason", json_string(cd->reason), ok);
 		set(e, "message", json_string(cd->message), ok);
-		if (e == NULL || json_array_append_new(arr, e) != 0)
-			*ok = false;
+		push(arr, e, ok);
 	}
 	return arr;
 }
@@ -336,7 +348,6 @@ static json_t *conditions_json(const struct gwstatus_listener *l, bool *ok)
 static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 {
 	struct check *c = ud;
-	struct report_obj *o = &c->objs[item];
 	json_t *arr = json_array();
 	bool ok = arr != NULL;
 
@@ -351,23 +362,15 @@ static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 
 			set(kind, "group", json_string("gateway.networking.k8s.io"), &ok);
 			set(kind, "kind", json_string(l->supported_kinds[k]), &ok);
-			if (kind == NULL || json_array_append_new(kinds, kind) != 0)
-				ok = false;
+			push(kinds, kind, &ok);
 		}
 		set(e, "name", json_string(l->name), &ok);
 		set(e, "attachedRoutes", json_integer((json_int_t)l->attached_routes), &ok);
 		set(e, "supportedKinds", kinds, &ok);
 		set(e, "conditions", conditions_json(l, &ok), &ok);
-		if (e == NULL || json_array_append_new(arr, e) != 0)
-			ok = false;
+		push(arr, e, &ok);
 	}
-	if (!ok) {
-		json_decref(arr);
-		arr = NULL;
-		c->fatal = ERR_NOMEM;
-	}
-	json_decref(o->status);
-	o->status = arr;
+	keep_status(c, item, arr, ok);
 }
 
 static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item)
