@@ -283,9 +283,9 @@ def context_yaml():
     return out
 
 
-def gen_tree(rnd, nroutes, emit, counts):
-    ngateways = max(nroutes // 10, 1)
-    nservices = max(nroutes // 5, 1)
+def gen_tree(rnd, nroutes, emit, counts, ngateways=0, nservices=0):
+    ngateways = ngateways or max(nroutes // 10, 1)
+    nservices = nservices or max(nroutes // 5, 1)
     emit(context_yaml())
     for i in range(nservices):
         emit(service_yaml(rnd, i))
@@ -391,6 +391,8 @@ def main():
     ap.add_argument("--bulk", choices=("mix", "routes", "configmaps"), help="bulk mode instead of the tree")
     ap.add_argument("--objects", type=int, default=300000, help="objects in bulk mode (default 300000)")
     ap.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
+    ap.add_argument("--gateways", type=int, default=0, help="tree: Gateways (default routes / 10)")
+    ap.add_argument("--services", type=int, default=0, help="tree: Services (default routes / 5)")
     args = ap.parse_args()
 
     rnd = random.Random(args.seed)
@@ -410,7 +412,7 @@ def main():
     if args.bulk:
         gen_bulk(rnd, args.bulk, int(args.objects * args.scale), emit, counts)
     else:
-        gen_tree(rnd, int(args.routes * args.scale), emit, counts)
+        gen_tree(rnd, int(args.routes * args.scale), emit, counts, args.gateways, args.services)
     f.write("".join(buf))
     if f is not sys.stdout:
         f.close()
