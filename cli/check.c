@@ -465,6 +465,14 @@ static const struct attach_result *ahead_take(void *ud, size_t i)
 	return rc == 0 ? &a->res[i % AHEAD_SLOTS] : NULL;
 }
 
+/* GATEWARDEN_THREADS=1: the whole cluster pass on this thread (tests compare the two) */
+static bool one_thread(void)
+{
+	const char *t = getenv("GATEWARDEN_THREADS");
+
+	return t != NULL && strcmp(t, "1") == 0;
+}
+
 static int evaluate_cluster(struct check *c)
 {
 	struct cluster_item *items = calloc(c->nobjs ? c->nobjs : 1, sizeof(*items));
@@ -485,9 +493,7 @@ static int evaluate_cluster(struct check *c)
 		items[i].fs = &c->objs[i].fs;
 	}
 	store_view(c->store, &v);
-	/* GATEWARDEN_THREADS=1: the whole pass on this thread (tests compare the two) */
-	if (c->nroutes >= AHEAD_MIN_ROUTES && !(getenv("GATEWARDEN_THREADS") && strcmp(getenv("GATEWARDEN_THREADS"), "1") == 0) &&
-	    (a = calloc(1, sizeof(*a))) != NULL) {
+	if (c->nroutes >= AHEAD_MIN_ROUTES && !one_thread() && (a = calloc(1, sizeof(*a))) != NULL) {
 		a->c = c;
 		a->v = &v;
 		pthread_mutex_init(&a->mu, NULL);
