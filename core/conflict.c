@@ -23,6 +23,7 @@
 #include "hmap.h"
 #include "hostname.h"
 #include "jv.h"
+#include "ptab.h"
 #include "route_int.h"
 
 struct conflict_route;
@@ -60,13 +61,6 @@ struct conflict_route {
 	size_t nrefs, cap;
 };
 
-/* the hash sits in the slot too, so probing past other claims never touches them (at
- * 40k routes the claims no longer fit in the cache) */
-struct claim_slot {
-	uint64_t hash;
-	struct conflict_claim *claim; /* NULL: empty */
-};
-
 #define SLAB_CLAIMS 1024
 
 struct claim_slab {
@@ -77,8 +71,9 @@ struct claim_slab {
 
 struct conflict_index {
 	struct hmap strings;        /* interned strings (values unused) */
-	struct claim_slot *claims;  /* open addressing; cap a power of two */
-	size_t claims_cap, nclaims;
+	struct ptab claims;         /* -> struct conflict_claim; the hash in each slot keeps
+				     * probes off the claims (at 40k routes they no longer fit
+				     * the cache) */
 	struct claim_slab *slabs;   /* owned; the claims themselves */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
 	size_t nroutes;
@@ -99,6 +94,7 @@ struct conflict_index *conflict_new(void)
 	if (ci == NULL)
 		return NULL;
 	hmap_init(&ci->strings);
+	ptab_init(&ci->claims);
 	return ci;
 }
 
@@ -122,7 +118,7 @@ void conflict_free(struct conflict_index *ci)
 		free(ci->slabs);
 		ci->slabs = next;
 	}
-	free(ci->claims);
+	ptab_release(&ci->claims);
 	for (size_t i = 0; i < ci->nroutes; i++)
 		route_free(ci->routes[i]);
 	free(ci->routes);
@@ -258,46 +254,21 @@ static uint64_t claim_hash(char tag, const char *listener, const char *host, con
 }
 
 /* the slot of the claim (tag, listener, host, mkey), or the empty slot where it would
- * go; claims_cap must be > 0 */
+ * go; the table must have room (ptab_reserve) */
 static size_t claim_slot(const struct conflict_index *ci, uint64_t h, char tag, const char *listener,
 			 const char *host, const char *mkey)
 {
-	size_t mask = ci->claims_cap - 1, i = (size_t)h & mask;
-	const struct claim_slot *sl;
+	const struct ptab *t = &ci->claims;
+	size_t i;
 
-	while ((sl = &ci->claims[i])->claim != NULL) {
-		const struct conflict_claim *c = sl->claim;
+	for (i = ptab_home(t, h); t->v[i].p != NULL; i = ptab_next(t, i)) {
+		const struct conflict_claim *c = t->v[i].p;
 
-		if (sl->hash == h && c->tag == tag && c->listener == listener && c->host == host && c->mkey == mkey)
+		if (t->v[i].hash == h && c->tag == tag && c->listener == listener && c->host == host &&
+		    c->mkey == mkey)
 			return i;
-		i = (i + 1) & mask;
 	}
 	return i;
-}
-
-static int claims_grow(struct conflict_index *ci)
-{
-	size_t ncap = ci->claims_cap ? ci->claims_cap * 2 : 256;
-	struct claim_slot *v;
-
-	if (ncap > SIZE_MAX / sizeof(*v))
-		return ERR_NOMEM;
-	v = calloc(ncap, sizeof(*v));
-	if (v == NULL)
-		return ERR_NOMEM;
-	for (size_t i = 0; i < ci->claims_cap; i++) {
-		size_t j;
-
-		if (ci->claims[i].claim == NULL)
-			continue;
-		for (j = (size_t)ci->claims[i].hash & (ncap - 1); v[j].claim != NULL; j = (j + 1) & (ncap - 1))
-			;
-		v[j] = ci->claims[i];
-	}
-	free(ci->claims);
-	ci->claims = v;
-	ci->claims_cap = ncap;
-	return 0;
 }
 
 /* a new claim from the slabs, or NULL on ENOMEM */
@@ -380,10 +351,10 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 	struct conflict_claim *c;
 	size_t i;
 
-	if ((ci->nclaims + 1) * 10 > ci->claims_cap * 7 && claims_grow(ci) != 0)
+	if (ptab_reserve(&ci->claims) != 0)
 		return ERR_NOMEM;
 	i = claim_slot(ci, h, a->tag, a->listener, host, mkey);
-	c = ci->claims[i].claim;
+	c = ci->claims.v[i].p;
 	if (c == NULL) {
 		c = claim_alloc(ci);
 		if (c == NULL)
@@ -391,8 +362,8 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 		*c = (struct conflict_claim){ .listener = a->listener, .host = host, .mkey = mkey,
 					      .grpc = a->grpc, .tag = a->tag };
 		claim_win(c, a->r, m, rule, idx);
-		ci->claims[i] = (struct claim_slot){ h, c };
-		ci->nclaims++;
+		ci->claims.v[i] = (struct ptab_slot){ h, c };
+		ci->claims.n++;
 	} else if (c->win == a->r) {
 		return 0;           /* the route repeats its own match: WX-RULE-SHADOW */
 	} else if (route_before(a->r, c->win)) {

@@ -2,7 +2,6 @@
 #include "jintern.h"
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -119,39 +118,16 @@ static bool node_equal(const json_t *a, const json_t *b)
 
 void jintern_init(struct jintern *t)
 {
-	t->v = NULL;
-	t->cap = t->n = 0;
+	ptab_init(&t->tab);
 	t->shared = 0;
 }
 
 void jintern_release(struct jintern *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		json_decref(t->v[i].node);
-	free(t->v);
+	for (size_t i = 0; i < t->tab.cap; i++)
+		json_decref(t->tab.v[i].p);
+	ptab_release(&t->tab);
 	jintern_init(t);
-}
-
-static int grow(struct jintern *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 1024;
-	struct jintern_slot *v = calloc(cap, sizeof(*v));
-
-	if (v == NULL)
-		return ERR_NOMEM;
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t j;
-
-		if (t->v[i].node == NULL)
-			continue;
-		for (j = (size_t)t->v[i].hash & (cap - 1); v[j].node != NULL; j = (j + 1) & (cap - 1))
-			;
-		v[j] = t->v[i];
-	}
-	free(t->v);
-	t->v = v;
-	t->cap = cap;
-	return 0;
 }
 
 static json_t *canon(struct jintern *t, json_t *v, int *rc);
@@ -208,19 +184,18 @@ static json_t *canon(struct jintern *t, json_t *v, int *rc)
 		return NULL;
 	if (!node_hash(v, &h))
 		return NULL;
-	if ((t->n + 1) * 4 > t->cap * 3 && grow(t) != 0) {
+	if (ptab_reserve(&t->tab) != 0) {
 		*rc = ERR_NOMEM;
 		return NULL;
 	}
-	for (i = (size_t)h & (t->cap - 1); t->v[i].node != NULL; i = (i + 1) & (t->cap - 1)) {
-		if (t->v[i].hash == h && node_equal(t->v[i].node, v)) {
+	for (i = ptab_home(&t->tab, h); t->tab.v[i].p != NULL; i = ptab_next(&t->tab, i)) {
+		if (t->tab.v[i].hash == h && node_equal(t->tab.v[i].p, v)) {
 			t->shared++;
-			return json_incref(t->v[i].node);
+			return json_incref(t->tab.v[i].p);
 		}
 	}
-	t->v[i].hash = h;
-	t->v[i].node = json_incref(v);
-	t->n++;
+	t->tab.v[i] = (struct ptab_slot){ h, json_incref(v) };
+	t->tab.n++;
 	return json_incref(v);
 }
 

@@ -24,16 +24,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include <stdint.h>
-
-struct jintern_slot {
-	uint64_t hash;      /* of the node's type, value and (containers) children's addresses */
-	json_t *node;       /* one reference; NULL: empty slot */
-};
+#include "ptab.h"
 
 struct jintern {
-	struct jintern_slot *v; /* open addressing, cap a power of two */
-	size_t cap, n;
+	/* the canonical nodes (one reference each), hashed by type, value and (containers)
+	 * children's addresses */
+	struct ptab tab;
 	size_t shared;      /* children replaced by an existing canonical node */
 };
 
