@@ -11,6 +11,7 @@
 #include "policy_int.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +114,21 @@ bool policy_select_gateway(const struct policy_select *sel, const struct view *v
 
 /* ---- set lifecycle ---- */
 
+/* every set and every change of one takes the next number */
+static _Atomic uint64_t last_generation;
+
+static uint64_t next_generation(void)
+{
+	return atomic_fetch_add(&last_generation, 1) + 1;
+}
+
 struct policy_set *policy_set_new(void)
 {
-	return calloc(1, sizeof(struct policy_set));
+	struct policy_set *s = calloc(1, sizeof(struct policy_set));
+
+	if (s != NULL)
+		s->gen = next_generation();
+	return s;
 }
 
 static void rule_release(struct policy_rule *r)
@@ -149,6 +162,11 @@ void policy_set_free(struct policy_set *s)
 size_t policy_set_count(const struct policy_set *s)
 {
 	return s != NULL ? s->ndocs : 0;
+}
+
+uint64_t policy_set_generation(const struct policy_set *s)
+{
+	return s != NULL ? s->gen : 0;
 }
 
 /* ---- validation helpers: every failure names source, the policy and the field ---- */
@@ -662,6 +680,7 @@ int policy_set_add(struct policy_set *s, const json_t *doc, const char *source, 
 	size_t before = s->n;
 	int rc;
 
+	s->gen = next_generation();
 	if (!json_is_object(doc))
 		return err_set(err, ERR_INVALID, "%s: a policy document must be a map", l.source);
 	if (av == NULL || kind == NULL)

@@ -45,6 +45,9 @@ void policy_set_free(struct policy_set *s);
 int policy_set_add(struct policy_set *s, const json_t *doc, const char *source, struct err *err);
 /* Number of policies (documents) added. */
 size_t policy_set_count(const struct policy_set *s);
+/* A number no other set, nor this one before its last policy_set_add, has had (never 0):
+ * what a memo of policy decisions is keyed by. */
+uint64_t policy_set_generation(const struct policy_set *s);
 
 /* ---- generated Services ---- */
 
@@ -81,24 +84,33 @@ int policy_service_patch(const struct policy_set *s, const struct view *v, const
 			 struct err *err);
 
 /*
- * A memo of the external-dns hostnames derived per Gateway (step 3 above), kept by the
- * caller across reviews: deriving them decides attachment for every route of the
- * Gateway, and they change only when the view does. Entries are keyed by the Gateway's
- * namespace and name and by view_generation(v); a view whose generation is 0 is never
- * memoised. get answers a new reference to the joined value (a JSON string, or JSON
- * null for "no hostnames"), or NULL when it has none for that generation; put is
- * given a borrowed value to keep. The caller makes both safe for concurrent reviews.
+ * A memo of each Gateway's share of its Service (steps 1-3 above), kept by the caller
+ * across reviews: selecting the policies and deriving the external-dns hostnames (which
+ * decides attachment for every route of the Gateway) change only when the view or the
+ * policy set does. Entries are keyed by the Gateway's namespace and name, by
+ * view_generation(v) and by policy_set_generation(s); a view whose generation is 0 is
+ * never memoised. The value is an opaque JSON object that nobody changes: get answers
+ * a new reference to it, or NULL when it has none for those generations; put is given
+ * a borrowed value to keep. The caller makes both safe for concurrent reviews.
  */
 struct policy_memo {
-	json_t *(*get)(void *ud, const char *gw_ns, const char *gw_name, uint64_t gen);
-	void (*put)(void *ud, const char *gw_ns, const char *gw_name, uint64_t gen, json_t *val);
+	json_t *(*get)(void *ud, const char *gw_ns, const char *gw_name, uint64_t view_gen, uint64_t policy_gen);
+	void (*put)(void *ud, const char *gw_ns, const char *gw_name, uint64_t view_gen, uint64_t policy_gen,
+		    json_t *val);
 	void *ud;
 };
 
-/* policy_service_patch with a memo (NULL: none); the patch is the same. */
-int policy_service_patch_memo(const struct policy_set *s, const struct view *v, const json_t *svc,
-			      const json_t *old_svc, const struct policy_memo *memo, json_t **ret_patch,
-			      struct findings *warnings, struct err *err);
+/*
+ * policy_service_patch as compact JSON text (what an AdmissionReview answer carries),
+ * written without building the patch as JSON values, through memo when not NULL. owner:
+ * the owning Gateway when the caller has it (a Gateway being admitted, which the view
+ * may not hold yet; never memoised), NULL to look it up in the view. *ret_text: the
+ * text (the caller frees it) and its length, or NULL when the patch is empty. 0 or
+ * ERR_NOMEM / ERR_LIMIT / ERR_INVALID (err set).
+ */
+int policy_service_patch_text(const struct policy_set *s, const struct view *v, const json_t *svc,
+			      const json_t *old_svc, const json_t *owner, const struct policy_memo *memo,
+			      char **ret_text, size_t *ret_len, struct findings *warnings, struct err *err);
 
 /*
  * The Service the Gateway's implementation would generate, as far as policies care:

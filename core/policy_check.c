@@ -305,7 +305,7 @@ static json_t *dns_names(const struct policy_set *s, const struct view *v, const
 
 	findings_init(&scratch, NULL);
 	if (set == NULL || policy_gateway_service(v, gw, &svc, err) != 0 ||
-	    policy_service_patch_gw(s, v, svc, NULL, gw, NULL, &patch, &scratch, err) != 0 ||
+	    policy_service_patch_gw(s, v, svc, NULL, gw, &patch, &scratch, err) != 0 ||
 	    jpatch_apply(svc, patch, &out, err) != 0) {
 		if (err->code == ERR_NOMEM || set == NULL) {
 			json_decref(set);

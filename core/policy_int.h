@@ -55,13 +55,14 @@ struct policy_set {
 	struct policy_rule *v;
 	size_t n, cap;
 	size_t ndocs;
+	uint64_t gen;           /* policy_set_generation */
 };
 
 /* policy_service_patch with the owning Gateway given (owner non-NULL: a Gateway
  * being admitted, which the view may not hold yet) instead of looked up. */
 int policy_service_patch_gw(const struct policy_set *s, const struct view *v, const json_t *svc,
-			    const json_t *old_svc, const json_t *owner, const struct policy_memo *memo,
-			    json_t **ret_patch, struct findings *warnings, struct err *err);
+			    const json_t *old_svc, const json_t *owner, json_t **ret_patch,
+			    struct findings *warnings, struct err *err);
 /* The namespace of an object (metadata.namespace, "default" when unset). */
 const char *policy_obj_ns(const json_t *obj);
 /* Does sel select the Gateway gw? */

@@ -19,7 +19,9 @@
 #include "err.h"
 #include "findings.h"
 #include "hostname.h"
+#include "jparse.h"
 #include "jpatch.h"
+#include "jwrite.h"
 #include "jv.h"
 #include "labels.h"
 
@@ -35,25 +37,41 @@ static bool copy_str(char *dst, size_t cap, const char *s)
 	return true;
 }
 
-bool policy_service_owner(const json_t *svc, char *ns, size_t nscap, char *name, size_t namecap)
+/* policy_service_owner from the Service's labels and namespace */
+static bool owner_of(const json_t *lab, const char *svcns, char *ns, size_t nscap, char *name, size_t namecap)
 {
-	const json_t *lab = jv_obj(jv_obj(svc, "metadata"), "labels");
-	const char *svcns = policy_obj_ns(svc);
 	static const char *const same_ns[] = { "io.cilium.gateway/owning-gateway",
 					       "projectcontour.io/owning-gateway-name",
-					       "gateway.networking.k8s.io/gateway-name", NULL };
-	const char *egn = jv_str(lab, "gateway.envoyproxy.io/owning-gateway-name");
-	const char *egns = jv_str(lab, "gateway.envoyproxy.io/owning-gateway-namespace");
+					       "gateway.networking.k8s.io/gateway-name" };
+	const char *egn = NULL, *egns = NULL, *by[3] = { NULL, NULL, NULL }, *k;
+	json_t *x;
 
+	/* one pass over the Service's few labels rather than a lookup per owner label */
+	json_object_foreach((json_t *)lab, k, x) {
+		const char *val = json_string_value(x);
+
+		if (val == NULL)
+			continue;
+		if (strcmp(k, "gateway.envoyproxy.io/owning-gateway-name") == 0)
+			egn = val;
+		else if (strcmp(k, "gateway.envoyproxy.io/owning-gateway-namespace") == 0)
+			egns = val;
+		else
+			for (size_t i = 0; i < 3; i++)
+				if (strcmp(k, same_ns[i]) == 0)
+					by[i] = val;
+	}
 	if (egn != NULL && egns != NULL)
 		return copy_str(ns, nscap, egns) && copy_str(name, namecap, egn);
-	for (size_t i = 0; same_ns[i] != NULL; i++) {
-		const char *n = jv_str(lab, same_ns[i]);
-
-		if (n != NULL)
-			return copy_str(ns, nscap, svcns) && copy_str(name, namecap, n);
-	}
+	for (size_t i = 0; i < 3; i++)
+		if (by[i] != NULL)
+			return copy_str(ns, nscap, svcns) && copy_str(name, namecap, by[i]);
 	return false;
+}
+
+bool policy_service_owner(const json_t *svc, char *ns, size_t nscap, char *name, size_t namecap)
+{
+	return owner_of(jv_obj(jv_obj(svc, "metadata"), "labels"), policy_obj_ns(svc), ns, nscap, name, namecap);
 }
 
 /* ---- derived hostnames ---- */
@@ -383,14 +401,6 @@ static bool kyverno_matches(const struct policy_rule *r, const struct view *v, c
 
 /* ---- composing the target ---- */
 
-struct want {
-	json_t *ann;          /* object, owned */
-	json_t *labels;       /* object, owned */
-	json_t *spec;         /* object of spec fields, owned */
-	const char *lb_class; /* borrowed from the set */
-	const char *lb_src;   /* policy that set it */
-};
-
 static int merge_strs(json_t *dst, const json_t *src)
 {
 	return src != NULL ? json_object_update(dst, (json_t *)src) : 0;
@@ -422,61 +432,201 @@ static int join_hosts(const json_t *arr, json_t **ret)
 	return *ret != NULL ? 0 : ERR_NOMEM;
 }
 
-int policy_service_patch(const struct policy_set *s, const struct view *v, const json_t *svc,
-			 const json_t *old_svc, json_t **ret_patch, struct findings *warnings,
-			 struct err *err)
+/* want[i] = v (taken), nothing when v is NULL; -1 when out of memory */
+static int want_set(json_t *want, size_t i, json_t *v)
 {
-	return policy_service_patch_gw(s, v, svc, old_svc, NULL, NULL, ret_patch, warnings, err);
+	return v != NULL && json_array_set_new(want, i, v) != 0 ? -1 : 0;
 }
 
-int policy_service_patch_memo(const struct policy_set *s, const struct view *v, const json_t *svc,
-			      const json_t *old_svc, const struct policy_memo *memo, json_t **ret_patch,
-			      struct findings *warnings, struct err *err)
+/* want[i] = the compact JSON text of map, as a string (written once, copied often) */
+static int want_text(json_t *want, size_t i, const json_t *map)
 {
-	return policy_service_patch_gw(s, v, svc, old_svc, NULL, memo, ret_patch, warnings, err);
+	char *text = jwrite_dump(map, false, 0);
+	int rc = text != NULL ? json_array_set_new(want, i, json_string(text)) : -1;
+
+	free(text);
+	return rc;
 }
 
-/* The joined external-dns hostnames of gw (JSON null when none), through the memo when
- * there is one and the view has a generation (never for a Gateway being admitted: the
- * view does not hold that one). A new reference, or NULL with rc set. */
-static json_t *gateway_hosts_value(const struct view *v, const json_t *gw, bool from_view,
-				   const struct policy_memo *memo, int *rc, struct err *err)
-{
-	uint64_t gen = from_view && memo != NULL ? view_generation(v) : 0;
-	const char *ns = policy_obj_ns(gw), *name = jv_str(jv_obj(gw, "metadata"), "name");
-	json_t *hosts, *val = NULL;
+/* The Gateway's share of its Service, as an array of fixed slots (null when unset):
+ * read back by index, not looked up by name. */
+enum { WANT_ANN, WANT_ANN_TEXT, WANT_LABELS, WANT_LABELS_TEXT, WANT_LB_CLASS, WANT_LB_SOURCE, WANT_SLOTS };
 
-	if (gen != 0 && name != NULL && (val = memo->get(memo->ud, ns, name, gen)) != NULL)
-		return val;
-	if ((*rc = policy_gateway_hostnames(v, gw, &hosts, err)) != 0)
-		return NULL;
-	if (json_array_size(hosts) > 0)
-		*rc = join_hosts(hosts, &val);
-	else if ((val = json_null()) == NULL)
-		*rc = ERR_NOMEM;
-	json_decref(hosts);
-	if (*rc != 0)
-		return NULL;
-	if (gen != 0 && name != NULL)
-		memo->put(memo->ud, ns, name, gen, val);
-	return val;
+/* slot i of a want, NULL when unset */
+static json_t *want_slot(const json_t *want, size_t i)
+{
+	json_t *x = json_array_get(want, i);
+
+	return json_is_null(x) ? NULL : x;
 }
 
 /*
- * The operations for one map policy writes (metadata.annotations, metadata.labels or
- * spec): for each wanted member in key order, nothing when the Service has it equal,
- * its diff when it differs, an add when it is missing; the whole map as one add (or
- * replace) when the Service has no such map. These are the operations jpatch_diff
- * gives for "the Service with the wants merged in" against the Service, without
- * copying the Service: members policy does not name are never visited.
+ * The Gateway's share of its Service (steps 1-3 of policy_service_patch): the WANT_*
+ * slots, maps in the order they were merged and also as their JSON text. It depends on the policy
+ * set and the view only, so it is memoised per Gateway for one (view, policy set)
+ * generation pair: never for a Gateway being admitted (from_view false: the view does
+ * not hold that one) or a view whose generation is 0. A new reference, or NULL with
+ * the error code in *rc.
  */
+static json_t *gateway_want(const struct policy_set *s, const struct view *v, const json_t *gw, bool from_view,
+			    const struct policy_memo *memo, int *rc, struct err *err)
+{
+	const json_t *infra_ann = jv_obj(jv_obj(jv_obj(gw, "spec"), "infrastructure"), "annotations");
+	const char *ns = policy_obj_ns(gw), *name = jv_str(jv_obj(gw, "metadata"), "name");
+	uint64_t vgen = from_view && memo != NULL && name != NULL ? view_generation(v) : 0;
+	uint64_t pgen = policy_set_generation(s);
+	json_t *want = NULL, *ann = NULL, *labels = NULL;
+	const char *lb_class = NULL, *lb_src = NULL;
+	bool external_dns = false;
+
+	*rc = ERR_NOMEM;
+	if (vgen != 0 && (want = memo->get(memo->ud, ns, name, vgen, pgen)) != NULL) {
+		*rc = 0;
+		goto out;
+	}
+	if ((ann = json_object()) == NULL || (labels = json_object()) == NULL)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct policy_rule *r = &s->v[i];
+
+		if (r->kind != POLICY_SERVICE || !policy_select_gateway(&r->sel, v, gw))
+			continue;
+		if (merge_strs(ann, r->annotations) != 0 || merge_strs(labels, r->labels) != 0)
+			goto out;
+		if (r->lb_class != NULL) {
+			lb_class = r->lb_class;
+			lb_src = r->source;
+		}
+		external_dns = external_dns || r->external_dns;
+	}
+	if (merge_strs(ann, infra_ann) != 0)
+		goto out;
+	if (external_dns && jv_get(infra_ann, POLICY_ANN_EXTERNAL_DNS) == NULL) {
+		json_t *hosts, *val = NULL;
+
+		if ((*rc = policy_gateway_hostnames(v, gw, &hosts, err)) != 0)
+			goto out;
+		*rc = json_array_size(hosts) > 0 ? join_hosts(hosts, &val) : 0;
+		json_decref(hosts);
+		if (*rc != 0 || (val != NULL && json_object_set_new(ann, POLICY_ANN_EXTERNAL_DNS, val) != 0))
+			goto nomem;
+	}
+	if ((want = json_array()) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < WANT_SLOTS; i++)
+		if (json_array_append_new(want, json_null()) != 0)
+			goto nomem;
+	if ((json_object_size(ann) > 0 && (want_set(want, WANT_ANN, json_incref(ann)) != 0 ||
+					   want_text(want, WANT_ANN_TEXT, ann) != 0)) ||
+	    (json_object_size(labels) > 0 && (want_set(want, WANT_LABELS, json_incref(labels)) != 0 ||
+					      want_text(want, WANT_LABELS_TEXT, labels) != 0)) ||
+	    (lb_class != NULL && want_set(want, WANT_LB_CLASS, json_string(lb_class)) != 0) ||
+	    (lb_src != NULL && want_set(want, WANT_LB_SOURCE, json_string(lb_src)) != 0))
+		goto nomem;
+	if (vgen != 0)
+		memo->put(memo->ud, ns, name, vgen, pgen, want);
+	*rc = 0;
+	goto out;
+nomem:
+	*rc = ERR_NOMEM;
+	json_decref(want);
+	want = NULL;
+out:
+	json_decref(ann);
+	json_decref(labels);
+	if (*rc == ERR_NOMEM)
+		err_set(err, ERR_NOMEM, "policy: out of memory");
+	return want;
+}
+
+/*
+ * The patch as compact JSON text, written as it is decided: jansson values are made
+ * only where an operation needs a diff below a member (a Kyverno spec field that is an
+ * object or array, a map that is not an object). The operations are those jpatch_diff
+ * gives for "the Service with the wants merged in" against the Service, and so is the
+ * text: jwrite writes an operation as jansson would ({"op","path","value"}).
+ */
+struct ptext {
+	struct jwbuf b;
+	size_t nops;
+};
+
+static void ptext_op(struct ptext *o, const char *op, const char *path, const json_t *value)
+{
+	jwrite_lit(&o->b, o->nops++ > 0 ? ",{\"op\":\"" : "[{\"op\":\"");
+	jwrite_lit(&o->b, op);
+	jwrite_lit(&o->b, "\",\"path\":");
+	jwrite_cstr(&o->b, path);
+	if (value != NULL) {
+		jwrite_lit(&o->b, ",\"value\":");
+		jwrite_value(&o->b, value);
+	}
+	jwrite_lit(&o->b, "}");
+}
+
+/* jpatch_diff_at's operations for one member, appended as text */
+static int ptext_diff(struct ptext *o, const char *path, const json_t *have, const json_t *want, struct err *err)
+{
+	json_t *ops = json_array(), *op;
+	size_t i;
+	int rc;
+
+	if (ops == NULL)
+		return ERR_NOMEM;
+	rc = jpatch_diff_at(path, have, want, ops, err);
+	json_array_foreach(ops, i, op) {
+		jwrite_lit(&o->b, o->nops++ > 0 ? "," : "[");
+		jwrite_value(&o->b, op);
+	}
+	json_decref(ops);
+	return rc;
+}
+
 static int cmp_cstr(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int diff_map(json_t *patch, const char *path, const json_t *have, const json_t *want, struct err *err)
+/* A map the wants may write into: the Gateway's share is borrowed (it may be the
+ * memo's) until a Kyverno rule writes it, then copied once. */
+struct wmap {
+	json_t *m;
+	const char *text;       /* m as JSON text while it is the Gateway's share */
+	bool own;
+};
+
+static int wmap_merge(struct wmap *w, const json_t *src)
 {
+	if (src == NULL)
+		return 0;
+	if (!w->own) {
+		json_t *c = w->m != NULL ? json_copy(w->m) : json_object();
+
+		if (c == NULL)
+			return ERR_NOMEM;
+		w->m = c;
+		w->text = NULL;
+		w->own = true;
+	}
+	return merge_strs(w->m, src);
+}
+
+static void wmap_release(struct wmap *w)
+{
+	if (w->own)
+		json_decref(w->m);
+}
+
+/*
+ * The operations for one map policy writes (metadata.annotations, metadata.labels or
+ * spec): for each wanted member in key order, nothing when the Service has it equal,
+ * its diff when it differs (a replace, for the strings annotations and labels are), an
+ * add when it is missing; the whole map as one add (or replace) when the Service has
+ * no such map. Members policy does not name are never visited.
+ */
+static int diff_map(struct ptext *o, const char *path, const json_t *have, const struct wmap *wm, struct err *err)
+{
+	const json_t *want = wm->m;
 	const char *small[16], **keys, *k;
 	size_t n = json_object_size(want), i = 0, len = strlen(path);
 	char ptr[1024];
@@ -485,51 +635,103 @@ static int diff_map(json_t *patch, const char *path, const json_t *have, const j
 
 	if (n == 0)
 		return 0;
-	if (!json_is_object(have)) {
-		if (have == NULL)
-			return jpatch_diff_at(path, NULL, want, patch, err);
-		return jpatch_diff_at(path, have, want, patch, err); /* not an object: replaced */
+	if (have == NULL && wm->text != NULL) {
+		jwrite_lit(&o->b, o->nops++ > 0 ? ",{\"op\":\"add\",\"path\":" : "[{\"op\":\"add\",\"path\":");
+		jwrite_cstr(&o->b, path);
+		jwrite_lit(&o->b, ",\"value\":");
+		jwrite_lit(&o->b, wm->text);
+		jwrite_lit(&o->b, "}");
+		return 0;
 	}
+	if (have == NULL) {
+		ptext_op(o, "add", path, want);
+		return 0;
+	}
+	if (!json_is_object(have))
+		return ptext_diff(o, path, have, want, err); /* not an object: replaced */
 	keys = n <= 16 ? small : malloc(n * sizeof(*keys));
 	if (keys == NULL)
 		return ERR_NOMEM;
 	json_object_foreach((json_t *)want, k, x)
 		keys[i++] = k;
-	qsort(keys, n, sizeof(*keys), cmp_cstr);
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), cmp_cstr);
 	memcpy(ptr, path, len + 1);
 	for (i = 0; rc == 0 && i < n; i++) {
+		const json_t *hv = json_object_get(have, keys[i]), *wv = json_object_get(want, keys[i]);
+
 		if (jpatch_pointer_append(ptr, len, sizeof(ptr), keys[i]) == (size_t)-1) {
 			rc = err_set(err, ERR_LIMIT, "policy: key %.64s... is too long for a patch path", keys[i]);
 			break;
 		}
-		rc = jpatch_diff_at(ptr, json_object_get(have, keys[i]), json_object_get(want, keys[i]), patch, err);
+		if (hv == wv)
+			continue;
+		if (hv == NULL) {
+			ptext_op(o, "add", ptr, wv);
+		} else if (json_is_string(hv) && json_is_string(wv)) {
+			size_t hl = json_string_length(hv);
+
+			if (hl != json_string_length(wv) || memcmp(json_string_value(hv), json_string_value(wv), hl) != 0)
+				ptext_op(o, "replace", ptr, wv);
+		} else {
+			rc = ptext_diff(o, ptr, hv, wv, err);
+		}
 	}
 	if (keys != small)
 		free(keys);
 	return rc;
 }
 
-int policy_service_patch_gw(const struct policy_set *s, const struct view *v, const json_t *svc,
-			    const json_t *old_svc, const json_t *owner, const struct policy_memo *memo,
-			    json_t **ret_patch, struct findings *warnings, struct err *err)
+/* Merge a Kyverno rule's patchStrategicMerge into the wants. */
+static int merge_kyverno(const struct policy_rule *r, struct wmap *ann, struct wmap *labels, json_t **spec,
+			 const char **lb_class, const char **lb_src)
 {
-	struct want w = { json_object(), json_object(), json_object(), NULL, NULL };
+	const json_t *psm_md = jv_obj(r->psm, "metadata"), *psm_spec = jv_obj(r->psm, "spec");
+	const char *k;
+	json_t *x;
+
+	if (wmap_merge(ann, jv_obj(psm_md, "annotations")) != 0 || wmap_merge(labels, jv_obj(psm_md, "labels")) != 0)
+		return ERR_NOMEM;
+	json_object_foreach((json_t *)psm_spec, k, x) {
+		if (strcmp(k, "loadBalancerClass") == 0) {
+			*lb_class = json_string_value(x);
+			*lb_src = r->source;
+		} else if ((*spec = *spec != NULL ? *spec : json_object()) == NULL ||
+			   json_object_set_new(*spec, k, json_deep_copy(x)) != 0) {
+			return ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+int policy_service_patch_text(const struct policy_set *s, const struct view *v, const json_t *svc,
+			      const json_t *old_svc, const json_t *owner, const struct policy_memo *memo,
+			      char **ret_text, size_t *ret_len, struct findings *warnings, struct err *err)
+{
+	struct ptext o = { .b = { 0 }, .nops = 0 };
 	char gwns[256], gwname[256];
-	const json_t *gw = NULL;
-	bool owned, external_dns = false, create = old_svc == NULL, any_gw_rule = false;
+	const json_t *gw = NULL, *md, *sp, *have_ann, *have_labels;
+	const char *svcns;
+	json_t *gwant = NULL, *spec = NULL;
+	struct wmap ann = { NULL, NULL, false }, labels = { NULL, NULL, false };
+	bool lb_direct = false;
+	const char *lb_class = NULL, *lb_src = NULL;
+	bool owned, create = old_svc == NULL, any_gw_rule = false;
 	size_t last_one_policy = (size_t)-1;
 	int rc = 0;
 
-	*ret_patch = NULL;
-	if (w.ann == NULL || w.labels == NULL || w.spec == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	if (!json_is_object(svc)) {
-		rc = err_set(err, ERR_INVALID, "policy: the Service is not an object");
-		goto out;
-	}
-	owned = policy_service_owner(svc, gwns, sizeof(gwns), gwname, sizeof(gwname));
+	*ret_text = NULL;
+	if (ret_len != NULL)
+		*ret_len = 0;
+	if (!json_is_object(svc))
+		return err_set(err, ERR_INVALID, "policy: the Service is not an object");
+	md = json_object_get(svc, "metadata");
+	sp = json_object_get(svc, "spec");
+	have_ann = jv_get(md, "annotations");
+	have_labels = jv_get(md, "labels");
+	svcns = jv_str(md, "namespace");
+	owned = owner_of(json_is_object(have_labels) ? have_labels : NULL, svcns != NULL && *svcns ? svcns : "default", gwns,
+			 sizeof(gwns), gwname, sizeof(gwname));
 	for (size_t i = 0; s != NULL && i < s->n; i++)
 		if (s->v[i].kind == POLICY_SERVICE)
 			any_gw_rule = true;
@@ -541,129 +743,117 @@ int policy_service_patch_gw(const struct policy_set *s, const struct view *v, co
 				     "Gateway policies (the reconciler fills it in later)", gwns, gwname);
 	}
 	if (gw != NULL) {
-		const json_t *infra_ann = jv_obj(jv_obj(jv_obj(gw, "spec"), "infrastructure"), "annotations");
-
-		for (size_t i = 0; i < s->n; i++) {
-			const struct policy_rule *r = &s->v[i];
-
-			if (r->kind != POLICY_SERVICE || !policy_select_gateway(&r->sel, v, gw))
-				continue;
-			if (merge_strs(w.ann, r->annotations) != 0 || merge_strs(w.labels, r->labels) != 0) {
-				rc = ERR_NOMEM;
-				goto out;
-			}
-			if (r->lb_class != NULL) {
-				w.lb_class = r->lb_class;
-				w.lb_src = r->source;
-			}
-			external_dns = external_dns || r->external_dns;
-		}
-		if (merge_strs(w.ann, infra_ann) != 0) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
-		if (external_dns && jv_get(infra_ann, POLICY_ANN_EXTERNAL_DNS) == NULL) {
-			json_t *val = gateway_hosts_value(v, gw, owner == NULL, memo, &rc, err);
-
-			if (val == NULL)
-				goto out;
-			if (json_is_string(val) && json_object_set_new(w.ann, POLICY_ANN_EXTERNAL_DNS, val) != 0)
-				rc = ERR_NOMEM;
-			else if (!json_is_string(val))
-				json_decref(val);
-			if (rc != 0)
-				goto out;
-		}
+		if ((gwant = gateway_want(s, v, gw, owner == NULL, memo, &rc, err)) == NULL)
+			return rc;
+		ann.m = want_slot(gwant, WANT_ANN);
+		ann.text = json_string_value(want_slot(gwant, WANT_ANN_TEXT));
+		labels.m = want_slot(gwant, WANT_LABELS);
+		labels.text = json_string_value(want_slot(gwant, WANT_LABELS_TEXT));
+		lb_class = json_string_value(want_slot(gwant, WANT_LB_CLASS));
+		lb_src = json_string_value(want_slot(gwant, WANT_LB_SOURCE));
 	}
-	for (size_t i = 0; s != NULL && i < s->n; i++) {
+	for (size_t i = 0; rc == 0 && s != NULL && i < s->n; i++) {
 		const struct policy_rule *r = &s->v[i];
-		const json_t *psm_md, *psm_spec;
-		const char *k;
-		json_t *x;
 
 		if (r->kind != POLICY_KYVERNO || r->policy_id == last_one_policy || !kyverno_matches(r, v, svc, create))
 			continue;
 		if (r->apply_one)
 			last_one_policy = r->policy_id;
-		psm_md = jv_obj(r->psm, "metadata");
-		psm_spec = jv_obj(r->psm, "spec");
-		if (merge_strs(w.ann, jv_obj(psm_md, "annotations")) != 0 ||
-		    merge_strs(w.labels, jv_obj(psm_md, "labels")) != 0) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
-		json_object_foreach((json_t *)psm_spec, k, x) {
-			if (strcmp(k, "loadBalancerClass") == 0) {
-				w.lb_class = json_string_value(x);
-				w.lb_src = r->source;
-			} else if (json_object_set_new(w.spec, k, json_deep_copy(x)) != 0) {
-				rc = ERR_NOMEM;
-				goto out;
-			}
-		}
+		rc = merge_kyverno(r, &ann, &labels, &spec, &lb_class, &lb_src);
 	}
-	if (json_object_size(w.ann) == 0 && json_object_size(w.labels) == 0 && json_object_size(w.spec) == 0 &&
-	    w.lb_class == NULL) {
-		/* no policy applies: nothing to write */
-		*ret_patch = json_array();
-		rc = *ret_patch != NULL ? 0 : ERR_NOMEM;
-		goto out;
-	}
-	if (w.lb_class != NULL) {
-		const json_t *spec = jv_obj(svc, "spec");
-		const char *type = jv_str(spec, "type");
-		const char *have = jv_str(spec, "loadBalancerClass");
+	if (rc != 0 || (json_object_size(ann.m) == 0 && json_object_size(labels.m) == 0 && json_object_size(spec) == 0 &&
+			lb_class == NULL))
+		goto out; /* no policy applies: nothing to write */
+	if (lb_class != NULL) {
+		const char *type = jv_str(sp, "type");
+		const char *have = jv_str(sp, "loadBalancerClass");
 		const char *old = jv_str(jv_obj(old_svc, "spec"), "loadBalancerClass");
 
-		if (create) {
-			if (type != NULL && strcmp(type, "LoadBalancer") == 0 &&
-			    json_object_set_new(w.spec, "loadBalancerClass", json_string(w.lb_class)) != 0) {
+		if (create && type != NULL && strcmp(type, "LoadBalancer") == 0) {
+			/* alone in spec, it is written directly; with Kyverno's fields, in key order */
+			lb_direct = spec == NULL;
+			if (!lb_direct && json_object_set_new(spec, "loadBalancerClass", json_string(lb_class)) != 0) {
 				rc = ERR_NOMEM;
 				goto out;
 			}
-		} else if ((have != NULL && strcmp(have, w.lb_class) != 0) ||
-			   (have == NULL && old != NULL && strcmp(old, w.lb_class) != 0)) {
+		} else if (create) {
+			/* not a LoadBalancer: no class */
+		} else if ((have != NULL && strcmp(have, lb_class) != 0) ||
+			   (have == NULL && old != NULL && strcmp(old, lb_class) != 0)) {
 			findings_add(warnings, "POL-SVC-IMMUTABLE", "spec.loadBalancerClass",
 				     "loadBalancerClass is %s but %s asks for %s; it cannot change after create "
 				     "(delete and recreate the Service, or fix the policy)",
-				     have != NULL ? have : old, w.lb_src, w.lb_class);
+				     have != NULL ? have : old, lb_src, lb_class);
 		}
 	}
-	*ret_patch = json_array();
-	if (*ret_patch == NULL) {
+	jwrite_reserve(&o.b, 512);
+	/* metadata then spec, annotations then labels: key order, as a whole diff has */
+	if (json_object_size(ann.m) + json_object_size(labels.m) > 0 && !json_is_object(md)) {
+		json_t *m = json_object();
+
+		if (m == NULL || (json_object_size(ann.m) > 0 && json_object_set(m, "annotations", ann.m) != 0) ||
+		    (json_object_size(labels.m) > 0 && json_object_set(m, "labels", labels.m) != 0))
+			rc = ERR_NOMEM;
+		else
+			rc = ptext_diff(&o, "/metadata", md, m, err);
+		json_decref(m);
+	} else if ((rc = diff_map(&o, "/metadata/annotations", have_ann, &ann, err)) == 0) {
+		rc = diff_map(&o, "/metadata/labels", have_labels, &labels, err);
+	}
+	if (rc == 0 && spec != NULL) {
+		struct wmap sm = { spec, NULL, true };
+
+		rc = diff_map(&o, "/spec", sp, &sm, err);
+	}
+	if (rc == 0 && lb_direct) {
+		/* spec is an object here: it has a type */
+		const json_t *have = json_object_get(sp, "loadBalancerClass");
+
+		if (have == NULL || !json_is_string(have) || strcmp(json_string_value(have), lb_class) != 0) {
+			jwrite_lit(&o.b, o.nops++ > 0 ? ",{\"op\":\"" : "[{\"op\":\"");
+			jwrite_lit(&o.b, have == NULL ? "add" : "replace");
+			jwrite_lit(&o.b, "\",\"path\":\"/spec/loadBalancerClass\",\"value\":");
+			jwrite_cstr(&o.b, lb_class);
+			jwrite_lit(&o.b, "}");
+		}
+	}
+	if (o.nops > 0)
+		jwrite_lit(&o.b, "]");
+	if (rc == 0 && o.nops > 0 && (*ret_text = jwrite_finish(&o.b, ret_len)) == NULL)
 		rc = ERR_NOMEM;
-		goto out;
-	}
-	{
-		/* metadata then spec, annotations then labels: key order, as a whole diff has */
-		const json_t *md = json_object_get(svc, "metadata");
-
-		if (json_object_size(w.ann) + json_object_size(w.labels) > 0 && !json_is_object(md)) {
-			json_t *m = json_object();
-
-			if (m == NULL || (json_object_size(w.ann) > 0 && json_object_set(m, "annotations", w.ann) != 0) ||
-			    (json_object_size(w.labels) > 0 && json_object_set(m, "labels", w.labels) != 0)) {
-				json_decref(m);
-				rc = ERR_NOMEM;
-				goto out;
-			}
-			rc = jpatch_diff_at("/metadata", md, m, *ret_patch, err);
-			json_decref(m);
-		} else if ((rc = diff_map(*ret_patch, "/metadata/annotations", jv_get(md, "annotations"), w.ann, err)) == 0) {
-			rc = diff_map(*ret_patch, "/metadata/labels", jv_get(md, "labels"), w.labels, err);
-		}
-		if (rc == 0)
-			rc = diff_map(*ret_patch, "/spec", jv_get(svc, "spec"), w.spec, err);
-	}
-	if (rc != 0) {
-		json_decref(*ret_patch);
-		*ret_patch = NULL;
-	}
+	else if (*ret_text == NULL)
+		free(jwrite_finish(&o.b, NULL));
 out:
-	json_decref(w.ann);
-	json_decref(w.labels);
-	json_decref(w.spec);
+	wmap_release(&ann);
+	wmap_release(&labels);
+	json_decref(gwant);
+	json_decref(spec);
 	if (rc == ERR_NOMEM)
 		err_set(err, ERR_NOMEM, "policy: out of memory");
 	return rc;
+}
+
+int policy_service_patch_gw(const struct policy_set *s, const struct view *v, const json_t *svc,
+			    const json_t *old_svc, const json_t *owner, json_t **ret_patch,
+			    struct findings *warnings, struct err *err)
+{
+	char *text;
+	size_t len;
+	int rc = policy_service_patch_text(s, v, svc, old_svc, owner, NULL, &text, &len, warnings, err);
+
+	*ret_patch = NULL;
+	if (rc != 0)
+		return rc;
+	*ret_patch = text != NULL ? jparse(text, len, JPATCH_MAX_DEPTH + 8, err) : json_array();
+	free(text);
+	if (*ret_patch == NULL)
+		return err->code != 0 ? err->code : err_set(err, ERR_NOMEM, "policy: out of memory");
+	return 0;
+}
+
+int policy_service_patch(const struct policy_set *s, const struct view *v, const json_t *svc,
+			 const json_t *old_svc, json_t **ret_patch, struct findings *warnings,
+			 struct err *err)
+{
+	return policy_service_patch_gw(s, v, svc, old_svc, NULL, ret_patch, warnings, err);
 }

@@ -411,78 +411,137 @@ static void test_policy_kyverno__real_policies_give_kyvernos_service(void **stat
 /* A memo as the webhook keeps one: one entry per Gateway, counted. */
 struct test_memo {
 	char key[256];
-	uint64_t gen;
+	uint64_t gen, pgen;
 	json_t *val;
 	int gets, hits, puts;
 };
 
-static json_t *test_memo_get(void *ud, const char *ns, const char *name, uint64_t gen)
+static json_t *test_memo_get(void *ud, const char *ns, const char *name, uint64_t gen, uint64_t pgen)
 {
 	struct test_memo *m = ud;
 	char key[256];
 
 	m->gets++;
 	snprintf(key, sizeof(key), "%s/%s", ns, name);
-	if (m->val == NULL || m->gen != gen || strcmp(key, m->key) != 0)
+	if (m->val == NULL || m->gen != gen || m->pgen != pgen || strcmp(key, m->key) != 0)
 		return NULL;
 	m->hits++;
 	return json_incref(m->val);
 }
 
-static void test_memo_put(void *ud, const char *ns, const char *name, uint64_t gen, json_t *val)
+static void test_memo_put(void *ud, const char *ns, const char *name, uint64_t gen, uint64_t pgen, json_t *val)
 {
 	struct test_memo *m = ud;
 
 	m->puts++;
 	snprintf(m->key, sizeof(m->key), "%s/%s", ns, name);
 	m->gen = gen;
+	m->pgen = pgen;
 	json_decref(m->val);
 	m->val = json_incref(val);
 }
 
-/* The external-dns hostnames come from the memo while the view is unchanged, and are
- * derived again (new route's host included) once it changes; the patch is the same
- * with and without the memo. */
-static void test_policy_service__hostnames_memo_follows_the_view(void **state)
+/* policy_service_patch_text through the memo, as the webhook calls it, parsed back. */
+static json_t *memo_patch(const struct policy_set *s, const struct view *v, const json_t *svc,
+			  const struct policy_memo *memo, struct findings *fs)
+{
+	struct err e;
+	char *text;
+	size_t len;
+	json_t *patch;
+
+	err_init(&e);
+	if (policy_service_patch_text(s, v, svc, NULL, NULL, memo, &text, &len, fs, &e) != 0)
+		fail_msg("policy_service_patch_text: %s", e.msg);
+	if (text == NULL)
+		return json_array();
+	assert_int_equal(strlen(text), len);
+	patch = json_loadb(text, len, 0, NULL);
+	assert_non_null(patch);
+	free(text);
+	return patch;
+}
+
+/* The string value the patch's operation on path writes (NULL: no such operation). */
+static const char *op_value(const json_t *patch, const char *path)
+{
+	json_t *op;
+	size_t i;
+
+	json_array_foreach(patch, i, op)
+		if (strcmp(json_string_value(json_object_get(op, "path")), path) == 0)
+			return json_string_value(json_object_get(op, "value"));
+	return NULL;
+}
+
+#define DNS_PATH "/metadata/annotations/external-dns.alpha.kubernetes.io~1hostname"
+
+/* A Gateway's share of its Service (external-dns hostnames included) comes from the
+ * memo while the view and the policy set are unchanged, and is derived again (new
+ * route's host included) once either changes; the patch is the same with and without
+ * the memo. */
+static void test_policy_service__memo_follows_the_view_and_the_policies(void **state)
 {
 	struct policy_set *s = set_of(presets);
 	struct store *st = store_of(cluster);
 	struct test_memo tm = { .gen = 0 };
 	struct policy_memo memo = { test_memo_get, test_memo_put, &tm };
-	json_t *svc = testutil_json(SVC_CREATE), *plain, *patch, *route;
+	json_t *svc = testutil_json(SVC_CREATE), *plain, *patch, *route, *extra;
 	struct findings fs;
 	struct view v;
 	struct err e;
+	uint64_t pgen;
 
 	(void)state;
 	findings_init(&fs, NULL);
 	err_init(&e);
 	store_view(st, &v);
 	assert_int_equal(policy_service_patch(s, &v, svc, NULL, &plain, &fs, &e), 0);
+	assert_true(json_array_size(plain) > 0);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(policy_service_patch_memo(s, &v, svc, NULL, &memo, &patch, &fs, &e), 0);
+		patch = memo_patch(s, &v, svc, &memo, &fs);
 		assert_true(json_equal(patch, plain));
 		json_decref(patch);
 	}
 	assert_int_equal(tm.puts, 1);
 	assert_int_equal(tm.hits, 2);
-	assert_string_equal(json_string_value(tm.val), "a.example.com,b.example.com,example.com,plain.org");
+	assert_string_equal(op_value(plain, DNS_PATH), "a.example.com,b.example.com,example.com,plain.org");
 	/* a new route on the wildcard listener: the view's generation moves on */
 	route = testutil_json(ROUTE("apps", "r5", "wild", "['new.example.com']"));
 	assert_int_equal(store_add(st, route, &e), 0);
 	json_decref(route);
-	assert_int_equal(policy_service_patch_memo(s, &v, svc, NULL, &memo, &patch, &fs, &e), 0);
+	patch = memo_patch(s, &v, svc, &memo, &fs);
 	assert_int_equal(tm.puts, 2);
 	assert_int_equal(tm.hits, 2);
-	assert_string_equal(json_string_value(tm.val),
+	assert_string_equal(op_value(patch, DNS_PATH),
 			    "a.example.com,b.example.com,example.com,new.example.com,plain.org");
 	json_decref(patch);
 	json_decref(plain);
 	/* the route goes: derived again, back to the first set */
 	assert_int_equal(store_remove(st, KIND_HTTPROUTE, "apps", "r5"), 0);
-	assert_int_equal(policy_service_patch_memo(s, &v, svc, NULL, &memo, &patch, &fs, &e), 0);
+	patch = memo_patch(s, &v, svc, &memo, &fs);
 	assert_int_equal(tm.puts, 3);
-	assert_string_equal(json_string_value(tm.val), "a.example.com,b.example.com,example.com,plain.org");
+	assert_string_equal(op_value(patch, DNS_PATH), "a.example.com,b.example.com,example.com,plain.org");
+	assert_null(op_value(patch, "/metadata/annotations/added"));
+	json_decref(patch);
+	/* a policy more: the set's generation moves on, the new annotation is in the patch */
+	pgen = policy_set_generation(s);
+	extra = testutil_json("{'apiVersion':'policy.gatewarden.io/v1alpha1','kind':'ServicePolicy',"
+			      "'metadata':{'name':'more'},'spec':{'gateways':{'gatewayClassNames':['cilium']},"
+			      "'service':{'annotations':{'added':'later'}}}}");
+	assert_int_equal(policy_set_add(s, extra, "test.yaml", &e), 0);
+	json_decref(extra);
+	assert_true(policy_set_generation(s) != pgen);
+	patch = memo_patch(s, &v, svc, &memo, &fs);
+	assert_int_equal(tm.puts, 4);
+	assert_int_equal(tm.hits, 2);
+	assert_string_equal(op_value(patch, "/metadata/annotations/added"), "later");
+	/* and is remembered for that set */
+	json_decref(patch);
+	patch = memo_patch(s, &v, svc, &memo, &fs);
+	assert_int_equal(tm.puts, 4);
+	assert_int_equal(tm.hits, 3);
+	assert_string_equal(op_value(patch, "/metadata/annotations/added"), "later");
 	json_decref(patch);
 	assert_int_equal(fs.n, 0);
 	json_decref(tm.val);
@@ -946,7 +1005,7 @@ int main(void)
 		cmocka_unit_test(test_policy_service__owner_labels),
 		cmocka_unit_test(test_policy_kyverno__real_policies_give_kyvernos_service),
 		cmocka_unit_test(test_policy_service__patch_is_per_member),
-		cmocka_unit_test(test_policy_service__hostnames_memo_follows_the_view),
+		cmocka_unit_test(test_policy_service__memo_follows_the_view_and_the_policies),
 		cmocka_unit_test(test_policy_kyverno__unsupported_features_named),
 		cmocka_unit_test(test_policy_kyverno__match_wildcards_selectors_all),
 		cmocka_unit_test(test_policy_native__errors),

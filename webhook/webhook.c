@@ -35,17 +35,18 @@ struct webhook {
 	struct metrics *m;
 	struct httpd *httpd;
 	atomic_bool draining;
-	/* external-dns hostnames per Gateway (policy_memo), for one view generation each */
+	/* each Gateway's share of its Service (policy_memo), for one view and policy
+	 * generation each */
 	pthread_rwlock_t memo_lock; /* reviews share it to read; a put writes */
 	struct hmap memo;       /* "ns/name" -> struct memo_entry * */
 };
 
-/* Gateways whose hostnames are remembered at most; past that the memo starts over
- * (a cluster has far fewer Gateways than this) */
+/* Gateways remembered at most; past that the memo starts over (a cluster has far
+ * fewer Gateways than this) */
 #define MEMO_MAX 4096
 
 struct memo_entry {
-	uint64_t gen;
+	uint64_t view_gen, policy_gen;
 	json_t *val;            /* owned */
 };
 
@@ -70,7 +71,7 @@ static bool memo_key(char *key, size_t cap, const char *ns, const char *name)
 	return true;
 }
 
-static json_t *memo_get(void *ud, const char *ns, const char *name, uint64_t gen)
+static json_t *memo_get(void *ud, const char *ns, const char *name, uint64_t view_gen, uint64_t policy_gen)
 {
 	struct webhook *w = ud;
 	char key[512];
@@ -81,13 +82,14 @@ static json_t *memo_get(void *ud, const char *ns, const char *name, uint64_t gen
 		return NULL;
 	pthread_rwlock_rdlock(&w->memo_lock);
 	e = hmap_get(&w->memo, key);
-	if (e != NULL && e->gen == gen)
+	if (e != NULL && e->view_gen == view_gen && e->policy_gen == policy_gen)
 		val = json_incref(e->val);
 	pthread_rwlock_unlock(&w->memo_lock);
 	return val;
 }
 
-static void memo_put(void *ud, const char *ns, const char *name, uint64_t gen, json_t *val)
+static void memo_put(void *ud, const char *ns, const char *name, uint64_t view_gen, uint64_t policy_gen,
+		     json_t *val)
 {
 	struct webhook *w = ud;
 	struct memo_entry *e;
@@ -96,7 +98,8 @@ static void memo_put(void *ud, const char *ns, const char *name, uint64_t gen, j
 
 	if (!memo_key(key, sizeof(key), ns, name) || (e = malloc(sizeof(*e))) == NULL)
 		return; /* a memo that cannot grow just does not remember */
-	e->gen = gen;
+	e->view_gen = view_gen;
+	e->policy_gen = policy_gen;
 	e->val = json_incref(val);
 	pthread_rwlock_wrlock(&w->memo_lock);
 	if (hmap_count(&w->memo) >= MEMO_MAX && !hmap_has(&w->memo, key)) {
@@ -219,7 +222,8 @@ struct review {
 	bool allowed;
 	char *deny;             /* message when denied */
 	json_t *warnings;       /* array of strings */
-	json_t *patch;          /* JSON Patch array or NULL */
+	char *patch;            /* JSON Patch text, or NULL for none */
+	size_t patch_len;
 	const char *decision;
 	enum metrics_decision md;
 };
@@ -379,8 +383,10 @@ static int gateway_or_route_patch(struct webhook *w, enum kind k, struct review 
 	return rc;
 }
 
-static int service_patch(struct webhook *w, struct review *rv, json_t **ret)
+/* The Service's patch as text (NULL: none). */
+static int service_patch(struct webhook *w, struct review *rv, char **ret, size_t *ret_len)
 {
+	struct policy_memo memo = { memo_get, memo_put, w };
 	struct findings fs;
 	struct err err;
 	struct view v;
@@ -392,12 +398,8 @@ static int service_patch(struct webhook *w, struct review *rv, json_t **ret)
 	findings_init(&fs, w->c.rules);
 	ps = polsrc_acquire(w->c.policies, &tok);
 	viewsrc_acquire(w->c.src, &v);
-	{
-		struct policy_memo memo = { memo_get, memo_put, w };
-
-		rc = policy_service_patch_memo(ps, &v, rv->object, strcmp(rv->op, "UPDATE") == 0 ? rv->old : NULL,
-					       &memo, ret, &fs, &err);
-	}
+	rc = policy_service_patch_text(ps, &v, rv->object, strcmp(rv->op, "UPDATE") == 0 ? rv->old : NULL, NULL,
+				       &memo, ret, ret_len, &fs, &err);
 	viewsrc_release(w->c.src);
 	polsrc_release(w->c.policies, tok);
 	for (size_t i = 0; rc == 0 && i < fs.n; i++) {
@@ -413,31 +415,38 @@ static int service_patch(struct webhook *w, struct review *rv, json_t **ret)
 static void mutate(struct webhook *w, struct review *rv)
 {
 	enum kind k = engine_classify(rv->object);
-	json_t *patch = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
-	if (kind_is_validated(k))
+	if (kind_is_validated(k)) {
+		json_t *patch = NULL;
+
 		rc = gateway_or_route_patch(w, k, rv, &patch);
-	else if (k == KIND_SERVICE && w->c.policies != NULL)
-		rc = service_patch(w, rv, &patch);
-	else {
+		if (rc == 0 && json_array_size(patch) > 0 && (text = jwrite_dump(patch, false, 0)) == NULL)
+			rc = ERR_NOMEM;
+		len = text != NULL ? strlen(text) : 0;
+		json_decref(patch);
+	} else if (k == KIND_SERVICE && w->c.policies != NULL) {
+		rc = service_patch(w, rv, &text, &len);
+	} else {
 		rv->decision = "allowed (nothing to mutate)";
 		return;
 	}
 	if (rc != 0) {
 		/* mutation is best effort: the object goes on unchanged, and says so */
-		json_decref(patch);
+		free(text);
 		add_warning(rv, "gatewarden could not compute this object's patch; it was admitted unchanged");
 		rv->md = MD_ERROR;
 		rv->decision = "error (unchanged)";
 		return;
 	}
-	if (patch != NULL && json_array_size(patch) > 0) {
-		rv->patch = patch;
+	if (text != NULL) {
+		rv->patch = text;
+		rv->patch_len = len;
 		rv->md = MD_PATCHED;
 		rv->decision = "patched";
 	} else {
-		json_decref(patch);
 		rv->decision = "allowed (no change)";
 	}
 }
@@ -465,22 +474,12 @@ static char *encode_text(const struct review *rv)
 		jwrite_value(&b, rv->warnings);
 	}
 	if (rv->patch != NULL) {
-		struct jwbuf pb = { 0 };
-		size_t plen;
-		char *ptext, *b64;
+		char *b64;
 
-		jwrite_reserve(&pb, 768);
-		jwrite_value(&pb, rv->patch);
-		ptext = jwrite_finish(&pb, &plen);
-		if (ptext == NULL) {
-			free(jwrite_finish(&b, NULL));
-			return NULL;
-		}
 		jwrite_lit(&b, ",\"patch\":\"");
-		b64 = jwrite_space(&b, B64_ENCODED_LEN(plen));
+		b64 = jwrite_space(&b, B64_ENCODED_LEN(rv->patch_len));
 		if (b64 != NULL)
-			b64_encode_to(b64, ptext, plen);
-		free(ptext);
+			b64_encode_to(b64, rv->patch, rv->patch_len);
 		jwrite_lit(&b, "\",\"patchType\":\"JSONPatch\"");
 	}
 	jwrite_lit(&b, "}}");
@@ -597,7 +596,7 @@ void webhook_review(struct webhook *w, bool mutate_ep, const char *body, size_t 
 	}
 out:
 	free(rv.deny);
-	json_decref(rv.patch);
+	free(rv.patch);
 	json_decref(rv.warnings);
 	json_decref(root);
 }
