@@ -8,6 +8,7 @@
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -316,6 +317,7 @@ struct req {
 	char *body;
 	size_t len, cap;
 	bool answered;       /* a response was queued before the body was read */
+	bool corked;         /* TCP_CORK set for this answer (cork_large) */
 	char *content_type, *timeout;
 	unsigned long long content_length;
 };
@@ -326,6 +328,36 @@ static double since(const struct timespec *t)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/*
+ * An answer whose header and body reach 1,400 bytes is sent by libmicrohttpd as two
+ * TLS records with the header pushed alone (mhd_send.c: so a client can start on the
+ * header), which costs one more TCP segment and one more wake-up of the client per
+ * answer. Webhook answers are read whole, so the socket is corked before such an answer
+ * is queued and uncorked when the request completes (on_completed): the two records
+ * leave in one segment. Smaller answers are corked by libmicrohttpd itself.
+ */
+#define CORK_FROM 1200
+
+static void cork_large(struct MHD_Connection *conn, struct req *q, size_t body_len)
+{
+	const union MHD_ConnectionInfo *ci;
+	int one = 1;
+
+	if (body_len < CORK_FROM ||
+	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
+		return;
+	q->corked = setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0;
+}
+
+static void uncork(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int zero = 0;
+
+	if (ci != NULL)
+		(void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct httpd_response *r, bool close)
@@ -507,6 +539,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (resp.status == 0)
 		simple(&resp, 500, "no answer\n");
 	q->answered = true;
+	cork_large(conn, q, resp.len);
 	return send_resp(conn, &resp, false);
 }
 
@@ -515,10 +548,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct httpd *h = cls;
 	struct req *q = *con_cls;
 
-	(void)conn;
 	(void)toe;
 	if (q == NULL)
 		return;
+	if (q->corked && conn != NULL)
+		uncork(conn);
 	free(q->body);
 	free(q->content_type);
 	free(q->timeout);

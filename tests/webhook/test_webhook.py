@@ -556,6 +556,17 @@ def run(tmp):
     check(ann.get("external-dns.alpha.kubernetes.io/hostname") == "api.example.org,www.example.org",
           "external-dns hostname = the routes' hostnames on the wildcard listener, sorted (%s)"
           % ann.get("external-dns.alpha.kubernetes.io/hostname"))
+    # answers of 1,200 bytes and more are corked until their request completes (httpd.c,
+    # cork_large): several in a row on one keep-alive connection each arrive whole
+    big = route("big", hostnames=tuple("bad_host_%d!.with-a-long-enough-name.example.org" % i for i in range(16)))
+    conn = Conn(ps.port, client_ctx(ca[0]))
+    for i in range(3):
+        st, _, body = post(conn, "/validate", json.dumps(review("HTTPRoute", big, uid="big-%d" % i)))
+        ans = json.loads(body)["response"] if st == 200 else {}
+        check(st == 200 and len(body) >= 1200 and ans.get("uid") == "big-%d" % i and not ans.get("allowed")
+              and "bad_host_15!" in ans.get("status", {}).get("message", ""),
+              "a large answer (%d bytes) on a kept-alive connection arrives whole, request %d" % (len(body), i))
+    conn.close()
     if patched is not None:
         resp, again = api.send("/mutate", review("Service", patched, op="UPDATE", old=patched))
         check(again is None and resp["allowed"], "Service UPDATE with everything in place gets no patch")
