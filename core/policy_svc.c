@@ -471,7 +471,7 @@ static json_t *want_slot(const json_t *want, size_t i)
 static json_t *gateway_want(const struct policy_set *s, const struct view *v, const json_t *gw, bool from_view,
 			    const struct policy_memo *memo, int *rc, struct err *err)
 {
-	const json_t *infra_ann = jv_obj(jv_obj(jv_obj(gw, "spec"), "infrastructure"), "annotations");
+	const json_t *infra_ann;
 	const char *ns = policy_obj_ns(gw), *name = jv_str(jv_obj(gw, "metadata"), "name");
 	uint64_t vgen = from_view && memo != NULL && name != NULL ? view_generation(v) : 0;
 	uint64_t pgen = policy_set_generation(s);
@@ -486,6 +486,7 @@ static json_t *gateway_want(const struct policy_set *s, const struct view *v, co
 	}
 	if ((ann = json_object()) == NULL || (labels = json_object()) == NULL)
 		goto out;
+	infra_ann = jv_obj(jv_obj(jv_obj(gw, "spec"), "infrastructure"), "annotations");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct policy_rule *r = &s->v[i];
 
