@@ -13,7 +13,7 @@
 # annotations and loadBalancerClass, plus external-dns hostnames derived from the
 # Gateway's routes (EXTERNAL_DNS=0 leaves that out). That comparison runs both at a
 # fixed offered load (every connection waits SVC_DELAY_MS=4 ms between requests: the
-# same load for both endpoints) and at saturation, in ROUNDS=3 alternating rounds.
+# same load for both endpoints) and at saturation, in ROUNDS=5 alternating rounds.
 #
 #   bash bench/webhook/run.sh            # DURATION=10 seconds per measurement
 #   GW=build/cli/gatewarden bash bench/webhook/run.sh   # an existing binary
@@ -204,7 +204,7 @@ if ((${#POLICY_ARGS[@]})); then
 	# (utime + stime from /proc) / requests answered; the verdict compares the medians.
 	ticks() { awk '{print $14 + $15}' /proc/"$GW_PID"/stat; }
 	export HZ=$(getconf CLK_TCK)
-	ROUNDS=${ROUNDS:-3}
+	ROUNDS=${ROUNDS:-5}
 	# Each round measures both endpoints twice: at saturation (as fast as wrk can go)
 	# and at a fixed offered load (every connection waits SVC_DELAY_MS after each
 	# answer: 64 / 4 ms = 16,000 requests/s, below either endpoint's saturation), which
