@@ -450,7 +450,11 @@ static int want_text(json_t *want, size_t i, const json_t *map)
 
 /* The Gateway's share of its Service, as an array of fixed slots (null when unset):
  * read back by index, not looked up by name. */
-enum { WANT_ANN, WANT_ANN_TEXT, WANT_LABELS, WANT_LABELS_TEXT, WANT_LB_CLASS, WANT_LB_SOURCE, WANT_SLOTS };
+enum {
+	WANT_ANN, WANT_ANN_TEXT, WANT_ANN_OPS,
+	WANT_LABELS, WANT_LABELS_TEXT, WANT_LABELS_OPS,
+	WANT_LB_CLASS, WANT_LB_SOURCE, WANT_SLOTS
+};
 
 /* slot i of a want, NULL when unset */
 static json_t *want_slot(const json_t *want, size_t i)
@@ -458,6 +462,44 @@ static json_t *want_slot(const json_t *want, size_t i)
 	json_t *x = json_array_get(want, i);
 
 	return json_is_null(x) ? NULL : x;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* want[i] = map's members in key order as [key, value, patch path under prefix], so a
+ * diff against a Service's map is one lookup per member, no sorting and no escaping.
+ * A key too long for a path leaves the slot unset (the diff then sorts and escapes
+ * itself, and reports it). -1 when out of memory. */
+static int want_ops(json_t *want, size_t i, const char *prefix, const json_t *map)
+{
+	size_t n = json_object_size(map), k = 0, len = strlen(prefix);
+	const char **keys = malloc(n * sizeof(*keys)), *key;
+	json_t *ops = json_array(), *x;
+	char ptr[1024];
+	int rc = 0;
+
+	if (keys == NULL || ops == NULL) {
+		free(keys);
+		json_decref(ops);
+		return -1;
+	}
+	json_object_foreach((json_t *)map, key, x)
+		keys[k++] = key;
+	qsort(keys, n, sizeof(*keys), cmp_cstr);
+	memcpy(ptr, prefix, len + 1);
+	for (k = 0; rc == 0 && k < n; k++) {
+		if (jpatch_pointer_append(ptr, len, sizeof(ptr), keys[k]) == (size_t)-1)
+			break;
+		rc = json_array_append_new(ops, json_pack("[sOs]", keys[k], json_object_get(map, keys[k]), ptr));
+	}
+	if (rc == 0 && k == n)
+		rc = json_array_set(want, i, ops);
+	free(keys);
+	json_decref(ops);
+	return rc;
 }
 
 /*
@@ -518,9 +560,11 @@ static json_t *gateway_want(const struct policy_set *s, const struct view *v, co
 		if (json_array_append_new(want, json_null()) != 0)
 			goto nomem;
 	if ((json_object_size(ann) > 0 && (want_set(want, WANT_ANN, json_incref(ann)) != 0 ||
-					   want_text(want, WANT_ANN_TEXT, ann) != 0)) ||
+					   want_text(want, WANT_ANN_TEXT, ann) != 0 ||
+					   want_ops(want, WANT_ANN_OPS, "/metadata/annotations", ann) != 0)) ||
 	    (json_object_size(labels) > 0 && (want_set(want, WANT_LABELS, json_incref(labels)) != 0 ||
-					      want_text(want, WANT_LABELS_TEXT, labels) != 0)) ||
+					      want_text(want, WANT_LABELS_TEXT, labels) != 0 ||
+					      want_ops(want, WANT_LABELS_OPS, "/metadata/labels", labels) != 0)) ||
 	    (lb_class != NULL && want_set(want, WANT_LB_CLASS, json_string(lb_class)) != 0) ||
 	    (lb_src != NULL && want_set(want, WANT_LB_SOURCE, json_string(lb_src)) != 0))
 		goto nomem;
@@ -583,16 +627,12 @@ static int ptext_diff(struct ptext *o, const char *path, const json_t *have, con
 	return rc;
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A map the wants may write into: the Gateway's share is borrowed (it may be the
  * memo's) until a Kyverno rule writes it, then copied once. */
 struct wmap {
 	json_t *m;
 	const char *text;       /* m as JSON text while it is the Gateway's share */
+	const json_t *ops;      /* and as [key, value, path] in key order (want_ops) */
 	bool own;
 };
 
@@ -607,6 +647,7 @@ static int wmap_merge(struct wmap *w, const json_t *src)
 			return ERR_NOMEM;
 		w->m = c;
 		w->text = NULL;
+		w->ops = NULL;
 		w->own = true;
 	}
 	return merge_strs(w->m, src);
@@ -650,6 +691,28 @@ static int diff_map(struct ptext *o, const char *path, const json_t *have, const
 	}
 	if (!json_is_object(have))
 		return ptext_diff(o, path, have, want, err); /* not an object: replaced */
+	if (wm->ops != NULL) {
+		json_t *op;
+
+		json_array_foreach(wm->ops, i, op) {
+			const json_t *hv = json_object_get(have, json_string_value(json_array_get(op, 0)));
+			const json_t *wv = json_array_get(op, 1);
+			const char *ptr_i = json_string_value(json_array_get(op, 2));
+
+			if (hv == NULL)
+				ptext_op(o, "add", ptr_i, wv);
+			else if (json_is_string(hv) && json_is_string(wv)) {
+				size_t hl = json_string_length(hv);
+
+				if (hl != json_string_length(wv) ||
+				    memcmp(json_string_value(hv), json_string_value(wv), hl) != 0)
+					ptext_op(o, "replace", ptr_i, wv);
+			} else if (hv != wv && (rc = ptext_diff(o, ptr_i, hv, wv, err)) != 0) {
+				return rc;
+			}
+		}
+		return 0;
+	}
 	keys = n <= 16 ? small : malloc(n * sizeof(*keys));
 	if (keys == NULL)
 		return ERR_NOMEM;
@@ -714,7 +777,7 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 	const json_t *gw = NULL, *md, *sp, *have_ann, *have_labels;
 	const char *svcns;
 	json_t *gwant = NULL, *spec = NULL;
-	struct wmap ann = { NULL, NULL, false }, labels = { NULL, NULL, false };
+	struct wmap ann = { NULL, NULL, NULL, false }, labels = { NULL, NULL, NULL, false };
 	bool lb_direct = false;
 	const char *lb_class = NULL, *lb_src = NULL;
 	bool owned, create = old_svc == NULL, any_gw_rule = false;
@@ -748,8 +811,10 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 			return rc;
 		ann.m = want_slot(gwant, WANT_ANN);
 		ann.text = json_string_value(want_slot(gwant, WANT_ANN_TEXT));
+		ann.ops = want_slot(gwant, WANT_ANN_OPS);
 		labels.m = want_slot(gwant, WANT_LABELS);
 		labels.text = json_string_value(want_slot(gwant, WANT_LABELS_TEXT));
+		labels.ops = want_slot(gwant, WANT_LABELS_OPS);
 		lb_class = json_string_value(want_slot(gwant, WANT_LB_CLASS));
 		lb_src = json_string_value(want_slot(gwant, WANT_LB_SOURCE));
 	}
@@ -802,7 +867,7 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 		rc = diff_map(&o, "/metadata/labels", have_labels, &labels, err);
 	}
 	if (rc == 0 && spec != NULL) {
-		struct wmap sm = { spec, NULL, true };
+		struct wmap sm = { spec, NULL, NULL, true };
 
 		rc = diff_map(&o, "/spec", sp, &sm, err);
 	}
