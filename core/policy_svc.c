@@ -596,17 +596,26 @@ struct ptext {
 	size_t nops;
 };
 
-static void ptext_op(struct ptext *o, const char *op, const char *path, const json_t *value)
+/* An operation up to its value: the caller writes the value, then ptext_end. */
+static void ptext_begin(struct ptext *o, const char *op, const char *path)
 {
 	jwrite_lit(&o->b, o->nops++ > 0 ? ",{\"op\":\"" : "[{\"op\":\"");
 	jwrite_lit(&o->b, op);
 	jwrite_lit(&o->b, "\",\"path\":");
 	jwrite_cstr(&o->b, path);
-	if (value != NULL) {
-		jwrite_lit(&o->b, ",\"value\":");
-		jwrite_value(&o->b, value);
-	}
+	jwrite_lit(&o->b, ",\"value\":");
+}
+
+static void ptext_end(struct ptext *o)
+{
 	jwrite_lit(&o->b, "}");
+}
+
+static void ptext_op(struct ptext *o, const char *op, const char *path, const json_t *value)
+{
+	ptext_begin(o, op, path);
+	jwrite_value(&o->b, value);
+	ptext_end(o);
 }
 
 /* jpatch_diff_at's operations for one member, appended as text */
@@ -659,6 +668,25 @@ static void wmap_release(struct wmap *w)
 		json_decref(w->m);
 }
 
+/* One wanted member against the Service's: an add when missing, a replace when a
+ * string differs (annotations and labels are strings), else jpatch's diff. */
+static int diff_member(struct ptext *o, const char *path, const json_t *have, const json_t *want, struct err *err)
+{
+	if (have == want)
+		return 0;
+	if (have == NULL) {
+		ptext_op(o, "add", path, want);
+	} else if (json_is_string(have) && json_is_string(want)) {
+		size_t hl = json_string_length(have);
+
+		if (hl != json_string_length(want) || memcmp(json_string_value(have), json_string_value(want), hl) != 0)
+			ptext_op(o, "replace", path, want);
+	} else {
+		return ptext_diff(o, path, have, want, err);
+	}
+	return 0;
+}
+
 /*
  * The operations for one map policy writes (metadata.annotations, metadata.labels or
  * spec): for each wanted member in key order, nothing when the Service has it equal,
@@ -678,11 +706,9 @@ static int diff_map(struct ptext *o, const char *path, const json_t *have, const
 	if (n == 0)
 		return 0;
 	if (have == NULL && wm->text != NULL) {
-		jwrite_lit(&o->b, o->nops++ > 0 ? ",{\"op\":\"add\",\"path\":" : "[{\"op\":\"add\",\"path\":");
-		jwrite_cstr(&o->b, path);
-		jwrite_lit(&o->b, ",\"value\":");
+		ptext_begin(o, "add", path);
 		jwrite_lit(&o->b, wm->text);
-		jwrite_lit(&o->b, "}");
+		ptext_end(o);
 		return 0;
 	}
 	if (have == NULL) {
@@ -696,20 +722,10 @@ static int diff_map(struct ptext *o, const char *path, const json_t *have, const
 
 		json_array_foreach(wm->ops, i, op) {
 			const json_t *hv = json_object_get(have, json_string_value(json_array_get(op, 0)));
-			const json_t *wv = json_array_get(op, 1);
-			const char *ptr_i = json_string_value(json_array_get(op, 2));
 
-			if (hv == NULL)
-				ptext_op(o, "add", ptr_i, wv);
-			else if (json_is_string(hv) && json_is_string(wv)) {
-				size_t hl = json_string_length(hv);
-
-				if (hl != json_string_length(wv) ||
-				    memcmp(json_string_value(hv), json_string_value(wv), hl) != 0)
-					ptext_op(o, "replace", ptr_i, wv);
-			} else if (hv != wv && (rc = ptext_diff(o, ptr_i, hv, wv, err)) != 0) {
+			rc = diff_member(o, json_string_value(json_array_get(op, 2)), hv, json_array_get(op, 1), err);
+			if (rc != 0)
 				return rc;
-			}
 		}
 		return 0;
 	}
@@ -722,24 +738,11 @@ static int diff_map(struct ptext *o, const char *path, const json_t *have, const
 		qsort(keys, n, sizeof(*keys), cmp_cstr);
 	memcpy(ptr, path, len + 1);
 	for (i = 0; rc == 0 && i < n; i++) {
-		const json_t *hv = json_object_get(have, keys[i]), *wv = json_object_get(want, keys[i]);
-
 		if (jpatch_pointer_append(ptr, len, sizeof(ptr), keys[i]) == (size_t)-1) {
 			rc = err_set(err, ERR_LIMIT, "policy: key %.64s... is too long for a patch path", keys[i]);
 			break;
 		}
-		if (hv == wv)
-			continue;
-		if (hv == NULL) {
-			ptext_op(o, "add", ptr, wv);
-		} else if (json_is_string(hv) && json_is_string(wv)) {
-			size_t hl = json_string_length(hv);
-
-			if (hl != json_string_length(wv) || memcmp(json_string_value(hv), json_string_value(wv), hl) != 0)
-				ptext_op(o, "replace", ptr, wv);
-		} else {
-			rc = ptext_diff(o, ptr, hv, wv, err);
-		}
+		rc = diff_member(o, ptr, json_object_get(have, keys[i]), json_object_get(want, keys[i]), err);
 	}
 	if (keys != small)
 		free(keys);
@@ -748,7 +751,7 @@ static int diff_map(struct ptext *o, const char *path, const json_t *have, const
 
 /* Merge a Kyverno rule's patchStrategicMerge into the wants. */
 static int merge_kyverno(const struct policy_rule *r, struct wmap *ann, struct wmap *labels, json_t **spec,
-			 const char **lb_class, const char **lb_src)
+			 const json_t **lb_class, const char **lb_src)
 {
 	const json_t *psm_md = jv_obj(r->psm, "metadata"), *psm_spec = jv_obj(r->psm, "spec");
 	const char *k;
@@ -758,7 +761,7 @@ static int merge_kyverno(const struct policy_rule *r, struct wmap *ann, struct w
 		return ERR_NOMEM;
 	json_object_foreach((json_t *)psm_spec, k, x) {
 		if (strcmp(k, "loadBalancerClass") == 0) {
-			*lb_class = json_string_value(x);
+			*lb_class = json_is_string(x) ? x : NULL;
 			*lb_src = r->source;
 		} else if ((*spec = *spec != NULL ? *spec : json_object()) == NULL ||
 			   json_object_set_new(*spec, k, json_deep_copy(x)) != 0) {
@@ -779,7 +782,8 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 	json_t *gwant = NULL, *spec = NULL;
 	struct wmap ann = { NULL, NULL, NULL, false }, labels = { NULL, NULL, NULL, false };
 	bool lb_direct = false;
-	const char *lb_class = NULL, *lb_src = NULL;
+	const json_t *lb_class_v = NULL;
+	const char *lb_class, *lb_src = NULL;
 	bool owned, create = old_svc == NULL, any_gw_rule = false;
 	size_t last_one_policy = (size_t)-1;
 	int rc = 0;
@@ -815,7 +819,7 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 		labels.m = want_slot(gwant, WANT_LABELS);
 		labels.text = json_string_value(want_slot(gwant, WANT_LABELS_TEXT));
 		labels.ops = want_slot(gwant, WANT_LABELS_OPS);
-		lb_class = json_string_value(want_slot(gwant, WANT_LB_CLASS));
+		lb_class_v = want_slot(gwant, WANT_LB_CLASS);
 		lb_src = json_string_value(want_slot(gwant, WANT_LB_SOURCE));
 	}
 	for (size_t i = 0; rc == 0 && s != NULL && i < s->n; i++) {
@@ -825,8 +829,9 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 			continue;
 		if (r->apply_one)
 			last_one_policy = r->policy_id;
-		rc = merge_kyverno(r, &ann, &labels, &spec, &lb_class, &lb_src);
+		rc = merge_kyverno(r, &ann, &labels, &spec, &lb_class_v, &lb_src);
 	}
+	lb_class = json_string_value(lb_class_v);
 	if (rc != 0 || (json_object_size(ann.m) == 0 && json_object_size(labels.m) == 0 && json_object_size(spec) == 0 &&
 			lb_class == NULL))
 		goto out; /* no policy applies: nothing to write */
@@ -838,7 +843,7 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 		if (create && type != NULL && strcmp(type, "LoadBalancer") == 0) {
 			/* alone in spec, it is written directly; with Kyverno's fields, in key order */
 			lb_direct = spec == NULL;
-			if (!lb_direct && json_object_set_new(spec, "loadBalancerClass", json_string(lb_class)) != 0) {
+			if (!lb_direct && json_object_set(spec, "loadBalancerClass", (json_t *)lb_class_v) != 0) {
 				rc = ERR_NOMEM;
 				goto out;
 			}
@@ -871,18 +876,8 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 
 		rc = diff_map(&o, "/spec", sp, &sm, err);
 	}
-	if (rc == 0 && lb_direct) {
-		/* spec is an object here: it has a type */
-		const json_t *have = json_object_get(sp, "loadBalancerClass");
-
-		if (have == NULL || !json_is_string(have) || strcmp(json_string_value(have), lb_class) != 0) {
-			jwrite_lit(&o.b, o.nops++ > 0 ? ",{\"op\":\"" : "[{\"op\":\"");
-			jwrite_lit(&o.b, have == NULL ? "add" : "replace");
-			jwrite_lit(&o.b, "\",\"path\":\"/spec/loadBalancerClass\",\"value\":");
-			jwrite_cstr(&o.b, lb_class);
-			jwrite_lit(&o.b, "}");
-		}
-	}
+	if (rc == 0 && lb_direct)
+		rc = diff_member(&o, "/spec/loadBalancerClass", json_object_get(sp, "loadBalancerClass"), lb_class_v, err);
 	if (o.nops > 0)
 		jwrite_lit(&o.b, "]");
 	if (rc == 0 && o.nops > 0 && (*ret_text = jwrite_finish(&o.b, ret_len)) == NULL)
