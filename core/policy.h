@@ -89,7 +89,7 @@ int policy_service_patch(const struct policy_set *s, const struct view *v, const
  * decides attachment for every route of the Gateway) change only when the view or the
  * policy set does. Entries are keyed by the Gateway's namespace and name, by
  * view_generation(v) and by policy_set_generation(s); a view whose generation is 0 is
- * never memoised. The value is an opaque JSON object that nobody changes: get answers
+ * never memoised. The value is an opaque JSON value that nobody changes: get answers
  * a new reference to it, or NULL when it has none for those generations; put is given
  * a borrowed value to keep. The caller makes both safe for concurrent reviews.
  */

@@ -469,22 +469,25 @@ static int cmp_cstr(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* want[i] = map's members in key order as [key, value, patch path under prefix], so a
- * diff against a Service's map is one lookup per member, no sorting and no escaping.
- * A key too long for a path leaves the slot unset (the diff then sorts and escapes
- * itself, and reports it). -1 when out of memory. */
-static int want_ops(json_t *want, size_t i, const char *prefix, const json_t *map)
+/*
+ * map's members in key order as [key, value, patch path under prefix]: what diff_map
+ * walks, one lookup in the Service's map per member. The memo keeps it per wanted map,
+ * so a review neither sorts nor escapes. *ret a new array; 0, ERR_NOMEM, or ERR_LIMIT
+ * (err set) for a key too long for a patch path.
+ */
+static int map_ops(const char *prefix, const json_t *map, json_t **ret, struct err *err)
 {
 	size_t n = json_object_size(map), k = 0, len = strlen(prefix);
-	const char **keys = malloc(n * sizeof(*keys)), *key;
+	const char **keys = malloc((n > 0 ? n : 1) * sizeof(*keys)), *key;
 	json_t *ops = json_array(), *x;
 	char ptr[1024];
 	int rc = 0;
 
+	*ret = NULL;
 	if (keys == NULL || ops == NULL) {
 		free(keys);
 		json_decref(ops);
-		return -1;
+		return ERR_NOMEM;
 	}
 	json_object_foreach((json_t *)map, key, x)
 		keys[k++] = key;
@@ -492,21 +495,39 @@ static int want_ops(json_t *want, size_t i, const char *prefix, const json_t *ma
 	memcpy(ptr, prefix, len + 1);
 	for (k = 0; rc == 0 && k < n; k++) {
 		if (jpatch_pointer_append(ptr, len, sizeof(ptr), keys[k]) == (size_t)-1)
-			break;
-		rc = json_array_append_new(ops, json_pack("[sOs]", keys[k], json_object_get(map, keys[k]), ptr));
+			rc = err_set(err, ERR_LIMIT, "policy: key %.64s... is too long for a patch path", keys[k]);
+		else if (json_array_append_new(ops, json_pack("[sOs]", keys[k], json_object_get(map, keys[k]), ptr)) != 0)
+			rc = ERR_NOMEM;
 	}
-	if (rc == 0 && k == n)
-		rc = json_array_set(want, i, ops);
 	free(keys);
-	json_decref(ops);
-	return rc;
+	if (rc != 0) {
+		json_decref(ops);
+		return rc;
+	}
+	*ret = ops;
+	return 0;
+}
+
+/* want[i] = map_ops of map; a key too long for a path leaves the slot unset (diff_map
+ * then meets the key itself, and reports it). -1 when out of memory. */
+static int want_ops(json_t *want, size_t i, const char *prefix, const json_t *map)
+{
+	struct err scratch;
+	json_t *ops;
+	int rc;
+
+	err_init(&scratch);
+	rc = map_ops(prefix, map, &ops, &scratch);
+	if (rc == ERR_LIMIT)
+		return 0;
+	return rc == 0 && json_array_set_new(want, i, ops) == 0 ? 0 : -1;
 }
 
 /*
  * The Gateway's share of its Service (steps 1-3 of policy_service_patch): the WANT_*
- * slots, maps in the order they were merged and also as their JSON text. It depends on the policy
- * set and the view only, so it is memoised per Gateway for one (view, policy set)
- * generation pair: never for a Gateway being admitted (from_view false: the view does
+ * slots, maps in the order they were merged, also as their JSON text and their
+ * map_ops. It depends on the policy set and the view only, so it is memoised per
+ * Gateway for one (view, policy set) generation pair: never for a Gateway being admitted (from_view false: the view does
  * not hold that one) or a view whose generation is 0. A new reference, or NULL with
  * the error code in *rc.
  */
@@ -696,14 +717,12 @@ static int diff_member(struct ptext *o, const char *path, const json_t *have, co
  */
 static int diff_map(struct ptext *o, const char *path, const json_t *have, const struct wmap *wm, struct err *err)
 {
-	const json_t *want = wm->m;
-	const char *small[16], **keys, *k;
-	size_t n = json_object_size(want), i = 0, len = strlen(path);
-	char ptr[1024];
-	json_t *x;
+	const json_t *want = wm->m, *ops = wm->ops;
+	json_t *own = NULL, *op;
+	size_t i;
 	int rc = 0;
 
-	if (n == 0)
+	if (json_object_size(want) == 0)
 		return 0;
 	if (have == NULL && wm->text != NULL) {
 		ptext_begin(o, "add", path);
@@ -717,35 +736,15 @@ static int diff_map(struct ptext *o, const char *path, const json_t *have, const
 	}
 	if (!json_is_object(have))
 		return ptext_diff(o, path, have, want, err); /* not an object: replaced */
-	if (wm->ops != NULL) {
-		json_t *op;
+	if (ops == NULL && (rc = map_ops(path, want, &own, err)) != 0)
+		return rc;
+	json_array_foreach(own != NULL ? own : ops, i, op) {
+		const json_t *hv = json_object_get(have, json_string_value(json_array_get(op, 0)));
 
-		json_array_foreach(wm->ops, i, op) {
-			const json_t *hv = json_object_get(have, json_string_value(json_array_get(op, 0)));
-
-			rc = diff_member(o, json_string_value(json_array_get(op, 2)), hv, json_array_get(op, 1), err);
-			if (rc != 0)
-				return rc;
-		}
-		return 0;
-	}
-	keys = n <= 16 ? small : malloc(n * sizeof(*keys));
-	if (keys == NULL)
-		return ERR_NOMEM;
-	json_object_foreach((json_t *)want, k, x)
-		keys[i++] = k;
-	if (n > 1)
-		qsort(keys, n, sizeof(*keys), cmp_cstr);
-	memcpy(ptr, path, len + 1);
-	for (i = 0; rc == 0 && i < n; i++) {
-		if (jpatch_pointer_append(ptr, len, sizeof(ptr), keys[i]) == (size_t)-1) {
-			rc = err_set(err, ERR_LIMIT, "policy: key %.64s... is too long for a patch path", keys[i]);
+		if ((rc = diff_member(o, json_string_value(json_array_get(op, 2)), hv, json_array_get(op, 1), err)) != 0)
 			break;
-		}
-		rc = diff_member(o, ptr, json_object_get(have, keys[i]), json_object_get(want, keys[i]), err);
 	}
-	if (keys != small)
-		free(keys);
+	json_decref(own);
 	return rc;
 }
 

@@ -317,7 +317,7 @@ struct req {
 	char *body;
 	size_t len, cap;
 	bool answered;       /* a response was queued before the body was read */
-	bool corked;         /* TCP_CORK set for this answer (cork_large) */
+	bool corked;         /* TCP_CORK set for this answer (CORK_FROM) */
 	char *content_type, *timeout;
 	unsigned long long content_length;
 };
@@ -340,24 +340,11 @@ static double since(const struct timespec *t)
  */
 #define CORK_FROM 1200
 
-static void cork_large(struct MHD_Connection *conn, struct req *q, size_t body_len)
-{
-	const union MHD_ConnectionInfo *ci;
-	int one = 1;
-
-	if (body_len < CORK_FROM ||
-	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
-		return;
-	q->corked = setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0;
-}
-
-static void uncork(struct MHD_Connection *conn)
+static bool set_cork(struct MHD_Connection *conn, int on)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	int zero = 0;
 
-	if (ci != NULL)
-		(void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	return ci != NULL && setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0;
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct httpd_response *r, bool close)
@@ -539,7 +526,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (resp.status == 0)
 		simple(&resp, 500, "no answer\n");
 	q->answered = true;
-	cork_large(conn, q, resp.len);
+	q->corked = resp.len >= CORK_FROM && set_cork(conn, 1);
 	return send_resp(conn, &resp, false);
 }
 
@@ -552,7 +539,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (q == NULL)
 		return;
 	if (q->corked && conn != NULL)
-		uncork(conn);
+		(void)set_cork(conn, 0);
 	free(q->body);
 	free(q->content_type);
 	free(q->timeout);
