@@ -178,6 +178,37 @@ static void test_policy_service__create_gets_annotations_and_class(void **state)
 	policy_set_free(s);
 }
 
+/* A wanted key too long for a JSON Patch path is a clear ERR_LIMIT, not a cut path:
+ * through the memo's ordered members (the Service has annotations) and without. */
+static void test_policy_service__key_too_long_for_a_path(void **state)
+{
+	static char doc[2048], key[1101];
+	const char *docs[2] = { doc, NULL };
+	struct policy_set *s;
+	struct store *st = store_of(cluster);
+	json_t *svc = testutil_json(SVC_CREATE), *patch = NULL;
+	struct findings fs;
+	struct view v;
+	struct err e;
+
+	(void)state;
+	memset(key, 'k', sizeof(key) - 1);
+	snprintf(doc, sizeof(doc),
+		 "{'apiVersion':'policy.gatewarden.io/v1alpha1','kind':'ServicePolicy','metadata':{'name':'long'},"
+		 "'spec':{'gateways':{'gatewayClassNames':['cilium']},'service':{'annotations':{'%s':'v'}}}}", key);
+	s = set_of(docs);
+	findings_init(&fs, NULL);
+	err_init(&e);
+	store_view(st, &v);
+	assert_int_equal(policy_service_patch(s, &v, svc, NULL, &patch, &fs, &e), ERR_LIMIT);
+	assert_null(patch);
+	assert_non_null(strstr(e.msg, "is too long for a patch path"));
+	json_decref(svc);
+	findings_release(&fs);
+	store_free(st);
+	policy_set_free(s);
+}
+
 static void test_policy_service__update_idempotent_and_restores(void **state)
 {
 	struct policy_set *s = set_of(presets);
@@ -997,6 +1028,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_service__create_gets_annotations_and_class),
+		cmocka_unit_test(test_policy_service__key_too_long_for_a_path),
 		cmocka_unit_test(test_policy_service__update_idempotent_and_restores),
 		cmocka_unit_test(test_policy_service__update_never_changes_class),
 		cmocka_unit_test(test_policy_service__not_loadbalancer_no_class),
