@@ -438,12 +438,23 @@ static int want_set(json_t *want, size_t i, json_t *v)
 	return v != NULL && json_array_set_new(want, i, v) != 0 ? -1 : 0;
 }
 
-/* want[i] = the compact JSON text of map, as a string (written once, copied often) */
-static int want_text(json_t *want, size_t i, const json_t *map)
+/* want[i] = the patch operation that adds value at path, as compact JSON text (written
+ * once per Gateway, copied into every Service patch that needs it whole) */
+static int want_add_op(json_t *want, size_t i, const char *path, const json_t *value)
 {
-	char *text = jwrite_dump(map, false, 0);
-	int rc = text != NULL ? json_array_set_new(want, i, json_string(text)) : -1;
+	struct jwbuf b = { 0 };
+	char *text;
+	size_t len;
+	int rc;
 
+	jwrite_lit(&b, "{\"op\":\"add\",\"path\":");
+	jwrite_cstr(&b, path);
+	jwrite_lit(&b, ",\"value\":");
+	jwrite_value(&b, value);
+	jwrite_lit(&b, "}");
+	if ((text = jwrite_finish(&b, &len)) == NULL)
+		return -1;
+	rc = json_array_set_new(want, i, json_stringn(text, len));
 	free(text);
 	return rc;
 }
@@ -451,9 +462,9 @@ static int want_text(json_t *want, size_t i, const json_t *map)
 /* The Gateway's share of its Service, as an array of fixed slots (null when unset):
  * read back by index, not looked up by name. */
 enum {
-	WANT_ANN, WANT_ANN_TEXT, WANT_ANN_OPS,
-	WANT_LABELS, WANT_LABELS_TEXT, WANT_LABELS_OPS,
-	WANT_LB_CLASS, WANT_LB_SOURCE, WANT_SLOTS
+	WANT_ANN, WANT_ANN_ADD, WANT_ANN_OPS,
+	WANT_LABELS, WANT_LABELS_ADD, WANT_LABELS_OPS,
+	WANT_LB_CLASS, WANT_LB_SOURCE, WANT_LB_ADD, WANT_SLOTS
 };
 
 /* slot i of a want, NULL when unset */
@@ -531,6 +542,14 @@ static int want_ops(json_t *want, size_t i, const char *prefix, const json_t *ma
  * not hold that one) or a view whose generation is 0. A new reference, or NULL with
  * the error code in *rc.
  */
+static json_t *memo_want(const struct policy_set *s, const struct view *v, const struct policy_memo *memo,
+			 const char *ns, const char *name)
+{
+	uint64_t vgen = memo != NULL ? view_generation(v) : 0;
+
+	return vgen != 0 ? memo->get(memo->ud, ns, name, vgen, policy_set_generation(s)) : NULL;
+}
+
 static json_t *gateway_want(const struct policy_set *s, const struct view *v, const json_t *gw, bool from_view,
 			    const struct policy_memo *memo, int *rc, struct err *err)
 {
@@ -543,7 +562,7 @@ static json_t *gateway_want(const struct policy_set *s, const struct view *v, co
 	bool external_dns = false;
 
 	*rc = ERR_NOMEM;
-	if (vgen != 0 && (want = memo->get(memo->ud, ns, name, vgen, pgen)) != NULL) {
+	if (vgen != 0 && (want = memo_want(s, v, memo, ns, name)) != NULL) {
 		*rc = 0;
 		goto out;
 	}
@@ -581,12 +600,13 @@ static json_t *gateway_want(const struct policy_set *s, const struct view *v, co
 		if (json_array_append_new(want, json_null()) != 0)
 			goto nomem;
 	if ((json_object_size(ann) > 0 && (want_set(want, WANT_ANN, json_incref(ann)) != 0 ||
-					   want_text(want, WANT_ANN_TEXT, ann) != 0 ||
+					   want_add_op(want, WANT_ANN_ADD, "/metadata/annotations", ann) != 0 ||
 					   want_ops(want, WANT_ANN_OPS, "/metadata/annotations", ann) != 0)) ||
 	    (json_object_size(labels) > 0 && (want_set(want, WANT_LABELS, json_incref(labels)) != 0 ||
-					      want_text(want, WANT_LABELS_TEXT, labels) != 0 ||
+					      want_add_op(want, WANT_LABELS_ADD, "/metadata/labels", labels) != 0 ||
 					      want_ops(want, WANT_LABELS_OPS, "/metadata/labels", labels) != 0)) ||
-	    (lb_class != NULL && want_set(want, WANT_LB_CLASS, json_string(lb_class)) != 0) ||
+	    (lb_class != NULL && (want_set(want, WANT_LB_CLASS, json_string(lb_class)) != 0 ||
+				  want_add_op(want, WANT_LB_ADD, "/spec/loadBalancerClass", want_slot(want, WANT_LB_CLASS)) != 0)) ||
 	    (lb_src != NULL && want_set(want, WANT_LB_SOURCE, json_string(lb_src)) != 0))
 		goto nomem;
 	if (vgen != 0)
@@ -632,6 +652,13 @@ static void ptext_end(struct ptext *o)
 	jwrite_lit(&o->b, "}");
 }
 
+/* a whole operation already written (the memo's) */
+static void ptext_raw(struct ptext *o, const json_t *op)
+{
+	jwrite_lit(&o->b, o->nops++ > 0 ? "," : "[");
+	jwrite_raw(&o->b, json_string_value(op), json_string_length(op));
+}
+
 static void ptext_op(struct ptext *o, const char *op, const char *path, const json_t *value)
 {
 	ptext_begin(o, op, path);
@@ -661,8 +688,8 @@ static int ptext_diff(struct ptext *o, const char *path, const json_t *have, con
  * memo's) until a Kyverno rule writes it, then copied once. */
 struct wmap {
 	json_t *m;
-	const char *text;       /* m as JSON text while it is the Gateway's share */
-	const json_t *ops;      /* and as [key, value, path] in key order (want_ops) */
+	const json_t *add;      /* while m is the Gateway's share: the operation adding it whole */
+	const json_t *ops;      /* and m as [key, value, path] in key order (want_ops) */
 	bool own;
 };
 
@@ -676,7 +703,7 @@ static int wmap_merge(struct wmap *w, const json_t *src)
 		if (c == NULL)
 			return ERR_NOMEM;
 		w->m = c;
-		w->text = NULL;
+		w->add = NULL;
 		w->ops = NULL;
 		w->own = true;
 	}
@@ -724,10 +751,8 @@ static int diff_map(struct ptext *o, const char *path, const json_t *have, const
 
 	if (json_object_size(want) == 0)
 		return 0;
-	if (have == NULL && wm->text != NULL) {
-		ptext_begin(o, "add", path);
-		jwrite_lit(&o->b, wm->text);
-		ptext_end(o);
+	if (have == NULL && wm->add != NULL) {
+		ptext_raw(o, wm->add);
 		return 0;
 	}
 	if (have == NULL) {
@@ -780,6 +805,7 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 	const char *svcns;
 	json_t *gwant = NULL, *spec = NULL;
 	struct wmap ann = { NULL, NULL, NULL, false }, labels = { NULL, NULL, NULL, false };
+	const json_t *lb_add = NULL;
 	bool lb_direct = false;
 	const json_t *lb_class_v = NULL;
 	const char *lb_class, *lb_src = NULL;
@@ -802,24 +828,29 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 	for (size_t i = 0; s != NULL && i < s->n; i++)
 		if (s->v[i].kind == POLICY_SERVICE)
 			any_gw_rule = true;
-	if (owned && any_gw_rule) {
+	/* the memo first, by the owner labels: a Gateway it remembers for this view
+	 * generation is in the view, so neither the Gateway nor its metadata is read */
+	if (owned && any_gw_rule && owner == NULL)
+		gwant = memo_want(s, v, memo, gwns, gwname);
+	if (owned && any_gw_rule && gwant == NULL) {
 		gw = owner != NULL ? owner : view_get(v, KIND_GATEWAY, gwns, gwname);
 		if (gw == NULL)
 			findings_add(warnings, "POL-SVC-GATEWAY-MISSING", "metadata.labels",
 				     "the owning Gateway %s/%s is not known yet: the Service is allowed unchanged by "
 				     "Gateway policies (the reconciler fills it in later)", gwns, gwname);
-	}
-	if (gw != NULL) {
-		if ((gwant = gateway_want(s, v, gw, owner == NULL, memo, &rc, err)) == NULL)
+		else if ((gwant = gateway_want(s, v, gw, owner == NULL, memo, &rc, err)) == NULL)
 			return rc;
+	}
+	if (gwant != NULL) {
 		ann.m = want_slot(gwant, WANT_ANN);
-		ann.text = json_string_value(want_slot(gwant, WANT_ANN_TEXT));
+		ann.add = want_slot(gwant, WANT_ANN_ADD);
 		ann.ops = want_slot(gwant, WANT_ANN_OPS);
 		labels.m = want_slot(gwant, WANT_LABELS);
-		labels.text = json_string_value(want_slot(gwant, WANT_LABELS_TEXT));
+		labels.add = want_slot(gwant, WANT_LABELS_ADD);
 		labels.ops = want_slot(gwant, WANT_LABELS_OPS);
 		lb_class_v = want_slot(gwant, WANT_LB_CLASS);
 		lb_src = json_string_value(want_slot(gwant, WANT_LB_SOURCE));
+		lb_add = want_slot(gwant, WANT_LB_ADD);
 	}
 	for (size_t i = 0; rc == 0 && s != NULL && i < s->n; i++) {
 		const struct policy_rule *r = &s->v[i];
@@ -875,8 +906,15 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 
 		rc = diff_map(&o, "/spec", sp, &sm, err);
 	}
-	if (rc == 0 && lb_direct)
-		rc = diff_member(&o, "/spec/loadBalancerClass", json_object_get(sp, "loadBalancerClass"), lb_class_v, err);
+	if (rc == 0 && lb_direct) {
+		const json_t *have = json_object_get(sp, "loadBalancerClass");
+
+		/* the memo's operation, unless a Kyverno rule chose another class */
+		if (have == NULL && lb_add != NULL && lb_class_v == want_slot(gwant, WANT_LB_CLASS))
+			ptext_raw(&o, lb_add);
+		else
+			rc = diff_member(&o, "/spec/loadBalancerClass", have, lb_class_v, err);
+	}
 	if (o.nops > 0)
 		jwrite_lit(&o.b, "]");
 	if (rc == 0 && o.nops > 0 && (*ret_text = jwrite_finish(&o.b, ret_len)) == NULL)
