@@ -19,12 +19,9 @@ static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 #define P1024(i) P256(i), P256((i) + 256), P256((i) + 512), P256((i) + 768)
 static const char PAIRS[4096][2] = { P1024(0), P1024(1024), P1024(2048), P1024(3072) };
 
-size_t b64_encode_to(char *out, const void *in, size_t n)
+/* bytes i.. of p as base64 at o, the padded end included; returns the end of o */
+static char *encode_rest(char *o, const unsigned char *p, size_t i, size_t n)
 {
-	const unsigned char *p = in;
-	char *o = out;
-	size_t i = 0;
-
 	/* six bytes (four pairs) a round, read as one 8-byte word while 8 are left, then three */
 	for (; i + 8 <= n; i += 6) {
 		uint64_t v;
@@ -55,6 +52,81 @@ size_t b64_encode_to(char *out, const void *in, size_t n)
 		o[3] = '=';
 		o += 4;
 	}
+	return o;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/*
+ * 24 bytes a round into 32 characters with AVX2 (the method of Muła and Lemire,
+ * "Faster Base64 Encoding and Decoding Using AVX2 Instructions", 2018), while 28 bytes
+ * are left (each half-register load reads 16). Per 128-bit lane, 12 input bytes:
+ * 1. every 3 bytes a, b, c become the 32-bit word b | a << 8 | c << 16 | b << 24;
+ * 2. two masks and two 16-bit multiplies move the four 6-bit fields to one byte each
+ *    (a >> 2 | (a & 3) << 4 | b >> 4 ... in output order);
+ * 3. a byte shuffle maps each field's range (0-25, 26-51, 52-61, 62, 63) to the
+ *    offset that turns it into its character.
+ * Returns how many input bytes it encoded (a multiple of 24); *o is advanced.
+ */
+__attribute__((target("avx2"))) static size_t encode_avx2(char **o, const unsigned char *p, size_t n)
+{
+	const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
+						1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+	/* offset by range: [0] 26-51 -> 'a', [1..10] 52-61 -> '0', [11] '+', [12] '/', [13] 0-25 -> 'A' */
+	const __m256i offsets = _mm256_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+						 '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62, '/' - 63,
+						 'A', 0, 0, 'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+						 '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62, '/' - 63,
+						 'A', 0, 0);
+	char *out = *o;
+	size_t i = 0;
+
+	for (; n - i >= 28; i += 24, out += 32) {
+		__m128i lo = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 12));
+		__m256i v = _mm256_shuffle_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1), spread);
+		/* a >> 2 to byte 0 and (b & 15) << 2 | c >> 6 to byte 2 ... */
+		__m256i t0 = _mm256_mulhi_epu16(_mm256_and_si256(v, _mm256_set1_epi32(0x0fc0fc00)),
+						_mm256_set1_epi32(0x04000040));
+		/* ... (a & 3) << 4 | b >> 4 to byte 1 and c & 63 to byte 3 */
+		__m256i t1 = _mm256_mullo_epi16(_mm256_and_si256(v, _mm256_set1_epi32(0x003f03f0)),
+						_mm256_set1_epi32(0x01000010));
+		__m256i idx = _mm256_or_si256(t0, t1);
+		__m256i range = _mm256_subs_epu8(idx, _mm256_set1_epi8(51));
+		__m256i upper = _mm256_cmpgt_epi8(_mm256_set1_epi8(26), idx);
+
+		range = _mm256_or_si256(range, _mm256_and_si256(upper, _mm256_set1_epi8(13)));
+		_mm256_storeu_si256((__m256i *)(void *)out, _mm256_add_epi8(idx, _mm256_shuffle_epi8(offsets, range)));
+	}
+	*o = out;
+	return i;
+}
+
+static bool have_avx2(void)
+{
+	static int known; /* 0 unknown, 1 yes, 2 no: the same answer from any thread */
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (k == 0) {
+		k = __builtin_cpu_supports("avx2") ? 1 : 2;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k == 1;
+}
+#endif
+
+size_t b64_encode_to(char *out, const void *in, size_t n)
+{
+	const unsigned char *p = in;
+	char *o = out;
+	size_t i = 0;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (n >= 28 && have_avx2())
+		i = encode_avx2(&o, p, n);
+#endif
+	o = encode_rest(o, p, i, n);
 	*o = '\0';
 	return (size_t)(o - out);
 }

@@ -55,6 +55,80 @@ static void test_b64__round_trip_all_bytes(void **state)
 	}
 }
 
+/* the reference: one 6-bit field at a time, no tables shared with b64.c */
+static void slow_encode(char *out, const unsigned char *in, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t bits = n * 8, o = 0;
+
+	for (size_t b = 0; b < bits; b += 6) {
+		unsigned v = 0;
+
+		for (size_t k = b; k < b + 6; k++)
+			v = v << 1 | (k < bits ? (in[k / 8] >> (7 - k % 8)) & 1u : 0u);
+		out[o++] = abc[v];
+	}
+	while (o % 4 != 0)
+		out[o++] = '=';
+	out[o] = '\0';
+}
+
+static void check_against_slow(const unsigned char *in, size_t len)
+{
+	char *want = malloc(B64_ENCODED_LEN(len) + 1), *got = malloc(B64_ENCODED_LEN(len) + 1);
+
+	assert_non_null(want);
+	assert_non_null(got);
+	slow_encode(want, in, len);
+	assert_int_equal(b64_encode_to(got, in, len), B64_ENCODED_LEN(len));
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+}
+
+/* every length through the wide rounds (24 bytes, from 28 left; 6; 3) and every tail,
+ * on bytes that put each of the 64 values in each of a group's four places, on
+ * pseudo-random bytes, on all-zero and all-one bytes, at odd offsets */
+static void test_b64__encode_matches_bitwise_reference(void **state)
+{
+	enum { MAX = 5000 };
+	unsigned char *buf = malloc(MAX + 1);
+	uint32_t x = 2463534242u;
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t k = 0; k < MAX * 8 / 6; k++) { /* the 6-bit fields 0, 1, ..., 63, 0, ... */
+		for (size_t b = 0; b < 6; b++) {
+			size_t bit = k * 6 + b;
+
+			if (bit / 8 >= MAX)
+				break;
+			if (((k % 64) >> (5 - b)) & 1)
+				buf[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
+			else
+				buf[bit / 8] &= (unsigned char)~(0x80 >> (bit % 8));
+		}
+	}
+	for (size_t len = 0; len <= 300; len++)
+		check_against_slow(buf, len);
+	check_against_slow(buf, MAX);
+	for (size_t i = 0; i <= MAX; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (unsigned char)x;
+	}
+	for (size_t len = 0; len <= 300; len++)
+		check_against_slow(buf + 1, len);
+	check_against_slow(buf + 1, MAX - 1);
+	check_against_slow(buf, MAX);
+	memset(buf, 0xff, MAX);
+	check_against_slow(buf, 100);
+	memset(buf, 0, MAX);
+	check_against_slow(buf, 100);
+	free(buf);
+}
+
 static void test_b64__strict_refusals(void **state)
 {
 	static const char *const bad[] = {
@@ -93,6 +167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b64__rfc4648_vectors),
 		cmocka_unit_test(test_b64__round_trip_all_bytes),
+		cmocka_unit_test(test_b64__encode_matches_bitwise_reference),
 		cmocka_unit_test(test_b64__strict_refusals),
 		cmocka_unit_test(test_b64__spaces_only_when_asked),
 	};
