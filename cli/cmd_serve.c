@@ -89,7 +89,8 @@ static void usage(FILE *f)
 	      "  --rule ID=off|warn|error  change a rule's action (repeatable; see `gatewarden rules`)\n"
 	      "  --body-max BYTES          request body cap, 413 above it (default 7340032 = 7 MiB)\n"
 	      "  --json-depth-max N        JSON nesting cap, 400 above it (default 100)\n"
-	      "  --threads N               worker threads, each with its own epoll (default: CPUs)\n"
+	      "  --threads N               worker threads, each with its own epoll (default: the\n"
+	      "                            CPUs it may run on)\n"
 	      "  --max-connections N       simultaneous connections (default 1000)\n"
 	      "  --idle-timeout SECONDS    close connections idle this long (default 30)\n"
 	      "  --request-timeout SECONDS drop a request not received in full by then (default 10)\n"
@@ -440,8 +441,8 @@ int serve_main(int argc, char **argv)
 		json_t *f;
 
 		snprintf(addr, sizeof(addr), "%.*s:%u", colon ? (int)(colon - o.listen) : 0, o.listen, httpd_port(h));
-		f = json_pack("{sssisiss}", "listen", addr, "port", (int)httpd_port(h), "objects", (int)nobjs, "view",
-			      cluster ? "watch cache (ready after the first sync)" : "files");
+		f = json_pack("{sssisisssi}", "listen", addr, "port", (int)httpd_port(h), "objects", (int)nobjs, "view",
+			      cluster ? "watch cache (ready after the first sync)" : "files", "threads", (int)httpd_threads(h));
 		jlog("info", "serving", f);
 		json_decref(f);
 	}

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -643,7 +644,10 @@ int httpd_start(const struct httpd_config *c, struct httpd **ret, struct err *er
 		return err_set(err, ERR_NOMEM, "out of memory");
 	h->c = *c;
 	if (h->c.threads == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		/* the CPUs this process may run on (a cpuset or taskset narrows them), not
+		 * every CPU the machine has */
+		cpu_set_t cpus;
+		long n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : sysconf(_SC_NPROCESSORS_ONLN);
 
 		h->c.threads = n > 0 ? (unsigned)n : 1;
 	}
@@ -713,6 +717,11 @@ fail:
 unsigned httpd_port(const struct httpd *h)
 {
 	return h->port;
+}
+
+unsigned httpd_threads(const struct httpd *h)
+{
+	return h->c.threads;
 }
 
 void httpd_quiesce(struct httpd *h)

@@ -80,6 +80,8 @@ struct httpd;
 int httpd_start(const struct httpd_config *c, struct httpd **ret, struct err *err);
 /* The port actually bound (useful with port 0). */
 unsigned httpd_port(const struct httpd *h);
+/* The worker threads serving (--threads, or the CPUs the process may run on). */
+unsigned httpd_threads(const struct httpd *h);
 /* Stop accepting connections; connections already open are still served. */
 void httpd_quiesce(struct httpd *h);
 /* Requests being read or answered right now. */

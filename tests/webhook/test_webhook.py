@@ -74,11 +74,12 @@ def serial_of(der):
 # ---- the server ----
 
 class Server:
-    def __init__(self, tmp, cert, key, *extra, state=True):
+    def __init__(self, tmp, cert, key, *extra, state=True, cpus=None):
         self.log = open(os.path.join(tmp, "serve-%d.log" % len(PROCS)), "w+")
         view = ["--state", os.path.join(HERE, "state.yaml")] if state else []
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
         self.p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
-                                   "--cert-reload-ms", "200"] + view + list(extra), stderr=self.log)
+                                   "--cert-reload-ms", "200"] + view + list(extra), stderr=self.log, preexec_fn=pin)
         PROCS.append(self.p)
         self.port = None
         deadline = time.time() + 10
@@ -536,6 +537,14 @@ def run(tmp):
             st = "handshake refused"
         check(st in (401, 403, "handshake refused"), "mTLS: %s client certificate is refused (%s)" % (name, st))
     check(m.stop(signal.SIGINT) == 0, "serve exits 0 after SIGINT")
+
+    # the default thread pool is sized to the CPUs the process may run on
+    def threads(s):
+        return [l.get("threads") for l in s.lines() if l.get("msg") == "serving"]
+    check(threads(srv) == [len(os.sched_getaffinity(0))], "serve starts one worker per CPU it may use: %s" % threads(srv))
+    one = Server(tmp, leaf[0], leaf[1], "--shutdown-delay", "0", cpus={min(os.sched_getaffinity(0))})
+    check(threads(one) == [1], "serve confined to one CPU (taskset, cpuset) starts one worker: %s" % threads(one))
+    check(one.stop() == 0, "the one-worker server exits 0")
 
     # policies: the generated Service of Gateway public gets the AWS NLB preset and the
     # external-dns hostnames of the routes attached to it
