@@ -534,14 +534,9 @@ static int want_ops(json_t *want, size_t i, const char *prefix, const json_t *ma
 	return rc == 0 && json_array_set_new(want, i, ops) == 0 ? 0 : -1;
 }
 
-/*
- * The Gateway's share of its Service (steps 1-3 of policy_service_patch): the WANT_*
- * slots, maps in the order they were merged, also as their JSON text and their
- * map_ops. It depends on the policy set and the view only, so it is memoised per
- * Gateway for one (view, policy set) generation pair: never for a Gateway being admitted (from_view false: the view does
- * not hold that one) or a view whose generation is 0. A new reference, or NULL with
- * the error code in *rc.
- */
+/* The memo's share of Gateway ns/name for the view's and the policy set's current
+ * generations (a new reference), or NULL: no memo, a view without generations, or not
+ * remembered. */
 static json_t *memo_want(const struct policy_set *s, const struct view *v, const struct policy_memo *memo,
 			 const char *ns, const char *name)
 {
@@ -550,6 +545,15 @@ static json_t *memo_want(const struct policy_set *s, const struct view *v, const
 	return vgen != 0 ? memo->get(memo->ud, ns, name, vgen, policy_set_generation(s)) : NULL;
 }
 
+/*
+ * The Gateway's share of its Service (steps 1-3 of policy_service_patch): the WANT_*
+ * slots, maps in the order they were merged, also as the patch operation adding each
+ * whole and as their map_ops, and the loadBalancerClass with its add operation. It
+ * depends on the policy set and the view only, so it is memoised per Gateway for one
+ * (view, policy set) generation pair: never for a Gateway being admitted (from_view
+ * false: the view does not hold that one) or a view whose generation is 0. A new
+ * reference, or NULL with the error code in *rc.
+ */
 static json_t *gateway_want(const struct policy_set *s, const struct view *v, const json_t *gw, bool from_view,
 			    const struct policy_memo *memo, int *rc, struct err *err)
 {
