@@ -102,18 +102,6 @@ __attribute__((target("avx2"))) static size_t encode_avx2(char **o, const unsign
 	*o = out;
 	return i;
 }
-
-static bool have_avx2(void)
-{
-	static int known; /* 0 unknown, 1 yes, 2 no: the same answer from any thread */
-	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
-
-	if (k == 0) {
-		k = __builtin_cpu_supports("avx2") ? 1 : 2;
-		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
-	}
-	return k == 1;
-}
 #endif
 
 size_t b64_encode_to(char *out, const void *in, size_t n)
@@ -123,7 +111,8 @@ size_t b64_encode_to(char *out, const void *in, size_t n)
 	size_t i = 0;
 
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (n >= 28 && have_avx2())
+	/* the compiler runtime reads the CPU's features once, at start */
+	if (n >= 28 && __builtin_cpu_supports("avx2"))
 		i = encode_avx2(&o, p, n);
 #endif
 	o = encode_rest(o, p, i, n);
