@@ -805,7 +805,7 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 {
 	struct ptext o = { .b = { 0 }, .nops = 0 };
 	char gwns[256], gwname[256];
-	const json_t *gw = NULL, *md, *sp, *have_ann, *have_labels;
+	const json_t *gw = NULL, *md, *sp, *have_ann, *have_labels, *have_lb = NULL;
 	const char *svcns;
 	json_t *gwant = NULL, *spec = NULL;
 	struct wmap ann = { NULL, NULL, NULL, false }, labels = { NULL, NULL, NULL, false };
@@ -871,8 +871,11 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 		goto out; /* no policy applies: nothing to write */
 	if (lb_class != NULL) {
 		const char *type = jv_str(sp, "type");
-		const char *have = jv_str(sp, "loadBalancerClass");
 		const char *old = jv_str(jv_obj(old_svc, "spec"), "loadBalancerClass");
+		const char *have;
+
+		have_lb = json_object_get(sp, "loadBalancerClass"); /* also read by the add below */
+		have = json_string_value(have_lb);
 
 		if (create && type != NULL && strcmp(type, "LoadBalancer") == 0) {
 			/* alone in spec, it is written directly; with Kyverno's fields, in key order */
@@ -911,13 +914,11 @@ int policy_service_patch_text(const struct policy_set *s, const struct view *v, 
 		rc = diff_map(&o, "/spec", sp, &sm, err);
 	}
 	if (rc == 0 && lb_direct) {
-		const json_t *have = json_object_get(sp, "loadBalancerClass");
-
 		/* the memo's operation, unless a Kyverno rule chose another class */
-		if (have == NULL && lb_add != NULL && lb_class_v == want_slot(gwant, WANT_LB_CLASS))
+		if (have_lb == NULL && lb_add != NULL && lb_class_v == want_slot(gwant, WANT_LB_CLASS))
 			ptext_raw(&o, lb_add);
 		else
-			rc = diff_member(&o, "/spec/loadBalancerClass", have, lb_class_v, err);
+			rc = diff_member(&o, "/spec/loadBalancerClass", have_lb, lb_class_v, err);
 	}
 	if (o.nops > 0)
 		jwrite_lit(&o.b, "]");
