@@ -80,18 +80,21 @@ static int read_handler(void *data, unsigned char *buf, size_t size, size_t *siz
  * each document's events over through a small bounded queue; the calling thread builds
  * the documents from them and evaluates them, in order. libyaml's scanning is the
  * larger half of reading; building the trees and checking them is the other. The queue
- * bounds memory (QUEUE_DOCS documents in flight) and keeps the order of documents, so
- * results are the same as with one thread.
+ * bounds memory (input_ctx.queue_docs documents in flight, QUEUE_DOCS at most and by
+ * default) and keeps the order of documents, so results are the same as with one
+ * thread.
  */
 #define QUEUE_DOCS 256
 /* wake the other side in batches, not per document: a hand-over per document costs
- * two context switches, more than evaluating a small document */
+ * two context switches, more than evaluating a small document (a quarter of a shorter
+ * queue) */
 #define QUEUE_BATCH 32
 
 struct queue {
 	pthread_mutex_t mu;
 	pthread_cond_t changed;
 	struct yamldoc_batch *ring[QUEUE_DOCS];
+	size_t cap, batch;  /* documents in flight at most; wake-up every batch documents */
 	size_t head, count;
 	/* built batches go back to the scanner to be freed: it allocated their events, and
 	 * it has time to spare while the builder is the busier side */
@@ -120,16 +123,16 @@ static int enqueue(void *ud, struct yamldoc_batch *batch)
 		yamldoc_batch_free(spent[i]);
 
 	pthread_mutex_lock(&q->mu);
-	while (q->count == QUEUE_DOCS && !q->cancel)
+	while (q->count == q->cap && !q->cancel)
 		pthread_cond_wait(&q->changed, &q->mu);
 	if (q->cancel) {
 		pthread_mutex_unlock(&q->mu);
 		yamldoc_batch_free(batch);
 		return ERR_INTERNAL; /* stop scanning: nobody will read the rest */
 	}
-	q->ring[(q->head + q->count) % QUEUE_DOCS] = batch;
+	q->ring[(q->head + q->count) % q->cap] = batch;
 	q->count++;
-	if (q->count == QUEUE_BATCH || q->count == QUEUE_DOCS)
+	if (q->count == q->batch || q->count == q->cap)
 		pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
@@ -162,9 +165,9 @@ static struct yamldoc_batch *dequeue(struct queue *q)
 		pthread_cond_wait(&q->changed, &q->mu);
 	if (q->count > 0) {
 		batch = q->ring[q->head];
-		q->head = (q->head + 1) % QUEUE_DOCS;
+		q->head = (q->head + 1) % q->cap;
 		q->count--;
-		if (q->count == QUEUE_DOCS - QUEUE_BATCH)
+		if (q->count == q->cap - q->batch)
 			pthread_cond_broadcast(&q->changed);
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -231,6 +234,8 @@ static int parse_pipelined(struct input_ctx *ctx, struct reader *r, const char *
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->changed, NULL);
 	q->r = r;
+	q->cap = ctx->queue_docs >= 4 && ctx->queue_docs < QUEUE_DOCS ? ctx->queue_docs : QUEUE_DOCS;
+	q->batch = q->cap / 4 < QUEUE_BATCH ? q->cap / 4 : QUEUE_BATCH;
 	err_init(&q->err);
 	if (pthread_create(&th, NULL, scanner_main, q) != 0) {
 		pthread_cond_destroy(&q->changed);

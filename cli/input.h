@@ -27,6 +27,11 @@ struct input_ctx {
 	 * outer kustomization's wins); NULL outside such a directory. Borrowed by on_doc,
 	 * valid during the call. */
 	const char *namespace;
+	/* documents the scanner thread may read ahead of the one building them (4 to 256;
+	 * 0 or out of range: 256, the fastest for `check`). Each is its YAML events, tens
+	 * of kilobytes for a large route, so a process whose peak memory counts more than
+	 * its reading speed asks for fewer. */
+	unsigned queue_docs;
 	unsigned nerrors;     /* input problems reported so far */
 	unsigned nfiles;      /* files read */
 };

@@ -103,7 +103,10 @@ static int load_paths(struct store *s, const char *const *paths, size_t npaths, 
 {
 	struct load l = { .s = s, .default_ns = default_ns ? default_ns : "default", .err = err,
 			  .slim = mode == LOAD_SLIM };
-	struct input_ctx in = { .vars = vars, .on_doc = on_doc, .on_error = on_error, .ud = &l };
+	/* a short read-ahead: the state is read once at start, and the documents in flight
+	 * would otherwise add to the peak memory of a long-running process (serve: VmHWM
+	 * 48.5 to 52.8 MB with 256, 46.0 MB with 32, for the bench's 10,113 objects) */
+	struct input_ctx in = { .vars = vars, .on_doc = on_doc, .on_error = on_error, .ud = &l, .queue_docs = 32 };
 
 	l.in = &in;
 	jintern_init(&l.jt);
