@@ -19,7 +19,8 @@ struct err;
 /* Add the objects of every path to s, defaulted, routes whole (the datapath plan
  * reads their rules, filters and matches). Objects without a namespace go to
  * default_ns. Returns 0, or ERR_INVALID / ERR_IO naming the first path that could not
- * be read (bad YAML, unreadable file) or ERR_NOMEM. *ret_count gets the objects kept. */
+ * be read (bad YAML, unreadable file) or ERR_NOMEM. *ret_count gets the objects s then
+ * holds: an object given twice counts once, kinds the store does not keep not at all. */
 int stateload_paths_whole(struct store *s, const char *const *paths, size_t npaths, const struct subst_vars *vars,
 			  const char *default_ns, size_t *ret_count, struct err *err);
 

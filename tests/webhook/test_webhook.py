@@ -546,6 +546,18 @@ def run(tmp):
     check(threads(one) == [1], "serve confined to one CPU (taskset, cpuset) starts one worker: %s" % threads(one))
     check(one.stop() == 0, "the one-worker server exits 0")
 
+    # a --state stream far longer than the loader's read-ahead (32 documents): every
+    # document arrives once, in order, through many rounds of the queue
+    big = os.path.join(tmp, "big-state.yaml")
+    with open(big, "w") as f:
+        for i in range(300):
+            f.write("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-%03d\n  labels: {n: \"%d\"}\n" % (i, i))
+        f.write("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-000\n  labels: {n: last}\n")
+    bs = Server(tmp, leaf[0], leaf[1], "--shutdown-delay", "0", "--state", big, state=False)
+    objs = [l.get("objects") for l in bs.lines() if l.get("msg") == "serving"]
+    check(objs == [300], "a 301-document --state (one a replacement) loads 300 objects: %s" % objs)
+    check(bs.stop() == 0, "the server of the long state exits 0")
+
     # policies: the generated Service of Gateway public gets the AWS NLB preset and the
     # external-dns hostnames of the routes attached to it
     poldir = os.path.join(tmp, "policies")
