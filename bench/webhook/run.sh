@@ -132,20 +132,25 @@ spec:
 POL
 	POLICY_ARGS=(--policy "$OUT/policy.yaml")
 fi
-"$GW" serve --listen 127.0.0.1:18443 --tls-cert "$OUT/tls.crt" --tls-key "$OUT/tls.key" \
-	--state "$OUT/state.yaml" --quiet --shutdown-delay 0 "${POLICY_ARGS[@]}" 2>"$OUT/serve.log" &
-GW_PID=$!
+# start_gw [PREFIX...]: gatewarden serve on 18443 (behind PREFIX, e.g. taskset), waited
+# for until it serves; GW_PID is its pid
+start_gw() {
+	"$@" "$GW" serve --listen 127.0.0.1:18443 --tls-cert "$OUT/tls.crt" --tls-key "$OUT/tls.key" \
+		--state "$OUT/state.yaml" --quiet --shutdown-delay 0 "${POLICY_ARGS[@]}" 2>"$OUT/serve.log" &
+	GW_PID=$!
+	for _ in $(seq 100); do
+		grep -q '"msg":"serving"' "$OUT/serve.log" 2>/dev/null && break
+		sleep 0.2
+	done
+	grep -q '"msg":"serving"' "$OUT/serve.log" || { cat "$OUT/serve.log"; exit 1; }
+}
 cleanup() {
 	kill "$GW_PID" 2>/dev/null || true
 	kill "$NGINX_PID" 2>/dev/null || true
 	wait "$GW_PID" "$NGINX_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 100); do
-	grep -q '"msg":"serving"' "$OUT/serve.log" 2>/dev/null && break
-	sleep 0.2
-done
-grep -q '"msg":"serving"' "$OUT/serve.log" || { cat "$OUT/serve.log"; exit 1; }
+start_gw
 OBJECTS=$(grep -o '"objects":[0-9]*' "$OUT/serve.log" | head -1 | cut -d: -f2)
 
 # one request first: the answer must be an allow without warnings
@@ -211,15 +216,7 @@ if ((${#POLICY_ARGS[@]})); then
 	if [ "${PIN:-1}" = 1 ] && ((NCPU >= 2)) && command -v taskset >/dev/null; then
 		kill "$GW_PID"
 		wait "$GW_PID" 2>/dev/null || true
-		taskset -c $((NCPU - 1)) "$GW" serve --listen 127.0.0.1:18443 --tls-cert "$OUT/tls.crt" \
-			--tls-key "$OUT/tls.key" --state "$OUT/state.yaml" --quiet --shutdown-delay 0 \
-			"${POLICY_ARGS[@]}" 2>"$OUT/serve.log" &
-		GW_PID=$!
-		for _ in $(seq 100); do
-			grep -q '"msg":"serving"' "$OUT/serve.log" 2>/dev/null && break
-			sleep 0.2
-		done
-		grep -q '"msg":"serving"' "$OUT/serve.log" || { cat "$OUT/serve.log"; exit 1; }
+		start_gw taskset -c $((NCPU - 1))
 		WRK_PIN=(taskset -c 0-$((NCPU - 2)))
 		echo "Service rounds: gatewarden on CPU $((NCPU - 1)), wrk on CPUs 0-$((NCPU - 2))" >&2
 	fi
