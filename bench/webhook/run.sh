@@ -32,6 +32,7 @@ need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v openssl >/dev/null || need+=(openssl)
+[ "${COUNT:-1}" != 1 ] || command -v callgrind_control >/dev/null || need+=(valgrind)
 if ((${#need[@]})); then
 	sudo=()
 	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
@@ -134,11 +135,14 @@ POL
 fi
 # start_gw [PREFIX...]: gatewarden serve on 18443 (behind PREFIX, e.g. taskset), waited
 # for until it serves; GW_PID is its pid
+# (GW_EXTRA: more serve options; GW_WAIT: how many 0.2 s steps to wait at most)
+GW_EXTRA=()
 start_gw() {
 	"$@" "$GW" serve --listen 127.0.0.1:18443 --tls-cert "$OUT/tls.crt" --tls-key "$OUT/tls.key" \
-		--state "$OUT/state.yaml" --quiet --shutdown-delay 0 "${POLICY_ARGS[@]}" 2>"$OUT/serve.log" &
+		--state "$OUT/state.yaml" --quiet --shutdown-delay 0 "${POLICY_ARGS[@]}" "${GW_EXTRA[@]}" \
+		2>"$OUT/serve.log" &
 	GW_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq "${GW_WAIT:-100}"); do
 		grep -q '"msg":"serving"' "$OUT/serve.log" 2>/dev/null && break
 		sleep 0.2
 	done
@@ -263,8 +267,27 @@ if ((${#POLICY_ARGS[@]})); then
 	MUT="$MUT $([ ${#WRK_PIN[@]} -gt 0 ] && echo pinned || echo shared)"
 fi
 
-python3 - "$g64" "$n64" "$g4p99" "$RSS_KB" "$OBJECTS" "$g64bad" "$g4bad" "$g64p99" "$n64p99" "$n4" "$g4" "$n4p99" "$g64err" "$g4err" $MUT <<'PY' | tee "$OUT/results.md"
-import sys
+# COUNT=1 (the default): the same reviews counted in instructions, which the VM's noise
+# does not move. The server runs under callgrind (one worker, no file polling) and
+# count.py posts the Service review to /validate and /mutate in ABBA phases of
+# COUNT_N requests over one keep-alive TLS connection, zeroing and dumping the counters
+# around each phase: user-space instructions per whole request (TLS, HTTP, review,
+# answer), kernel excluded.
+COUNT_RESULT=""
+if ((${#POLICY_ARGS[@]})) && [ "${COUNT:-1}" = 1 ]; then
+	kill "$GW_PID"
+	wait "$GW_PID" 2>/dev/null || true
+	rm -f "$OUT"/callgrind.out*
+	GW_EXTRA=(--threads 1 --cert-reload-ms 3600000 --policy-reload-ms 0)
+	echo "counting instructions under callgrind ..." >&2
+	GW_WAIT=1500 start_gw valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out"
+	python3 bench/webhook/count.py 18443 "$OUT/ca.crt" "$GW_PID" "$OUT/callgrind.out" "${COUNT_N:-100}" \
+		"$OUT/service.json" "$OUT/validate.json" | tee "$OUT/count.txt" >&2
+	COUNT_RESULT=$(tail -1 "$OUT/count.txt")
+fi
+
+COUNT_RESULT=$COUNT_RESULT python3 - "$g64" "$n64" "$g4p99" "$RSS_KB" "$OBJECTS" "$g64bad" "$g4bad" "$g64p99" "$n64p99" "$n4" "$g4" "$n4p99" "$g64err" "$g4err" $MUT <<'PY' | tee "$OUT/results.md"
+import os, sys
 a = sys.argv[1:]
 g64, n64, g4p99, rss, objs, bad64, bad4, g64p99, n64p99, n4, g4, n4p99, e64, e4 = a[:14]
 g64, n64, g4p99, rss, n4, g4 = float(g64), float(n64), float(g4p99), int(rss), float(n4), float(g4)
@@ -308,4 +331,10 @@ if len(a) > 14:
     print("| Service review at saturation: server CPU per request (median) | /mutate %.1f us | /validate %.1f us | (each endpoint at its own rate) | +%.1f%% |" % (mc, vc, cost * 100))
     print("| (rounds, CPU us per request) | %s | %s | - | - |" % (" ".join("%.1f" % x[1] for x in m), " ".join("%.1f" % x[1] for x in v)))
     print("| Service review at saturation: median of the rounds' /mutate over /validate | - | - | - | +%.1f%% |" % (paired_sat * 100))
+c = os.environ.get("COUNT_RESULT", "")
+if c:
+    f = dict(kv.split("=") for kv in c.split()[1:])
+    cv, cm, cr = float(f["validate"]), float(f["mutate"]), float(f["route"])
+    print("| Service review, user-space instructions per whole request (callgrind, median of 4 phases) | /mutate %.0f | /validate %.0f | mutation adds <= 10%% per request | +%.1f%%: %s |" % (cm, cv, (cm / cv - 1) * 100, ok(cm / cv - 1 <= 0.10)))
+    print("| HTTPRoute review (8 rules), user-space instructions per whole request | /validate %.0f | - | - | - |" % cr)
 PY
