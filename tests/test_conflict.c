@@ -2,7 +2,9 @@
  * test_conflict: XO-MATCH-CONFLICT. Routes are written as JSON with single quotes and
  * defaulted first, as the engine does; every scenario registers routes on listeners
  * and asserts which route is reported and where. The scale test registers 40,000
- * routes and checks counts only.
+ * routes and checks counts only. route_match_key, the match key it shares with
+ * WX-RULE-SHADOW, is checked against a reference built from jansson alone, over
+ * generated matches and hand-picked ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -458,6 +460,444 @@ static void test_route_match_key__canonical(void **state)
 	json_decref(b);
 }
 
+/* ---- route_match_key against a reference made of jansson alone ---- */
+
+/* The reference: the canonical copy (absent, null and [] members dropped, each list
+ * member sorted by its elements' own json_dumps text) through json_dumps. It holds
+ * where json_dumps and jwrite write the same text, which is everything the generator
+ * below makes; where they differ (\u001F, reals) the hand-picked cases give the text. */
+static char *ref_text(const json_t *v)
+{
+	char *t = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	assert_non_null(t);
+	return t;
+}
+
+struct ref_elem {
+	char *text;
+	json_t *v;
+};
+
+static int ref_elem_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ref_elem *)a)->text, ((const struct ref_elem *)b)->text);
+}
+
+static char *ref_key(const json_t *m)
+{
+	json_t *c = json_object(), *v;
+	const char *key;
+	char *text;
+
+	assert_non_null(c);
+	json_object_foreach((json_t *)m, key, v) {
+		size_t n = json_array_size(v);
+		struct ref_elem *e;
+		json_t *set;
+
+		if (json_is_null(v) || (json_is_array(v) && n == 0))
+			continue;
+		if (!json_is_array(v)) {
+			assert_int_equal(json_object_set(c, key, v), 0);
+			continue;
+		}
+		e = calloc(n, sizeof(*e));
+		set = json_array();
+		assert_non_null(e);
+		assert_non_null(set);
+		for (size_t i = 0; i < n; i++) {
+			e[i].v = json_array_get(v, i);
+			e[i].text = ref_text(e[i].v);
+		}
+		qsort(e, n, sizeof(*e), ref_elem_cmp);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(json_array_append(set, e[i].v), 0);
+			free(e[i].text);
+		}
+		free(e);
+		assert_int_equal(json_object_set_new(c, key, set), 0);
+	}
+	text = ref_text(c);
+	json_decref(c);
+	return text;
+}
+
+/* xorshift64: the same matches on every run */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (unsigned)(rnd_state % n);
+}
+
+/* escapes, UTF-8, a string longer than the writer's 8-byte steps */
+static const char *const GEN_STR[] = {
+	"", "a", "b", "B", "0", "GET", "x-tenant", "tenant-0", "/api/v0/items", "PathPrefix",
+	"Exact", "RegularExpression", "quo\"te", "back\\slash", "tab\tnl\ncr\r", "bs\bff\f",
+	"ctl\x01\x02", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "a-value-longer-than-eight-bytes/with/more",
+};
+#define NGEN_STR (sizeof(GEN_STR) / sizeof(GEN_STR[0]))
+
+static const char *const GEN_KEY[] = {
+	"name", "value", "type", "a", "b", "", "k\"q", "\xc3\xa9", "n\nl", "Z",
+};
+#define NGEN_KEY (sizeof(GEN_KEY) / sizeof(GEN_KEY[0]))
+
+static json_t *gen_str(void)
+{
+	unsigned i = rnd(NGEN_STR + 1);
+
+	if (i == NGEN_STR)
+		return json_stringn("nul\0in", 6);
+	return json_string(GEN_STR[i]);
+}
+
+/* any value, nested up to depth 3 (numbers only where both writers agree) */
+static json_t *gen_any(int depth)
+{
+	json_t *v;
+	unsigned n;
+
+	switch (rnd(depth < 3 ? 10 : 8)) {
+	case 0: return json_integer(rnd(3) == 0 ? -7 : (json_int_t)rnd(3) * 1234567890123LL);
+	case 1: return json_real(rnd(2) ? 0.5 : -2.25);
+	case 2: return json_true();
+	case 3: return json_false();
+	case 4: return json_null();
+	case 8:
+		v = json_array();
+		n = rnd(4);
+		for (unsigned i = 0; i < n; i++)
+			json_array_append_new(v, gen_any(depth + 1));
+		return v;
+	case 9:
+		v = json_object();
+		n = rnd(4);
+		for (unsigned i = 0; i < n; i++)
+			json_object_set_new(v, GEN_KEY[rnd(NGEN_KEY)], gen_any(depth + 1));
+		return v;
+	default: return gen_str();
+	}
+}
+
+/* a header or query param, members in any order; now and then anything else */
+static json_t *gen_elem(void)
+{
+	static const char *const names[] = { "name", "value", "type" };
+	json_t *e;
+	unsigned first;
+
+	if (rnd(10) < 3)
+		return gen_any(1);
+	e = json_object();
+	first = rnd(3);
+	for (unsigned i = 0; i < 3; i++) {
+		const char *k = names[(first + i) % 3];
+
+		if (strcmp(k, "type") == 0 && rnd(2))
+			continue;
+		json_object_set_new(e, k, gen_str());
+	}
+	return e;
+}
+
+/* 0 to 4 elements, some of them duplicates (the same value or an equal copy) */
+static json_t *gen_list(void)
+{
+	json_t *l = json_array();
+	unsigned n = rnd(5);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (i > 0 && rnd(4) == 0) {
+			json_t *prev = json_array_get(l, rnd(i));
+
+			json_array_append_new(l, rnd(2) ? json_incref(prev) : json_deep_copy(prev));
+		} else {
+			json_array_append_new(l, gen_elem());
+		}
+	}
+	return l;
+}
+
+static json_t *gen_path(void)
+{
+	json_t *p = json_object();
+
+	if (rnd(8) == 0) {
+		json_decref(p);
+		return gen_any(1);
+	}
+	if (rnd(2)) {
+		json_object_set_new(p, "type", gen_str());
+		json_object_set_new(p, "value", gen_str());
+	} else {
+		json_object_set_new(p, "value", gen_str());
+		json_object_set_new(p, "type", gen_str());
+	}
+	return p;
+}
+
+/* A match: HTTPRoute's members, gRPC's method object, odd extra members; each member
+ * absent, null, [] or a value, inserted in a random order. */
+static json_t *gen_match(void)
+{
+	static const char *const keys[] = { "path", "headers", "queryParams", "method", "k\"ey", "\xc3\xbcml", "" };
+	unsigned order[7];
+	json_t *m = json_object();
+
+	for (unsigned i = 0; i < 7; i++)
+		order[i] = i;
+	for (unsigned i = 7; i > 1; i--) {
+		unsigned j = rnd(i), t = order[i - 1];
+
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	for (unsigned i = 0; i < 7; i++) {
+		unsigned k = order[i], how = rnd(k >= 4 ? 12 : 5);
+		json_t *v;
+
+		if (how == 0 || how >= 5)
+			continue;
+		if (how == 1) {
+			v = json_null();
+		} else if (how == 2) {
+			v = json_array();
+		} else if (k == 1 || k == 2 || k == 5) {
+			v = gen_list();
+		} else if (k == 0) {
+			v = gen_path();
+		} else if (k == 3 && how == 4) {
+			v = json_object();
+			json_object_set_new(v, "service", gen_str());
+			json_object_set_new(v, "method", gen_str());
+		} else {
+			v = gen_any(1);
+		}
+		json_object_set_new(m, keys[k], v);
+	}
+	return m;
+}
+
+/* m with its members inserted in reverse and every list reversed: the same match */
+static json_t *reversed(const json_t *m)
+{
+	const char *keys[16];
+	json_t *vals[16], *out = json_object(), *v;
+	const char *key;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)m, key, v) {
+		assert_true(n < 16);
+		keys[n] = key;
+		vals[n++] = v;
+	}
+	while (n-- > 0) {
+		v = vals[n];
+		if (json_is_array(v)) {
+			json_t *r = json_array();
+
+			for (size_t i = json_array_size(v); i-- > 0;)
+				json_array_append(r, json_array_get(v, i));
+			json_object_set_new(out, keys[n], r);
+		} else {
+			json_object_set(out, keys[n], v);
+		}
+	}
+	return out;
+}
+
+static void expect_key(const json_t *m, const char *want)
+{
+	char *got;
+
+	assert_int_equal(route_match_key(m, &got), 0);
+	assert_non_null(got);
+	if (strcmp(got, want) != 0)
+		fail_msg("key\n  %s\nwant\n  %s", got, want);
+	free(got);
+}
+
+/* Generated matches: the key is the reference's text, and the same for the match
+ * written in another order. */
+static void test_route_match_key__generated(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 600; i++) {
+		json_t *m = gen_match(), *r = reversed(m);
+		char *want = ref_key(m);
+
+		expect_key(m, want);
+		expect_key(r, want);
+		free(want);
+		json_decref(r);
+		json_decref(m);
+	}
+}
+
+/* Every byte that needs escaping (and some that do not) at every offset around the
+ * 8-byte steps of the scan, in keys and values of every length up to 20. */
+static void test_route_match_key__strings(void **state)
+{
+	static const unsigned char special[] = { 0x00, 0x01, 0x0a, '"', '\\', 0x20, 0x7f, 0xc3 };
+
+	(void)state;
+	for (size_t len = 1; len <= 20; len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < sizeof(special); k++) {
+				char in[24];
+				json_t *m;
+				char *want;
+
+				for (size_t i = 0; i < len; i++)
+					in[i] = (char)('a' + i % 26);
+				in[len] = '\0';
+				in[at] = (char)special[k];
+				if (special[k] == 0xc3) { /* a whole UTF-8 sequence: "\xc3\xa9" */
+					if (at + 1 >= len)
+						continue;
+					in[at + 1] = (char)0xa9;
+				}
+				m = json_object();
+				json_object_set_new(m, "value", json_stringn(in, len));
+				if (special[k] != 0x00)
+					json_object_set_new(m, in, json_pack("[s,s]", in, "z"));
+				want = ref_key(m);
+				expect_key(m, want);
+				free(want);
+				json_decref(m);
+			}
+		}
+	}
+}
+
+/* Larger than any real match: more than 16 members, more than 16 elements, a key
+ * longer than a few hundred bytes. */
+static void test_route_match_key__large(void **state)
+{
+	json_t *m = json_object(), *h = json_array();
+	char name[16], *want;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		json_t *e = json_object();
+
+		snprintf(name, sizeof(name), "h%02d", (i * 7) % 23);
+		json_object_set_new(e, "value", json_string(i % 3 ? "v" : "a-value-longer-than-eight-bytes"));
+		json_object_set_new(e, "name", json_string(name));
+		json_array_append_new(h, e);
+	}
+	json_object_set_new(m, "headers", h);
+	for (int i = 19; i >= 0; i--) {
+		json_t *l = json_array();
+
+		snprintf(name, sizeof(name), "m%02d", i);
+		for (int k = 3; k > 0; k--)
+			json_array_append_new(l, json_integer(k * i));
+		json_object_set_new(m, name, l);
+	}
+	want = ref_key(m);
+	assert_true(strlen(want) > 1000);
+	expect_key(m, want);
+	free(want);
+	json_decref(m);
+}
+
+/* a string at depth n (the match is depth 0) under path, by objects or arrays */
+static json_t *nested(int n, bool arrays, const char *member)
+{
+	json_t *v = json_string("x"), *m = json_object();
+
+	for (int i = 1; i < n; i++) {
+		json_t *w = arrays ? json_array() : json_object();
+
+		if (arrays)
+			json_array_append_new(w, v);
+		else
+			json_object_set_new(w, "a", v);
+		v = w;
+	}
+	json_object_set_new(m, member, v);
+	return m;
+}
+
+/* Hand-picked: what is dropped, what is kept, jwrite's text where json_dumps's
+ * differs, and the depth cap (32 levels below the match, then ERR_NOMEM). */
+static void test_route_match_key__edges(void **state)
+{
+	json_t *m, *e;
+	char *k;
+
+	(void)state;
+	expect_key(NULL, "{}");
+	m = J("{}");
+	expect_key(m, "{}");
+	json_decref(m);
+	m = J("{'path':null,'headers':[],'queryParams':null}");
+	expect_key(m, "{}");
+	json_decref(m);
+	/* only the match's own members are sets: nested lists keep their order and
+	 * nested empties stay */
+	m = J("{'headers':[{'v':['b','a'],'n':null,'e':[]},'s'],'path':{'value':'/','type':'Exact'}}");
+	expect_key(m, "{\"headers\":[\"s\",{\"e\":[],\"n\":null,\"v\":[\"b\",\"a\"]}],\"path\":{\"type\":\"Exact\",\"value\":\"/\"}}");
+	json_decref(m);
+	/* duplicates stay, also the same value twice */
+	m = J("{'headers':[{'name':'b'},{'name':'a'}]}");
+	e = json_array_get(json_object_get(m, "headers"), 0);
+	json_array_append(json_object_get(m, "headers"), e);
+	expect_key(m, "{\"headers\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":\"b\"}]}");
+	json_decref(m);
+	/* a one-element list is written as it is, a scalar member too */
+	m = J("{'method':'GET','queryParams':[{'value':'1','name':'v'}],'x':true,'y':false,'z':-3}");
+	expect_key(m, "{\"method\":\"GET\",\"queryParams\":[{\"name\":\"v\",\"value\":\"1\"}],\"x\":true,\"y\":false,\"z\":-3}");
+	json_decref(m);
+	/* keys and values that need escaping; jwrite writes \u001f where json_dumps
+	 * writes \u001F, and reals as %.17g (2, e+300) where json_dumps writes 2.0 and
+	 * e300: the key has always been jwrite's text */
+	m = json_object();
+	json_object_set_new(m, "k\"e\\y\n", json_string("\x1f\x0b"));
+	json_object_set_new(m, "r", json_pack("[f,f,f]", 1e300, 2.0, 0.5));
+	json_object_set_new(m, "s", json_pack("[s,s]", "\x1f", "\x0b"));
+	json_object_set_new(m, "\xc3\xa9", json_stringn("a\0b", 3));
+	expect_key(m, "{\"k\\\"e\\\\y\\n\":\"\\u001f\\u000b\",\"r\":[0.5,1.0000000000000001e+300,2],"
+		      "\"s\":[\"\\u000b\",\"\\u001f\"],\"\xc3\xa9\":\"a\\u0000b\"}");
+	json_decref(m);
+	/* one text a prefix of another: the shorter first, as strcmp orders them */
+	m = J("{'x':[12,1,'a',0.5,0,1]}");
+	expect_key(m, "{\"x\":[\"a\",0,0.5,1,1,12]}");
+	json_decref(m);
+	/* not an object: no key, no error */
+	m = J("['x',{}]");
+	assert_int_equal(route_match_key(json_array_get(m, 0), &k), 0);
+	assert_null(k);
+	json_decref(m);
+	/* 32 levels below the match are written, 33 refused: nested objects, and
+	 * nested lists in a one-element list and in a set */
+	for (int shape = 0; shape < 3; shape++) {
+		for (int deep = 31; deep <= 34; deep++) {
+			const char *member = shape ? "headers" : "path";
+
+			m = nested(deep, shape > 0, member);
+			if (shape == 2)
+				json_array_append_new(json_object_get(m, member), json_string("y"));
+			k = (char *)1;
+			if (deep <= 32) {
+				assert_int_equal(route_match_key(m, &k), 0);
+				assert_non_null(k);
+				free(k);
+			} else {
+				assert_int_equal(route_match_key(m, &k), ERR_NOMEM);
+				assert_null(k);
+			}
+			json_decref(m);
+		}
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -484,6 +924,10 @@ int main(void)
 		T(test_conflict_report__l4_routes_share_listener),
 		T(test_conflict_report__scale),
 		T(test_route_match_key__canonical),
+		T(test_route_match_key__generated),
+		T(test_route_match_key__strings),
+		T(test_route_match_key__large),
+		T(test_route_match_key__edges),
 	};
 
 	return cmocka_run_group_tests_name("conflict", tests, NULL, NULL);
