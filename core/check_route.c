@@ -10,7 +10,6 @@
  */
 #include "route_int.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,265 +502,43 @@ void route_check_backend_refs(const json_t *rule, struct path *p, struct finding
 /* ---- canonical match key (WX-RULE-SHADOW, XO-MATCH-CONFLICT) ---- */
 
 /*
- * The key is the text jwrite_dump(c, sorted keys, max depth 32) gives for the canonical
- * copy c of the match (empty members dropped, each list member's elements in the order
- * of their own text), which is how it was first computed. It is written here in one
- * walk of the match instead, with no copy, no dump per element and no call per piece:
- * each object's members are collected, sorted and written into one buffer, and a list
- * member's elements are written in place, then reordered. This runs for every match
- * of every route a cluster view loads and twice per match in a review; the walk costs
- * about a third of the copy and the dumps. The text stays jwrite's: the rare pieces (a
- * string that needs escaping, a number) are written by jwrite itself, members are
- * sorted as jwrite sorts them, and a value deeper than 32 levels fails the key
- * (ERR_NOMEM) as jwrite's cap did. tests/test_conflict.c checks it against json_dumps.
+ * A match's key is its compact JSON with keys sorted, after making equal constraints
+ * equal text: members that are absent, null or [] are dropped (none constrains), and
+ * each list member is a set, its elements in the order of their own text. Nested
+ * values are written as they are (keys sorted). At most KEY_MAX_DEPTH levels: deeper
+ * is refused (no match is), not recursed on.
+ *
+ * It is written in one walk into one jwrite buffer. This runs for every match a
+ * cluster view loads and twice per match of a reviewed route, where building a
+ * canonical copy and dumping each list element on its own cost three times as much.
  */
+#define KEY_MAX_DEPTH 32
+#define KEY_SMALL 16    /* members or list elements sorted on the stack */
 
-#define KEY_MAX_DEPTH 32  /* no match is this deep; deeper is refused, not recursed on */
-#define KEY_SORT_SMALL 16 /* up to this many, on the stack and insertion-sorted */
-
-/* small helpers of the hot path that gcc would otherwise keep as calls (a call and its
- * saved registers cost as much as a short string) */
-#define KEY_INLINE static inline __attribute__((always_inline))
-
-/* The key as it is written: on the stack while it fits (a typical match's key is
- * under 200 bytes), then on the heap; the result is one exact-size copy. */
-struct keybuf {
-	char *p;
-	size_t n, cap;
-	bool failed;            /* out of memory, or deeper than KEY_MAX_DEPTH */
-	char stack[256];
-};
-
-static bool key_grow(struct keybuf *kb, size_t len)
+/* absent, null and [] are the same constraint: none */
+static bool member_empty(const json_t *v)
 {
-	size_t cap = kb->cap * 2;
-	char *p;
-
-	if (kb->failed)
-		return false;
-	while (cap < kb->n + len)
-		cap *= 2;
-	if (kb->p == kb->stack) {
-		p = malloc(cap);
-		if (p != NULL)
-			memcpy(p, kb->stack, kb->n);
-	} else {
-		p = realloc(kb->p, cap);
-	}
-	if (p == NULL) {
-		kb->failed = true;
-		return false;
-	}
-	kb->p = p;
-	kb->cap = cap;
-	return true;
+	return v == NULL || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0);
 }
 
-/* room for len more bytes; false when the buffer cannot grow (it failed). A failed
- * buffer that still has room takes the bytes: they are thrown away with it. */
-KEY_INLINE bool key_room(struct keybuf *kb, size_t len)
-{
-	return kb->n + len <= kb->cap || key_grow(kb, len);
-}
-
-static void key_put(struct keybuf *kb, const char *s, size_t len)
-{
-	if (!key_room(kb, len))
-		return;
-	memcpy(kb->p + kb->n, s, len);
-	kb->n += len;
-}
-
-KEY_INLINE void key_ch(struct keybuf *kb, char c)
-{
-	if (!key_room(kb, 1))
-		return;
-	kb->p[kb->n++] = c;
-}
-
-/* the rare pieces, written by jwrite so that the key keeps jwrite's text: s (len
- * bytes) as an escaped JSON string, or the number v */
-static void key_jwrite(struct keybuf *kb, const char *s, size_t len, const json_t *v)
-{
-	struct jwbuf b = { 0 };
-	char *t;
-
-	if (v != NULL)
-		jwrite_value(&b, v);
-	else
-		jwrite_str(&b, s, len);
-	t = jwrite_finish(&b, &len);
-	if (t == NULL) {
-		kb->failed = true;
-		return;
-	}
-	key_put(kb, t, len);
-	free(t);
-}
-
-/* true when one of the 8 bytes is below 0x20, '"' or '\\' (jwrite_str's test) */
-KEY_INLINE bool key_escape8(uint64_t x)
-{
-	uint64_t lt = (x - 0x2020202020202020ULL) & ~x;
-	uint64_t q = x ^ 0x2222222222222222ULL;
-	uint64_t bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
-
-	q = (q - 0x0101010101010101ULL) & ~q;
-	bs = (bs - 0x0101010101010101ULL) & ~bs;
-	return ((lt | q | bs) & 0x8080808080808080ULL) != 0;
-}
-
-/* true when one of the 8 bytes may need escaping: below 0x23 or '\\', a superset of
- * the bytes that do, tested in fewer steps; ' ' and '!' are sorted out afterwards */
-KEY_INLINE bool key_maybe_escape8(uint64_t x)
-{
-	uint64_t lt = (x - 0x2323232323232323ULL) & ~x;
-	uint64_t bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
-
-	bs = (bs - 0x0101010101010101ULL) & ~bs;
-	return ((lt | bs) & 0x8080808080808080ULL) != 0;
-}
-
-/*
- * s (len bytes) copied to d when no byte of it needs escaping in a JSON string, which
- * is what keys and values of real matches are; false, with d's bytes undefined, when
- * one does. Eight bytes are tested and copied at a time, the last step overlapping
- * the one before, so a string costs a few steps whatever its length: a short one
- * (most keys are 4 to 7 bytes) is its first and last 4 bytes tested together, and
- * under 4 bytes its first, middle and last byte. test is the test of 8 bytes.
- */
-KEY_INLINE bool key_copy_with(char *d, const char *s, size_t len, bool (*test)(uint64_t))
-{
-	uint64_t x;
-
-	if (len >= 8) {
-		for (size_t i = 0; i + 8 < len; i += 8) {
-			memcpy(&x, s + i, 8);
-			if (test(x))
-				return false;
-			memcpy(d + i, &x, 8);
-		}
-		memcpy(&x, s + len - 8, 8);
-		if (test(x))
-			return false;
-		memcpy(d + len - 8, &x, 8);
-	} else if (len >= 4) {
-		uint32_t a, b;
-
-		memcpy(&a, s, 4);
-		memcpy(&b, s + len - 4, 4);
-		if (test((uint64_t)a << 32 | b))
-			return false;
-		memcpy(d, &a, 4);
-		memcpy(d + len - 4, &b, 4);
-	} else if (len > 0) {
-		unsigned char c0 = (unsigned char)s[0], c1 = (unsigned char)s[len / 2];
-		unsigned char c2 = (unsigned char)s[len - 1];
-
-		/* bytes 3 to 7 are a plain 'a' */
-		x = (uint64_t)c0 | (uint64_t)c1 << 8 | (uint64_t)c2 << 16 | 0x6161616161000000ULL;
-		if (test(x))
-			return false;
-		d[0] = (char)c0;
-		d[len / 2] = (char)c1;
-		d[len - 1] = (char)c2;
-	}
-	return true;
-}
-
-/* the exact test, for a string the cheap one flagged (a space is enough) */
-static bool key_copy_exact(char *d, const char *s, size_t len)
-{
-	return key_copy_with(d, s, len, key_escape8);
-}
-
-KEY_INLINE bool key_copy(char *d, const char *s, size_t len)
-{
-	return key_copy_with(d, s, len, key_maybe_escape8) || key_copy_exact(d, s, len);
-}
-
-/* s (len bytes) as a JSON string */
-KEY_INLINE void key_str(struct keybuf *kb, const char *s, size_t len)
-{
-	char *d;
-
-	if (!key_room(kb, len + 2))
-		return;
-	d = kb->p + kb->n;
-	if (!key_copy(d + 1, s, len)) {
-		/* nothing was counted as written: jwrite's text goes where the copy began */
-		key_jwrite(kb, s, len, NULL);
-		return;
-	}
-	d[0] = '"';
-	d[len + 1] = '"';
-	kb->n += len + 2;
-}
-
-/* a number, true, false or null */
-static void key_scalar(struct keybuf *kb, const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_TRUE: key_put(kb, "true", 4); break;
-	case JSON_FALSE: key_put(kb, "false", 5); break;
-	case JSON_NULL: key_put(kb, "null", 4); break;
-	default:
-		/* a number: jwrite's format, not a second copy of it */
-		key_jwrite(kb, NULL, 0, v);
-	}
-}
-
-static void key_object(struct keybuf *kb, const json_t *o, int depth);
-static void key_array(struct keybuf *kb, const json_t *a, int depth);
-
-/* v at depth (the match is 0) as jwrite writes it with sorted keys */
-KEY_INLINE void key_value(struct keybuf *kb, const json_t *v, int depth)
-{
-	if (depth > KEY_MAX_DEPTH) {
-		kb->failed = true;
-		return;
-	}
-	switch (json_typeof(v)) {
-	case JSON_STRING: key_str(kb, json_string_value(v), json_string_length(v)); break;
-	case JSON_OBJECT: key_object(kb, v, depth); break;
-	case JSON_ARRAY: key_array(kb, v, depth); break;
-	default: key_scalar(kb, v);
-	}
-}
-
-/* a list in its own order (lists inside a match's members are not sets) */
-static void key_array(struct keybuf *kb, const json_t *a, int depth)
-{
-	key_ch(kb, '[');
-	for (size_t i = 0, n = json_array_size(a); i < n && !kb->failed; i++) {
-		if (i > 0)
-			key_ch(kb, ',');
-		key_value(kb, json_array_get(a, i), depth + 1);
-	}
-	key_ch(kb, ']');
-}
-
-/* one element's text in the key: off from the start of the list's text */
+/* one list element's text: off and len in the list's text, text in a copy of it */
 struct key_elem {
 	size_t off, len;
 	const char *text;
 };
 
-/* text order; the texts hold no NUL (jwrite escapes it in strings, and a key ends at
- * its first), so this is the strcmp order the key was defined with */
+/* the texts hold no NUL (jwrite escapes it), so this is strcmp's order */
 static int key_elem_cmp(const void *a, const void *b)
 {
 	const struct key_elem *x = a, *y = b;
 	int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
 
-	if (c != 0)
-		return c;
-	return (x->len > y->len) - (x->len < y->len);
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 static void key_sort_elems(struct key_elem *es, size_t n)
 {
-	if (n > KEY_SORT_SMALL) {
+	if (n > KEY_SMALL) {
 		qsort(es, n, sizeof(*es), key_elem_cmp);
 		return;
 	}
@@ -777,294 +554,91 @@ static void key_sort_elems(struct key_elem *es, size_t n)
 	}
 }
 
-/* A list member of the match (two elements or more) as a set: its elements written in
- * place, one after another, then put back in the order of their text, with commas. */
-static void key_set(struct keybuf *kb, const json_t *arr, int depth)
+/* arr (two elements or more) as a set: its elements written one after another, then
+ * written again from a copy in the order of their text */
+static void key_set(struct jwbuf *b, const json_t *arr)
 {
-	struct key_elem small[KEY_SORT_SMALL], *es = small;
+	struct key_elem small[KEY_SMALL], *es = small;
 	size_t n = json_array_size(arr), start, total;
-	char copy_small[256], *copy = copy_small;
+	char *copy = NULL;
 
-	if (n > KEY_SORT_SMALL && (es = malloc(n * sizeof(*es))) == NULL) {
-		kb->failed = true;
+	if (n > KEY_SMALL && (es = malloc(n * sizeof(*es))) == NULL) {
+		b->failed = true;
 		return;
 	}
-	key_ch(kb, '[');
-	start = kb->n;
-	for (size_t i = 0; i < n && !kb->failed; i++) {
-		es[i].off = kb->n - start;
-		key_value(kb, json_array_get(arr, i), depth + 1);
-		es[i].len = kb->n - start - es[i].off;
+	jwrite_ch(b, '[');
+	start = b->n;
+	for (size_t i = 0; i < n && !b->failed; i++) {
+		es[i].off = b->n - start;
+		jwrite_value_at(b, json_array_get(arr, i), 2);
+		es[i].len = b->n - start - es[i].off;
 	}
-	total = kb->n - start;
-	if (!kb->failed && total > sizeof(copy_small) && (copy = malloc(total)) == NULL)
-		kb->failed = true;
-	if (!kb->failed) {
-		memcpy(copy, kb->p + start, total);
+	total = b->n - start;
+	if (!b->failed && (copy = malloc(total ? total : 1)) == NULL)
+		b->failed = true;
+	if (!b->failed) {
+		memcpy(copy, b->p + start, total);
 		for (size_t i = 0; i < n; i++)
 			es[i].text = copy + es[i].off;
 		key_sort_elems(es, n);
-		kb->n = start;
+		b->n = start;
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0)
-				key_ch(kb, ',');
-			key_put(kb, es[i].text, es[i].len);
+				jwrite_ch(b, ',');
+			jwrite_raw(b, es[i].text, es[i].len);
 		}
-		key_ch(kb, ']');
 	}
-	if (copy != copy_small)
-		free(copy);
+	jwrite_ch(b, ']');
+	free(copy);
 	if (es != small)
 		free(es);
 }
 
-/* how a member's value is written */
-enum key_kind {
-	KEY_TEXT,       /* s (slen bytes) as a JSON string */
-	KEY_LITERAL,    /* s as it is: true, false, null */
-	KEY_SET,        /* a list member of the match with two elements or more */
-	KEY_ONE,        /* a list member of the match with one element: v is the element */
-	KEY_OTHER,      /* an object, a list or a number: key_value */
-};
-
-struct key_member {
+static void key_match(struct jwbuf *b, const json_t *m)
+{
+	struct jwrite_member small[KEY_SMALL], *ms = small;
+	size_t n = 0;
 	const char *key;
-	const json_t *v;
-	const char *s;
-	size_t klen;           /* jansson's length of the key, which runs past a NUL in it */
-	size_t slen;
-	enum key_kind kind;
-	unsigned char k0;      /* the key's first byte, all that most comparisons read */
-};
+	json_t *v;
 
-/* strcmp's order; keys mostly differ in their first byte, which needs no call */
-KEY_INLINE int key_name_cmp(const char *a, const char *b)
-{
-	if (*a != *b)
-		return (unsigned char)*a - (unsigned char)*b;
-	return strcmp(a, b);
-}
-
-static int key_member_cmp(const void *a, const void *b)
-{
-	return key_name_cmp(((const struct key_member *)a)->key, ((const struct key_member *)b)->key);
-}
-
-/* ord (the members in the order they came, ord[j] == &ms[j]) in strcmp order of their
- * keys, as jwrite sorts members; past KEY_SORT_SMALL, ms itself is sorted, which puts
- * the same order under ord */
-KEY_INLINE void key_sort_members(struct key_member *ms, const struct key_member **ord, size_t n)
-{
-	if (n > KEY_SORT_SMALL) {
-		qsort(ms, n, sizeof(*ms), key_member_cmp);
+	if (json_object_size(m) > KEY_SMALL && (ms = malloc(json_object_size(m) * sizeof(*ms))) == NULL) {
+		b->failed = true;
 		return;
 	}
-	for (size_t j = 1; j < n; j++) {
-		const struct key_member *t = ord[j];
-		size_t k = j;
-
-		while (k > 0 && (ord[k - 1]->k0 > t->k0 ||
-				 (ord[k - 1]->k0 == t->k0 && strcmp(ord[k - 1]->key, t->key) > 0))) {
-			ord[k] = ord[k - 1];
-			k--;
-		}
-		ord[k] = t;
+	json_object_foreach((json_t *)m, key, v) {
+		if (!member_empty(v))
+			ms[n++] = (struct jwrite_member){ key, v };
 	}
-}
-
-/*
- * o's members in key order; for the match itself (top), without its empty members
- * (absent, null and [] all mean no constraint) and with its lists as sets. Names,
- * strings and literals are written through a local cursor into room taken once for
- * all of them; a nested value, or a rare piece jwrite writes, moves the text on by
- * itself and the cursor is taken again after it.
- */
-KEY_INLINE void key_object_body(struct keybuf *kb, const json_t *o, int depth, bool top)
-{
-	struct key_member small[KEY_SORT_SMALL], *ms = small;
-	const struct key_member *ord_small[KEY_SORT_SMALL], **ord = ord_small;
-	size_t n = KEY_SORT_SMALL, k, need;
-	char *d;
-
-collect:
-	k = 0;
-	need = 2;
-	for (void *it = json_object_iter((json_t *)o); it != NULL;
-	     it = json_object_iter_next((json_t *)o, it)) {
-		const json_t *v = json_object_iter_value(it);
-		struct key_member *e = &ms[k];
-		size_t elems;
-
-		if (k == n) {
-			/* more members than a match has: room for all, and again */
-			if (ms != small) {
-				kb->failed = true; /* it grew while read: cannot be */
-				goto out;
-			}
-			n = json_object_size(o);
-			ms = malloc(n * sizeof(*ms));
-			ord = malloc(n * sizeof(*ord));
-			if (ms == NULL || ord == NULL) {
-				kb->failed = true;
-				goto out;
-			}
-			goto collect;
-		}
-
-		switch (json_typeof(v)) {
-		case JSON_STRING:
-			e->kind = KEY_TEXT;
-			e->s = json_string_value(v);
-			e->slen = json_string_length(v);
-			need += e->slen + 2;
-			break;
-		case JSON_TRUE:
-		case JSON_FALSE:
-		case JSON_NULL:
-			if (top && json_is_null(v))
-				continue;
-			e->kind = KEY_LITERAL;
-			e->s = json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null";
-			e->slen = strlen(e->s);
-			need += e->slen;
-			break;
-		case JSON_ARRAY:
-			if (!top) {
-				e->kind = KEY_OTHER;
-				break;
-			}
-			elems = json_array_size(v);
-			if (elems == 0)
-				continue;
-			if (elems == 1) {
-				e->kind = KEY_ONE;
-				v = json_array_get(v, 0);
-				need += 2;
-			} else {
-				e->kind = KEY_SET;
-			}
-			break;
-		default:
-			e->kind = KEY_OTHER;
-		}
-		e->v = v;
-		e->key = json_object_iter_key(it);
-		e->k0 = (unsigned char)e->key[0];
-		e->klen = json_object_iter_key_len(it);
-		need += e->klen + 4;
-		ord[k++] = e;
-	}
-	/* every member's value is one level further down */
-	if (k > 0 && depth >= KEY_MAX_DEPTH) {
-		kb->failed = true;
-		goto out;
-	}
-	key_sort_members(ms, ord, k);
-	if (!key_room(kb, need))
-		goto out;
-	d = kb->p + kb->n;
-	*d++ = '{';
-	for (size_t i = 0; i < k; i++) {
-		const struct key_member *e = ord[i];
-		bool moved = false;
-
+	jwrite_sort_members(ms, n);
+	jwrite_ch(b, '{');
+	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			*d++ = ',';
-		*d = '"';
-		if (key_copy(d + 1, e->key, e->klen)) {
-			d[e->klen + 1] = '"';
-			d[e->klen + 2] = ':';
-			d += e->klen + 3;
-		} else {
-			/* a NUL is a byte below 0x20, so a key with one lands here too, and
-			 * is cut at it, as jwrite writes keys */
-			kb->n = (size_t)(d - kb->p);
-			key_jwrite(kb, e->key, strlen(e->key), NULL);
-			key_ch(kb, ':');
-			if (!key_room(kb, need))
-				goto out;
-			d = kb->p + kb->n;
-		}
-		if (e->kind == KEY_TEXT) {
-			*d = '"';
-			if (key_copy(d + 1, e->s, e->slen)) {
-				d[e->slen + 1] = '"';
-				d += e->slen + 2;
-				continue;
-			}
-			kb->n = (size_t)(d - kb->p);
-			key_jwrite(kb, e->s, e->slen, NULL);
-			moved = true;
-		} else if (e->kind == KEY_LITERAL) {
-			memcpy(d, e->s, e->slen);
-			d += e->slen;
-		} else if (e->kind == KEY_ONE) {
-			/* a set of one needs no sorting; ']' is in need */
-			*d++ = '[';
-			kb->n = (size_t)(d - kb->p);
-			key_value(kb, e->v, depth + 2);
-			if (kb->failed || !key_room(kb, need))
-				goto out;
-			d = kb->p + kb->n;
-			*d++ = ']';
-		} else {
-			kb->n = (size_t)(d - kb->p);
-			if (e->kind == KEY_SET)
-				key_set(kb, e->v, depth + 1);
-			else
-				key_value(kb, e->v, depth + 1);
-			moved = true;
-		}
-		/* what is left of need is less than need: room for it again */
-		if (moved) {
-			if (kb->failed || !key_room(kb, need))
-				goto out;
-			d = kb->p + kb->n;
-		}
+			jwrite_ch(b, ',');
+		jwrite_str(b, ms[i].key, strlen(ms[i].key));
+		jwrite_ch(b, ':');
+		if (json_is_array(ms[i].val) && json_array_size(ms[i].val) > 1)
+			key_set(b, ms[i].val);
+		else
+			jwrite_value_at(b, ms[i].val, 1);
 	}
-	*d++ = '}';
-	kb->n = (size_t)(d - kb->p);
-out:
+	jwrite_ch(b, '}');
 	if (ms != small)
 		free(ms);
-	if (ord != ord_small)
-		free(ord);
-}
-
-/* The body twice, top a constant in each: the nested objects' copy (most objects)
- * is compiled without the match's cases. */
-static void key_object(struct keybuf *kb, const json_t *o, int depth)
-{
-	key_object_body(kb, o, depth, false);
-}
-
-static void key_match(struct keybuf *kb, const json_t *m)
-{
-	key_object_body(kb, m, 0, true);
 }
 
 int route_match_key(const json_t *m, char **ret)
 {
-	struct keybuf kb;
+	struct jwbuf b = { .sort_keys = true, .max_depth = KEY_MAX_DEPTH };
 
 	*ret = NULL;
 	if (m != NULL && !json_is_object(m))
 		return 0;
-	/* the stack part is not cleared: only what is written is read */
-	kb.p = kb.stack;
-	kb.n = 0;
-	kb.cap = sizeof(kb.stack);
-	kb.failed = false;
+	jwrite_reserve(&b, 256); /* a typical key fits */
 	if (m == NULL)
-		key_put(&kb, "{}", 2);
+		jwrite_raw(&b, "{}", 2);
 	else
-		key_match(&kb, m);
-	if (!kb.failed && (*ret = malloc(kb.n + 1)) != NULL) {
-		memcpy(*ret, kb.p, kb.n);
-		(*ret)[kb.n] = '\0';
-	}
-	if (kb.p != kb.stack)
-		free(kb.p);
+		key_match(&b, m);
+	*ret = jwrite_finish(&b, NULL);
 	return *ret != NULL ? 0 : ERR_NOMEM;
 }
 

@@ -80,32 +80,27 @@ static const unsigned char NEEDS_ESCAPE[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
-void jwrite_str(struct jwbuf *b, const char *s, size_t len)
+/* true when one of the 8 bytes of x is below 0x20, '"' or '\\' (NEEDS_ESCAPE) */
+static inline bool escape8(uint64_t x)
+{
+	uint64_t lt = (x - 0x2020202020202020ULL) & ~x;
+	uint64_t q = x ^ 0x2222222222222222ULL;
+	uint64_t bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
+
+	q = (q - 0x0101010101010101ULL) & ~q;
+	bs = (bs - 0x0101010101010101ULL) & ~bs;
+	return ((lt | q | bs) & 0x8080808080808080ULL) != 0;
+}
+
+/* s (len bytes) escaped, then the closing quote */
+static void write_escaped(struct jwbuf *b, const char *s, size_t len)
 {
 	size_t run = 0;
 
-	jwrite_raw(b, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c;
+		unsigned char c = (unsigned char)s[i];
 		char esc[8];
 
-		/* eight bytes at a time while none is below 0x20, '"' or '\\' */
-		while (i + 8 <= len) {
-			uint64_t x, lt, q, bs;
-
-			memcpy(&x, s + i, 8);
-			lt = (x - 0x2020202020202020ULL) & ~x;
-			q = x ^ 0x2222222222222222ULL;
-			q = (q - 0x0101010101010101ULL) & ~q;
-			bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
-			bs = (bs - 0x0101010101010101ULL) & ~bs;
-			if ((lt | q | bs) & 0x8080808080808080ULL)
-				break;
-			i += 8;
-		}
-		if (i >= len)
-			break;
-		c = (unsigned char)s[i];
 		if (!NEEDS_ESCAPE[c])
 			continue;
 		jwrite_raw(b, s + run, i - run);
@@ -124,7 +119,63 @@ void jwrite_str(struct jwbuf *b, const char *s, size_t len)
 		run = i + 1;
 	}
 	jwrite_raw(b, s + run, len - run);
-	jwrite_raw(b, "\"", 1);
+	jwrite_ch(b, '"');
+}
+
+void jwrite_str(struct jwbuf *b, const char *s, size_t len)
+{
+	size_t i = 0;
+	char *d;
+
+	if (b->n + len + 3 > b->cap && !reserve(b, len + 2))
+		return;
+	d = b->p + b->n;
+	*d++ = '"';
+	/*
+	 * Most strings (names, hostnames, paths) need no escape: they are copied as they
+	 * are tested, eight bytes at a time. The last few bytes are tested as the eight
+	 * that end the string (overlapping the step before), or for a string of 4 to 7
+	 * bytes as its first four and last four; shorter ones byte by byte.
+	 */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, s + i, 8);
+		if (escape8(x))
+			break;
+		memcpy(d + i, &x, 8);
+	}
+	if (i < len && i + 8 > len) {
+		uint64_t x;
+		uint32_t lo, hi;
+
+		if (len >= 8) {
+			memcpy(&x, s + len - 8, 8);
+			if (!escape8(x)) {
+				memcpy(d + len - 8, &x, 8);
+				i = len;
+			}
+		} else if (len >= 4) {
+			memcpy(&lo, s, 4);
+			memcpy(&hi, s + len - 4, 4);
+			if (!escape8((uint64_t)hi << 32 | lo)) {
+				memcpy(d, &lo, 4);
+				memcpy(d + len - 4, &hi, 4);
+				i = len;
+			}
+		}
+	}
+	for (; i < len && !NEEDS_ESCAPE[(unsigned char)s[i]]; i++)
+		d[i] = s[i];
+	if (i == len) {
+		d[len] = '"';
+		b->n += len + 2;
+		b->p[b->n] = '\0';
+		return;
+	}
+	/* one needs escaping: what was copied stays, the rest goes piece by piece */
+	b->n += 1 + i;
+	write_escaped(b, s + i, len - i);
 }
 
 void jwrite_cstr(struct jwbuf *b, const char *s)
@@ -143,14 +194,29 @@ void jwrite_int(struct jwbuf *b, long long v)
 	jwrite_raw(b, num, (size_t)n);
 }
 
-struct member {
-	const char *key;
-	const json_t *val;
-};
 
 static int member_cmp(const void *x, const void *y)
 {
-	return strcmp(((const struct member *)x)->key, ((const struct member *)y)->key);
+	return strcmp(((const struct jwrite_member *)x)->key, ((const struct jwrite_member *)y)->key);
+}
+
+void jwrite_sort_members(struct jwrite_member *ms, size_t n)
+{
+	/* the few members of a typical object: by insertion, no call per comparison */
+	if (n > 16) {
+		qsort(ms, n, sizeof(*ms), member_cmp);
+		return;
+	}
+	for (size_t j = 1; j < n; j++) {
+		struct jwrite_member t = ms[j];
+		size_t k = j;
+
+		while (k > 0 && strcmp(ms[k - 1].key, t.key) > 0) {
+			ms[k] = ms[k - 1];
+			k--;
+		}
+		ms[k] = t;
+	}
 }
 
 static void write_object(struct jwbuf *b, const json_t *v, int depth);
@@ -167,13 +233,13 @@ static void write_value(struct jwbuf *b, const json_t *v, int depth)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: write_object(b, v, depth); break;
 	case JSON_ARRAY:
-		jwrite_raw(b, "[", 1);
+		jwrite_ch(b, '[');
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
-				jwrite_raw(b, ",", 1);
+				jwrite_ch(b, ',');
 			write_value(b, json_array_get(v, i), depth + 1);
 		}
-		jwrite_raw(b, "]", 1);
+		jwrite_ch(b, ']');
 		break;
 	case JSON_STRING: jwrite_str(b, json_string_value(v), json_string_length(v)); break;
 	case JSON_INTEGER:
@@ -193,9 +259,9 @@ static void write_value(struct jwbuf *b, const json_t *v, int depth)
 static void write_member(struct jwbuf *b, bool first, const char *key, const json_t *m, int depth)
 {
 	if (!first)
-		jwrite_raw(b, ",", 1);
+		jwrite_ch(b, ',');
 	jwrite_str(b, key, strlen(key));
-	jwrite_raw(b, ":", 1);
+	jwrite_ch(b, ':');
 	write_value(b, m, depth + 1);
 }
 
@@ -205,14 +271,13 @@ static void write_object(struct jwbuf *b, const json_t *v, int depth)
 	const char *key;
 	json_t *m;
 
-	jwrite_raw(b, "{", 1);
+	jwrite_ch(b, '{');
 	if (!b->sort_keys || n < 2) {
 		json_object_foreach((json_t *)v, key, m)
 			write_member(b, i++ == 0, key, m, depth);
 	} else {
-		/* members collected with their values (no lookup by key afterwards); the
-		 * few of a typical object sorted by insertion */
-		struct member small[16], *ms = n <= 16 ? small : malloc(n * sizeof(*ms));
+		/* members collected with their values (no lookup by key afterwards) */
+		struct jwrite_member small[16], *ms = n <= 16 ? small : malloc(n * sizeof(*ms));
 
 		if (ms == NULL) {
 			b->failed = true;
@@ -223,35 +288,27 @@ static void write_object(struct jwbuf *b, const json_t *v, int depth)
 			ms[i].val = m;
 			i++;
 		}
-		if (n <= 16) {
-			for (size_t j = 1; j < n; j++) {
-				struct member t = ms[j];
-				size_t k = j;
-
-				while (k > 0 && strcmp(ms[k - 1].key, t.key) > 0) {
-					ms[k] = ms[k - 1];
-					k--;
-				}
-				ms[k] = t;
-			}
-		} else {
-			qsort(ms, n, sizeof(*ms), member_cmp);
-		}
+		jwrite_sort_members(ms, n);
 		for (i = 0; i < n; i++)
 			write_member(b, i == 0, ms[i].key, ms[i].val, depth);
 		if (ms != small)
 			free(ms);
 	}
-	jwrite_raw(b, "}", 1);
+	jwrite_ch(b, '}');
 }
 
 void jwrite_value(struct jwbuf *b, const json_t *v)
+{
+	jwrite_value_at(b, v, 0);
+}
+
+void jwrite_value_at(struct jwbuf *b, const json_t *v, int depth)
 {
 	if (v == NULL) {
 		b->failed = true;
 		return;
 	}
-	write_value(b, v, 0);
+	write_value(b, v, depth);
 }
 
 char *jwrite_finish(struct jwbuf *b, size_t *ret_len)
