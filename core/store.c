@@ -32,9 +32,15 @@
 struct entry;
 
 struct plist {
-	const json_t **objs;    /* owned array of borrowed-from-entry pointers */
-	struct entry **owners;  /* owners[i] holds objs[i] (NULL in the by-name index) */
+	const json_t **objs;    /* borrowed-from-entry pointers: &obj1 or an owned array */
+	struct entry **owners;  /* owners[i] holds objs[i]: &owner1 or an owned array
+				 * (NULL in the by-name index) */
 	size_t n, cap;
+	/* Room for the first element in the list itself: most lists of the hostname
+	 * index hold one route (hostnames are mostly unique), and two arrays of their
+	 * own would triple what each costs. */
+	const json_t *obj1;
+	struct entry *owner1;
 };
 
 /* The reference indexes of routes: what a route names, each a map to lists. */
@@ -159,19 +165,29 @@ static char *name_key(char *buf, size_t bufsz, const char *ns, const char *name)
 	return p;
 }
 
+/* An empty list with room for one, in place; a tracked list has owners, and a
+ * non-NULL owners is what marks it tracked. */
+static void plist_init(struct plist *l, bool tracked)
+{
+	*l = (struct plist){ .objs = &l->obj1, .owners = tracked ? &l->owner1 : NULL, .cap = 1 };
+}
+
 static struct plist *plist_new(bool tracked)
 {
-	struct plist *l = calloc(1, sizeof(*l));
+	struct plist *l = malloc(sizeof(*l));
 
-	if (l != NULL && tracked) {
-		/* a non-NULL owners marks a tracked list even before it has capacity */
-		l->owners = malloc(sizeof(*l->owners));
-		if (l->owners == NULL) {
-			free(l);
-			return NULL;
-		}
-	}
+	if (l != NULL)
+		plist_init(l, tracked);
 	return l;
+}
+
+/* the arrays of l, not l itself */
+static void plist_release(struct plist *l)
+{
+	if (l->objs != &l->obj1)
+		free(l->objs);
+	if (l->owners != &l->owner1)
+		free(l->owners);
 }
 
 static void plist_free(void *p)
@@ -180,9 +196,22 @@ static void plist_free(void *p)
 
 	if (l == NULL)
 		return;
-	free(l->objs);
-	free(l->owners);
+	plist_release(l);
 	free(l);
+}
+
+/* a at n elements of size sz moved to an array of ncap (from the list's own slot, or
+ * grown); NULL on ENOMEM, and a is then unchanged */
+static void *grow_array(void *a, const void *inline_slot, size_t n, size_t ncap, size_t sz)
+{
+	void *nv;
+
+	if (a != inline_slot)
+		return realloc(a, ncap * sz);
+	nv = malloc(ncap * sz);
+	if (nv != NULL)
+		memcpy(nv, a, n * sz);
+	return nv;
 }
 
 static int plist_reserve(struct plist *l, size_t need)
@@ -192,17 +221,19 @@ static int plist_reserve(struct plist *l, size_t need)
 
 	if (need <= l->cap)
 		return 0;
-	ncap = l->cap ? l->cap * 2 : 4;
+	ncap = l->cap < 4 ? 4 : l->cap * 2;
 	if (ncap < need)
 		ncap = need;
 	if (ncap > SIZE_MAX / sizeof(void *))
 		return ERR_NOMEM;
-	nv = realloc(l->objs, ncap * sizeof(*l->objs));
+	/* cap stays until both arrays have grown: a failure leaves one array larger than
+	 * cap says, which is harmless */
+	nv = grow_array(l->objs, &l->obj1, l->n, ncap, sizeof(*l->objs));
 	if (nv == NULL)
 		return ERR_NOMEM;
 	l->objs = nv;
 	if (l->owners != NULL) {
-		nv = realloc(l->owners, ncap * sizeof(*l->owners));
+		nv = grow_array(l->owners, &l->owner1, l->n, ncap, sizeof(*l->owners));
 		if (nv == NULL)
 			return ERR_NOMEM;
 		l->owners = nv;
@@ -697,7 +728,7 @@ static int build_bare_names(struct kindidx *ki)
 			continue;
 		l = hmap_get(&ki->by_bare_name, name);
 		if (l == NULL) {
-			l = calloc(1, sizeof(*l));
+			l = plist_new(false);
 			if (l == NULL || hmap_put(&ki->by_bare_name, name, l, NULL) != 0) {
 				free(l);
 				return ERR_NOMEM;
@@ -755,21 +786,11 @@ struct store *store_new(void)
 		for (int r = 0; r < REF_MAX; r++)
 			hmap_init(&s->k[k].by_ref[r]);
 	}
-	for (int k = 0; k < KIND_MAX; k++) {
-		/* a non-NULL owners marks a tracked list (see plist_new) */
-		s->k[k].all.owners = malloc(sizeof(*s->k[k].all.owners));
-		if (s->k[k].all.owners == NULL) {
-			for (int j = 0; j < k; j++)
-				free(s->k[j].all.owners);
-			free(s);
-			return NULL;
-		}
-	}
+	for (int k = 0; k < KIND_MAX; k++)
+		plist_init(&s->k[k].all, true);
 	hmap_init(&s->ns_labels);
 	s->default_ns = strdup("default");
 	if (s->default_ns == NULL) {
-		for (int k = 0; k < KIND_MAX; k++)
-			free(s->k[k].all.owners);
 		free(s);
 		return NULL;
 	}
@@ -793,8 +814,7 @@ void store_free(struct store *s)
 		for (int r = 0; r < REF_MAX; r++)
 			hmap_release(&ki->by_ref[r], plist_free);
 		hmap_release(&ki->by_bare_name, plist_free);
-		free(ki->all.objs);
-		free(ki->all.owners);
+		plist_release(&ki->all);
 	}
 	hmap_release(&s->ns_labels, json_free);
 	free(s->default_ns);
