@@ -40,6 +40,17 @@ static json_t *fail(struct rd *r, const unsigned char *at, const char *what)
 	return NULL;
 }
 
+/* Something after key (in c) failed to read: when key is a duplicate, that came first
+ * in the text and is what is reported, at the key's end (at). Only on this path is the
+ * key looked up before the insert. */
+static void prefer_duplicate(struct rd *r, const json_t *c, const char *key, size_t klen, const unsigned char *at)
+{
+	if (r->err->code != ERR_NOMEM && json_object_getn(c, key, klen) != NULL) {
+		err_init(r->err);
+		fail(r, at, "duplicate object key");
+	}
+}
+
 static void skip_ws(struct rd *r)
 {
 	while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
@@ -331,7 +342,8 @@ static json_t *read_container(struct rd *r, bool obj)
 		skip_ws(r);
 		if (obj) {
 			const char *k;
-			size_t klen;
+			const unsigned char *at;
+			size_t klen, size;
 			char kbuf[256];
 			char *key = kbuf;
 
@@ -347,21 +359,28 @@ static json_t *read_container(struct rd *r, bool obj)
 			}
 			memcpy(key, k, klen); /* scratch is reused by the value */
 			key[klen] = '\0';
-			if (memchr(key, '\0', klen) != NULL || json_object_getn(c, key, klen) != NULL) {
-				fail(r, r->p, memchr(key, '\0', klen) ? "NUL in an object key" : "duplicate object key");
+			if (memchr(key, '\0', klen) != NULL) {
+				fail(r, r->p, "NUL in an object key");
 				if (key != kbuf)
 					free(key);
 				goto bad;
 			}
+			/* a duplicate is told by the size after the insert (one lookup, not
+			 * two) and reported where the key ends */
+			at = r->p;
+			size = json_object_size(c);
 			skip_ws(r);
 			if (r->p >= r->end || *r->p != ':') {
+				fail(r, r->p, "expected ':'");
+				prefer_duplicate(r, c, key, klen, at);
 				if (key != kbuf)
 					free(key);
-				fail(r, r->p, "expected ':'");
 				goto bad;
 			}
 			r->p++;
 			v = read_value(r);
+			if (v == NULL)
+				prefer_duplicate(r, c, key, klen, at);
 			if (v == NULL || json_object_setn_new_nocheck(c, key, klen, v) != 0) {
 				if (v != NULL)
 					err_set(r->err, ERR_NOMEM, "out of memory");
@@ -371,6 +390,10 @@ static json_t *read_container(struct rd *r, bool obj)
 			}
 			if (key != kbuf)
 				free(key);
+			if (json_object_size(c) == size) {
+				fail(r, at, "duplicate object key");
+				goto bad;
+			}
 		} else {
 			v = read_value(r);
 			if (v == NULL)

@@ -1,0 +1,102 @@
+/* test_jparse: the webhook's JSON reader: what it accepts (the same values as
+ * jansson's loader) and where it reports what it refuses, duplicate keys included. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "jparse.h"
+
+static void refused_at(const char *text, unsigned max_depth, int code, const char *msg)
+{
+	struct err e;
+	json_t *v;
+
+	err_init(&e);
+	v = jparse(text, strlen(text), max_depth, &e);
+	if (v != NULL)
+		fail_msg("accepted: %s", text);
+	assert_int_equal(e.code, code);
+	if (strcmp(e.msg, msg) != 0)
+		fail_msg("%s\n  gave: %s\n  want: %s", text, e.msg, msg);
+}
+
+static void refused(const char *text, int code, const char *msg)
+{
+	refused_at(text, 100, code, msg);
+}
+
+static void test_jparse__same_values_as_jansson(void **state)
+{
+	static const char *const texts[] = {
+		"{}", "[]", "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"}}", " [1.5, -2, 1e3, \"\\u00e9\\n\"] ",
+		"{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2}}", "\"x\"", "{\"\":0}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct err e;
+		json_error_t je;
+		json_t *got, *want;
+
+		err_init(&e);
+		got = jparse(texts[i], strlen(texts[i]), 100, &e);
+		want = json_loads(texts[i], JSON_DECODE_ANY, &je);
+		assert_non_null(want);
+		if (got == NULL)
+			fail_msg("%s: %s", texts[i], e.msg);
+		assert_true(json_equal(got, want));
+		json_decref(got);
+		json_decref(want);
+	}
+}
+
+/* A duplicate is reported where its key ends, also when what follows it is broken:
+ * it comes first in the text. */
+static void test_jparse__duplicate_keys(void **state)
+{
+	struct err e;
+	json_t *v;
+
+	(void)state;
+	refused("{\"a\":1,\"a\":2}", ERR_INVALID, "line 1 column 11: duplicate object key");
+	refused("{\"a\":1,\"a\" : {\"deep\":[1,2,3]}}", ERR_INVALID, "line 1 column 11: duplicate object key");
+	refused("{\"x\":{\"a\":1,\n\"b\":2,\n  \"a\":3}}", ERR_INVALID, "line 3 column 6: duplicate object key");
+	refused("{\"a\":1,\"a\":[1,}", ERR_INVALID, "line 1 column 11: duplicate object key");
+	refused("{\"a\":1,\"a\":2,}", ERR_INVALID, "line 1 column 11: duplicate object key");
+	refused("{\"k\":\"v\",\"k\"", ERR_INVALID, "line 1 column 13: duplicate object key");
+	/* deeper than the cap after a duplicate: the duplicate still comes first */
+	refused_at("{\"a\":1,\"a\":[[[[1]]]]}", 3, ERR_INVALID, "line 1 column 11: duplicate object key");
+	refused_at("{\"a\":1,\"b\":[[[[1]]]]}", 3, ERR_LIMIT, "line 1 column 14: nested deeper than 3 levels");
+	/* equal keys in different objects are not duplicates */
+	err_init(&e);
+	v = jparse("{\"a\":{\"a\":1},\"b\":{\"a\":1}}", strlen("{\"a\":{\"a\":1},\"b\":{\"a\":1}}"), 100, &e);
+	assert_non_null(v);
+	assert_int_equal(json_object_size(v), 2);
+	json_decref(v);
+}
+
+static void test_jparse__refusals(void **state)
+{
+	(void)state;
+	refused("{\"a\\u0000\":1}", ERR_INVALID, "line 1 column 4: \\u0000 is not allowed in strings");
+	refused("[1,]", ERR_INVALID, "line 1 column 4: invalid number");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jparse__same_values_as_jansson),
+		cmocka_unit_test(test_jparse__duplicate_keys),
+		cmocka_unit_test(test_jparse__refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
