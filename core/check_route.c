@@ -509,8 +509,8 @@ void route_check_backend_refs(const json_t *rule, struct path *p, struct finding
  * is refused (no match is), not recursed on.
  *
  * It is written in one walk into one jwrite buffer. This runs for every match a
- * cluster view loads and twice per match of a reviewed route, where building a
- * canonical copy and dumping each list element on its own cost three times as much.
+ * cluster view loads and twice per match of a reviewed route; building a canonical copy
+ * and dumping each list element on its own cost about twice as much.
  */
 #define KEY_MAX_DEPTH 32
 #define KEY_SMALL 16    /* members or list elements sorted on the stack */

@@ -194,7 +194,6 @@ void jwrite_int(struct jwbuf *b, long long v)
 	jwrite_raw(b, num, (size_t)n);
 }
 
-
 static int member_cmp(const void *x, const void *y)
 {
 	return strcmp(((const struct jwrite_member *)x)->key, ((const struct jwrite_member *)y)->key);
