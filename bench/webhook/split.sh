@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=$PWD/bench/out/webhook
+. bench/webhook/lib.sh
 GW=${GW:?GW=path to a gatewarden binary}
 for f in tls.crt tls.key state.yaml policy.yaml service.json post.lua; do
 	[ -f "$OUT/$f" ] || { echo "split.sh: $OUT/$f is missing: run bench/webhook/run.sh first" >&2; exit 2; }
@@ -22,11 +23,7 @@ taskset -c $((NCPU - 1)) "$GW" serve --listen 127.0.0.1:18460 --tls-cert "$OUT/t
 	--state "$OUT/state.yaml" --quiet --shutdown-delay 0 --policy "$OUT/policy.yaml" 2>"$OUT/split-serve.log" &
 P=$!
 trap 'kill "$P" 2>/dev/null || true; wait "$P" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-	grep -q '"msg":"serving"' "$OUT/split-serve.log" && break
-	sleep 0.2
-done
-grep -q '"msg":"serving"' "$OUT/split-serve.log" || { cat "$OUT/split-serve.log"; exit 1; }
+wait_serving "$OUT/split-serve.log" || exit 1
 HZ=$(getconf CLK_TCK)
 order=(validate mutate mutate validate)
 for ((i = 0; i < ${REPS:-6}; i++)); do
