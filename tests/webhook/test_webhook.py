@@ -322,6 +322,21 @@ def run(tmp):
                                                          "metadata": {"name": "x", "namespace": "echo"}}))
     check(resp["allowed"] and "warnings" not in resp, "an unknown kind is allowed untouched")
 
+    # a match another route of the view already claims on the listener and hostname
+    # (the view keeps routes slimmed: their matches as keys, headers in either order)
+    def shop(path, headers):
+        r = route("shop", gw="public", hostnames=("www.example.org",))
+        r["spec"]["rules"][0]["matches"] = [{"path": {"type": "PathPrefix", "value": path}, "headers": headers}]
+        return r
+    same = [{"name": "x-a", "value": "1"}, {"name": "x-b", "value": "2"}]
+    resp, _ = api.send("/validate", review("HTTPRoute", shop("/orders", same)))
+    warns = " ".join(resp.get("warnings", []))
+    check(resp["allowed"] and "echo/www" in warns and "www.example.org" in warns,
+          "a match the view's route echo/www already claims is allowed with a conflict warning: " + warns[:300])
+    resp, _ = api.send("/validate", review("HTTPRoute", shop("/orders", same[:1])))
+    check(resp["allowed"] and "echo/www" not in " ".join(resp.get("warnings", [])),
+          "a different match (one header fewer) claims nothing another route has")
+
     # UPDATE: the new object replaces the old one in the view
     resp, _ = api.send("/validate", review("HTTPRoute", route("good", section="internal"), op="UPDATE", old=route("good")))
     check(not resp["allowed"], "an UPDATE that moves a route to a listener that refuses it is denied")
