@@ -107,6 +107,7 @@ static void snapshot(struct store *s, char *out, size_t cap)
 					     "*" };
 	static const char *const gws[] = { "gw1", "gw2" };
 	const json_t *const *l;
+	const json_t *got;
 	struct view v;
 	size_t n;
 
@@ -126,8 +127,8 @@ static void snapshot(struct store *s, char *out, size_t cap)
 	}
 	n = view_list_name(&v, KIND_HTTPROUTE, "r1", &l);
 	put_list(out, cap, "named r1", l, n);
-	l = (const json_t *const *)&(const json_t *){ view_get(&v, KIND_HTTPROUTE, "ns", "r1") };
-	put_list(out, cap, "get r1", l, l[0] != NULL);
+	got = view_get(&v, KIND_HTTPROUTE, "ns", "r1");
+	put_list(out, cap, "get r1", &got, got != NULL);
 	snprintf(out + strlen(out), cap - strlen(out), "count %zu", store_count(s, KIND_HTTPROUTE));
 }
 

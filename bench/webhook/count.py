@@ -43,16 +43,13 @@ def main():
         subprocess.run(["callgrind_control", arg, pid], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def dump_total():
+        # callgrind_control talks to the process through vgdb and returns once the
+        # dump is written
         before = set(glob.glob(prefix + ".*"))
         control("-d")
-        for _ in range(600):
-            new = set(glob.glob(prefix + ".*")) - before
-            if new:
-                break
-            time.sleep(0.1)
-        else:
+        new = set(glob.glob(prefix + ".*")) - before
+        if not new:
             sys.exit("count.py: callgrind wrote no dump")
-        time.sleep(0.2)  # let the file be written in full
         total = None
         for f in new:
             with open(f) as fp:
