@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +63,8 @@ struct httpd {
 	atomic_uint in_flight;
 	atomic_ulong reloads_ok, reloads_failed;
 	unsigned port;
+	atomic_uchar *more;            /* by socket: send the next record with MSG_MORE */
+	size_t nmore;
 };
 
 /* GnuTLS's retrieve callback has no user pointer: the one server of the process. */
@@ -318,7 +322,7 @@ struct req {
 	char *body;
 	size_t len, cap;
 	bool answered;       /* a response was queued before the body was read */
-	bool corked;         /* TCP_CORK set for this answer (CORK_FROM) */
+	int more_fd;         /* the socket marked for this answer (CORK_FROM), or -1 */
 	char *content_type, *timeout;
 	unsigned long long content_length;
 };
@@ -335,17 +339,43 @@ static double since(const struct timespec *t)
  * An answer whose header and body reach 1,400 bytes is sent by libmicrohttpd as two
  * TLS records with the header pushed alone (mhd_send.c: so a client can start on the
  * header), which costs one more TCP segment and one more wake-up of the client per
- * answer. Webhook answers are read whole, so the socket is corked before such an answer
- * is queued and uncorked when the request completes (on_completed): the two records
- * leave in one segment. Smaller answers are corked by libmicrohttpd itself.
+ * answer. Webhook answers are read whole, so before such an answer is queued its socket
+ * is marked in h->more, and the next record GnuTLS writes to it (the header) goes out
+ * with MSG_MORE: the kernel holds it until the body record follows, and both leave in
+ * one segment without a system call of their own (TCP_CORK took two per answer). The
+ * push that uses the mark clears it, and so does the end of the request. GnuTLS hands
+ * a push function only the socket, hence a table by descriptor. Smaller answers are
+ * corked by libmicrohttpd itself.
  */
 #define CORK_FROM 1200
+#define MORE_FDS_MAX (1u << 20)
 
-static bool set_cork(struct MHD_Connection *conn, int on)
+static ssize_t push_vec(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct httpd *h = g_server;
+	int fd = (int)(intptr_t)ptr;
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	int flags = MSG_NOSIGNAL;
 
-	return ci != NULL && setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0;
+	if (h != NULL && fd >= 0 && (size_t)fd < h->nmore &&
+	    atomic_load_explicit(&h->more[fd], memory_order_relaxed)) {
+		atomic_store_explicit(&h->more[fd], 0, memory_order_relaxed);
+		flags |= MSG_MORE;
+	}
+	return sendmsg(fd, &m, flags);
+}
+
+/* The socket of conn, marked so its next record waits for the one after; -1 if not */
+static int mark_more(struct httpd *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *si = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+	if (fi == NULL || si == NULL || fi->connect_fd < 0 || (size_t)fi->connect_fd >= h->nmore)
+		return -1;
+	gnutls_transport_set_vec_push_function((gnutls_session_t)si->tls_session, push_vec);
+	atomic_store_explicit(&h->more[fi->connect_fd], 1, memory_order_relaxed);
+	return fi->connect_fd;
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct httpd_response *r, bool close)
@@ -441,6 +471,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (q == NULL)
 			return MHD_NO;
 		*con_cls = q;
+		q->more_fd = -1;
 		atomic_fetch_add(&h->in_flight, 1);
 		clock_gettime(CLOCK_MONOTONIC, &q->start);
 		q->content_type = dup_opt(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
@@ -527,7 +558,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (resp.status == 0)
 		simple(&resp, 500, "no answer\n");
 	q->answered = true;
-	q->corked = resp.len >= CORK_FROM && set_cork(conn, 1);
+	q->more_fd = resp.len >= CORK_FROM ? mark_more(h, conn) : -1;
 	return send_resp(conn, &resp, false);
 }
 
@@ -536,11 +567,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct httpd *h = cls;
 	struct req *q = *con_cls;
 
+	(void)conn;
 	(void)toe;
 	if (q == NULL)
 		return;
-	if (q->corked && conn != NULL)
-		(void)set_cork(conn, 0);
+	if (q->more_fd >= 0)
+		atomic_store_explicit(&h->more[q->more_fd], 0, memory_order_relaxed);
 	free(q->body);
 	free(q->content_type);
 	free(q->timeout);
@@ -654,6 +686,19 @@ int httpd_start(const struct httpd_config *c, struct httpd **ret, struct err *er
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->stop_lock, NULL);
 	pthread_cond_init(&h->stop_cond, NULL);
+	{
+		/* one mark per descriptor this process may open (CORK_FROM); the pages of
+		 * descriptors never used are never touched */
+		struct rlimit rl;
+
+		h->nmore = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MORE_FDS_MAX ? rl.rlim_cur : MORE_FDS_MAX;
+		h->more = calloc(h->nmore, sizeof(*h->more));
+		if (h->more == NULL) {
+			h->nmore = 0;
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	file_sig(c->cert_file, &h->sig_cert);
 	file_sig(c->key_file, &h->sig_key);
 	h->cur = pair_load(c->cert_file, c->key_file, why, sizeof(why));
@@ -789,6 +834,7 @@ void httpd_stop(struct httpd *h)
 		h->retired = next;
 	}
 	free(h->trust_pem);
+	free(h->more);
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->stop_lock);
 	pthread_cond_destroy(&h->stop_cond);
