@@ -71,6 +71,7 @@ struct check {
 	struct route_src *routes;
 	size_t nroutes, caproutes;
 	struct hmap route_keys;   /* "kind/ns/name" -> index + 1 into routes */
+	size_t *order;            /* during the cluster pass: routes by namespace (route_order) */
 	struct ahead *ahead;      /* during the cluster pass: the attaching thread */
 };
 
@@ -373,13 +374,56 @@ static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 	keep_status(c, item, arr, ok);
 }
 
+/*
+ * The cluster pass takes the routes grouped by namespace, in input order within one.
+ * Routes of one namespace look up the same Services, grants, namespace labels and
+ * mostly the same Gateways, so consecutive routes find them in cache; a tree that
+ * interleaves namespaces would otherwise make every lookup a miss once the view
+ * outgrows the cache. The report does not depend on the order: each route's findings
+ * and status are its own, and a conflict's winner is decided by age and name.
+ */
+struct ns_pos {
+	const char *ns;
+	size_t i;
+};
+
+static int ns_pos_cmp(const void *a, const void *b)
+{
+	const struct ns_pos *x = a, *y = b;
+	int c = strcmp(x->ns, y->ns);
+
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static int route_order(struct check *c)
+{
+	struct ns_pos *v = malloc((c->nroutes ? c->nroutes : 1) * sizeof(*v));
+
+	c->order = malloc((c->nroutes ? c->nroutes : 1) * sizeof(*c->order));
+	if (v == NULL || c->order == NULL) {
+		free(v);
+		return ERR_NOMEM;
+	}
+	for (size_t i = 0; i < c->nroutes; i++) {
+		const char *ns = jv_str(jv_obj(c->routes[i].obj, "metadata"), "namespace");
+
+		v[i] = (struct ns_pos){ ns != NULL ? ns : "", i };
+	}
+	qsort(v, c->nroutes, sizeof(*v), ns_pos_cmp);
+	for (size_t i = 0; i < c->nroutes; i++)
+		c->order[i] = v[i].i;
+	free(v);
+	return 0;
+}
+
 static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item)
 {
 	struct check *c = ud;
+	const struct route_src *src = &c->routes[c->order[i]];
 
-	*ret_kind = c->routes[i].kind;
-	*ret_item = c->routes[i].item;
-	return json_incref(c->routes[i].obj);
+	*ret_kind = src->kind;
+	*ret_item = src->item;
+	return json_incref(src->obj);
 }
 
 /*
@@ -423,7 +467,7 @@ static void *ahead_main(void *arg)
 	struct check *c = a->c;
 
 	for (size_t i = 0; i < c->nroutes; i++) {
-		const struct route_src *src = &c->routes[i];
+		const struct route_src *src = &c->routes[c->order[i]];
 		size_t slot = i % AHEAD_SLOTS;
 		struct findings scratch, *fs;
 		int rc;
@@ -485,8 +529,10 @@ static int evaluate_cluster(struct check *c)
 	struct view v;
 	int rc;
 
-	if (items == NULL)
+	if (items == NULL || route_order(c) != 0) {
+		free(items);
 		return ERR_NOMEM;
+	}
 	for (size_t i = 0; i < c->nobjs; i++) {
 		items[i].kind = c->objs[i].kind;
 		items[i].obj = c->objs[i].obj;
@@ -524,6 +570,8 @@ static int evaluate_cluster(struct check *c)
 		free(a);
 	}
 	free(items);
+	free(c->order);
+	c->order = NULL;
 	return rc;
 }
 
