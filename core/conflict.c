@@ -3,11 +3,12 @@
  *
  * Every string a claim is made of (listener, effective hostname, canonical match key)
  * is interned in one table, so a claim is the triple of their canonical pointers plus
- * the kind's tag: the claims table hashes and compares pointers, never text, and each
- * distinct string is stored once however many routes repeat it. Claims live in slabs
- * (never moved, freed at once); route records in a vector indexed by route id. A claim
- * holds the winner so far; a route's refs list every claim it offered (a route that was
- * overtaken and offers the same claim again gets a second ref, removed when reporting).
+ * the kind's tag: the claims tables (one per listener) hash and compare pointers, never
+ * text, and each distinct string is stored once however many routes repeat it. Claims
+ * live in slabs (never moved, freed at once); route records in a vector indexed by
+ * route id. A claim holds the winner so far; a route's refs list every claim it
+ * offered (a route that was overtaken and offers the same claim again gets a second
+ * ref, removed when reporting).
  */
 #include "conflict.h"
 
@@ -71,9 +72,12 @@ struct claim_slab {
 
 struct conflict_index {
 	struct hmap strings;        /* interned strings (values unused) */
-	struct ptab claims;         /* -> struct conflict_claim; the hash in each slot keeps
-				     * probes off the claims (at 40k routes they no longer fit
-				     * the cache) */
+	struct hmap listeners;      /* listener -> struct ptab of its claims (struct
+				     * conflict_claim); the hash in each slot keeps probes off
+				     * the claims. A table per listener stays small and in cache
+				     * while the routes of one namespace, which mostly share
+				     * listeners, are added; one table for all claims was a
+				     * cache miss per claim from 40k routes on */
 	struct claim_slab *slabs;   /* owned; the claims themselves */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
 	size_t nroutes;
@@ -94,7 +98,7 @@ struct conflict_index *conflict_new(void)
 	if (ci == NULL)
 		return NULL;
 	hmap_init(&ci->strings);
-	ptab_init(&ci->claims);
+	hmap_init(&ci->listeners);
 	return ci;
 }
 
@@ -108,6 +112,12 @@ static void route_free(struct conflict_route *r)
 	free(r);
 }
 
+static void claims_free(void *p)
+{
+	ptab_release(p);
+	free(p);
+}
+
 void conflict_free(struct conflict_index *ci)
 {
 	if (ci == NULL)
@@ -118,7 +128,7 @@ void conflict_free(struct conflict_index *ci)
 		free(ci->slabs);
 		ci->slabs = next;
 	}
-	ptab_release(&ci->claims);
+	hmap_release(&ci->listeners, claims_free);
 	for (size_t i = 0; i < ci->nroutes; i++)
 		route_free(ci->routes[i]);
 	free(ci->routes);
@@ -255,10 +265,9 @@ static uint64_t claim_hash(char tag, const char *listener, const char *host, con
 
 /* the slot of the claim (tag, listener, host, mkey), or the empty slot where it would
  * go; the table must have room (ptab_reserve) */
-static size_t claim_slot(const struct conflict_index *ci, uint64_t h, char tag, const char *listener,
+static size_t claim_slot(const struct ptab *t, uint64_t h, char tag, const char *listener,
 			 const char *host, const char *mkey)
 {
-	const struct ptab *t = &ci->claims;
 	size_t i;
 
 	for (i = ptab_home(t, h); t->v[i].p != NULL; i = ptab_next(t, i)) {
@@ -295,6 +304,7 @@ struct adder {
 	bool grpc;
 	char tag;                   /* see conflict_claim.tag */
 	const char *listener;       /* interned */
+	struct ptab *claims;        /* the listener's */
 };
 
 /* what route hostname h becomes on a listener with hostname lh (NULL = any): itself
@@ -351,10 +361,10 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 	struct conflict_claim *c;
 	size_t i;
 
-	if (ptab_reserve(&ci->claims) != 0)
+	if (ptab_reserve(a->claims) != 0)
 		return ERR_NOMEM;
-	i = claim_slot(ci, h, a->tag, a->listener, host, mkey);
-	c = ci->claims.v[i].p;
+	i = claim_slot(a->claims, h, a->tag, a->listener, host, mkey);
+	c = a->claims->v[i].p;
 	if (c == NULL) {
 		c = claim_alloc(ci);
 		if (c == NULL)
@@ -362,8 +372,8 @@ static int offer(struct adder *a, const char *host, const char *mkey, const json
 		*c = (struct conflict_claim){ .listener = a->listener, .host = host, .mkey = mkey,
 					      .grpc = a->grpc, .tag = a->tag };
 		claim_win(c, a->r, m, rule, idx);
-		ci->claims.v[i] = (struct ptab_slot){ h, c };
-		ci->claims.n++;
+		a->claims->v[i] = (struct ptab_slot){ h, c };
+		a->claims->n++;
 	} else if (c->win == a->r) {
 		return 0;           /* the route repeats its own match: WX-RULE-SHADOW */
 	} else if (route_before(a->r, c->win)) {
@@ -434,6 +444,24 @@ static int offer_rules(struct adder *a, const json_t *route, const char **hosts,
 	return rc;
 }
 
+/* the claims table of listener, made on first use; NULL on ENOMEM */
+static struct ptab *listener_claims(struct conflict_index *ci, const char *listener)
+{
+	struct ptab *t = hmap_get(&ci->listeners, listener);
+
+	if (t != NULL)
+		return t;
+	t = malloc(sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	ptab_init(t);
+	if (hmap_put(&ci->listeners, listener, t, NULL) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
 		 const char *listener, const char *listener_host)
 {
@@ -450,8 +478,9 @@ int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const 
 	default: return 0;
 	}
 	a.listener = hmap_intern(&ci->strings, listener);
+	a.claims = listener_claims(ci, listener);
 	a.r = route_get(ci, route_id, route);
-	if (a.listener == NULL || a.r == NULL)
+	if (a.listener == NULL || a.claims == NULL || a.r == NULL)
 		return ERR_NOMEM;
 	if (a.tag == 'T' || a.tag == 'U') {
 		/* no hostnames, no matches: the route claims the whole listener */
