@@ -2,7 +2,8 @@
 """gen.py: deterministic benchmark input for `gatewarden check`.
 
 Default ("tree") mode writes one multi-document YAML stream holding N HTTPRoutes,
-N/10 Gateways and N/5 Services spread over 100 namespaces (ns-000 .. ns-099). Every
+N/10 Gateways and N/5 Services spread over 100 namespaces (ns-000 .. ns-099; --namespaces
+changes that number, which stays the same at every size by default). Every
 object is valid, so the checker runs every rule on every Gateway and HTTPRoute
 (Services are parsed and classified, then skipped, as in a real kustomize build).
 
@@ -384,6 +385,7 @@ def gen_bulk(rnd, mode, nobjects, emit, counts):
 
 
 def main():
+    global NAMESPACES
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--routes", type=int, default=10000, help="HTTPRoutes at scale 1 (default 10000)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every count by this (default 1)")
@@ -393,7 +395,12 @@ def main():
     ap.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
     ap.add_argument("--gateways", type=int, default=0, help="tree: Gateways (default routes / 10)")
     ap.add_argument("--services", type=int, default=0, help="tree: Services (default routes / 5)")
+    ap.add_argument("--namespaces", type=int, default=NAMESPACES,
+                    help="tree: namespaces (default %d at every size)" % NAMESPACES)
     args = ap.parse_args()
+    if args.namespaces < 1 or args.namespaces > 1000:
+        ap.error("--namespaces must be 1 to 1000 (names are ns-000 .. ns-999)")
+    NAMESPACES = args.namespaces
 
     rnd = random.Random(args.seed)
     counts = Counts()
