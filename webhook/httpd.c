@@ -344,8 +344,9 @@ static double since(const struct timespec *t)
  * with MSG_MORE: the kernel holds it until the body record follows, and both leave in
  * one segment without a system call of their own (TCP_CORK took two per answer). The
  * push that uses the mark clears it, and so does the end of the request. GnuTLS hands
- * a push function only the socket, hence a table by descriptor. Smaller answers are
- * corked by libmicrohttpd itself.
+ * a push function only the socket, hence a table by descriptor. A HEAD answer is not
+ * marked: its header is all that is sent, and held back it would wait for the kernel's
+ * timer (about 200 ms). Smaller answers are corked by libmicrohttpd itself.
  */
 #define CORK_FROM 1200
 #define MORE_FDS_MAX (1u << 20)
@@ -558,7 +559,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (resp.status == 0)
 		simple(&resp, 500, "no answer\n");
 	q->answered = true;
-	q->more_fd = resp.len >= CORK_FROM ? mark_more(h, conn) : -1;
+	/* HEAD: libmicrohttpd sends the header alone, and nothing would follow it */
+	q->more_fd = resp.len >= CORK_FROM && strcmp(method, "HEAD") != 0 ? mark_more(h, conn) : -1;
 	return send_resp(conn, &resp, false);
 }
 
