@@ -220,7 +220,7 @@ int admit_cross(const struct view *v, json_t *obj, enum kind k, const struct adm
 		rc = admit_route(&ovv, obj, k, o, fs);
 	else if (k == KIND_GATEWAY)
 		rc = admit_gateway(&ovv, obj, o, fs);
-	if (rc == 0 && (ov.nomem || fs->nomem))
+	if (rc == 0 && (ov.nomem || fs->nomem || view_failed(v)))
 		rc = ERR_NOMEM;
 	overlay_release(&ov);
 	return rc;

@@ -200,7 +200,13 @@ static const json_t *ov_namespace_labels(void *ctx, const char *ns)
 	return view_namespace_labels(o->base, ns);
 }
 
+static bool ov_failed(void *ctx)
+{
+	return view_failed(((struct overlay *)ctx)->base);
+}
+
 static const struct view_ops overlay_ops = {
+	.failed = ov_failed,
 	.get = ov_get,
 	.list_ns = ov_list_ns,
 	.list_kind = ov_list_kind,

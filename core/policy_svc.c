@@ -613,6 +613,9 @@ static json_t *gateway_want(const struct policy_set *s, const struct view *v, co
 				  want_add_op(want, WANT_LB_ADD, "/spec/loadBalancerClass", want_slot(want, WANT_LB_CLASS)) != 0)) ||
 	    (lb_src != NULL && want_set(want, WANT_LB_SOURCE, json_string(lb_src)) != 0))
 		goto nomem;
+	/* a view that lost objects (view_failed) gave an incomplete share */
+	if (view_failed(v))
+		goto nomem;
 	if (vgen != 0)
 		memo->put(memo->ud, ns, name, vgen, pgen, want);
 	*rc = 0;

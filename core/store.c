@@ -24,7 +24,10 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "jparse.h"
 #include "jv.h"
+#include "jwrite.h"
+#include "ptab.h"
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 #define GAPI_GROUP "gateway.networking.k8s.io"
@@ -61,7 +64,9 @@ struct refs {
 };
 
 struct entry {
-	json_t *obj;            /* owned reference */
+	json_t *obj;            /* owned reference; NULL for a compact route */
+	char *text;             /* compact route (owned): its name, a NUL, its compact JSON */
+	size_t text_len;        /* all of text, without the final NUL */
 	struct plist *ns_list;
 	size_t ns_pos, kind_pos;
 	struct refs refs[REF_MAX];  /* routes only */
@@ -89,7 +94,16 @@ struct store {
 	void (*unlock)(void *ud);
 	void *lock_ud;
 	uint64_t gen;           /* view generation: new on every change (see view.h) */
+	bool compact;           /* routes kept as text (store_set_compact_routes) */
 };
+
+/* the depth of a route written to text and parsed back (slim routes are ~6 deep) */
+#define TEXT_DEPTH 512
+
+static bool compact_kind(const struct store *s, enum kind k)
+{
+	return s->compact && kind_is_route(k);
+}
 
 /* Generations come from one counter for every store, so a store freed and another
  * allocated at its address never answer the same number. */
@@ -442,14 +456,24 @@ static void ref_unlink(struct entry *e, enum ref r)
 	rs->n = 0;
 }
 
-static int replace(struct kindidx *ki, enum kind k, const char *ns, struct entry *e, json_t *obj)
+/* text: the compact form of obj to keep instead of obj (taken on success), or NULL */
+static int replace(struct kindidx *ki, enum kind k, const char *ns, struct entry *e, json_t *obj,
+		   char *text, size_t text_len)
 {
 	struct refplan plans[REF_MAX];
 	json_t *old = e->obj;
+	char *old_text = e->text;
 
 	if (kind_is_route(k) && plans_make(ki, obj, ns, plans) < 0)
 		return ERR_NOMEM;
-	json_incref(obj);
+	if (text != NULL) {
+		obj = NULL;
+		e->text = text;
+		e->text_len = text_len;
+	} else {
+		json_incref(obj);
+		e->text = NULL;
+	}
 	e->obj = obj;
 	ki->all.objs[e->kind_pos] = obj;
 	e->ns_list->objs[e->ns_pos] = obj;
@@ -467,10 +491,13 @@ static int replace(struct kindidx *ki, enum kind k, const char *ns, struct entry
 		}
 	}
 	json_decref(old);
+	free(old_text);
 	return 0;
 }
 
-static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *key, json_t *obj)
+/* text as for replace */
+static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *key, json_t *obj, char *text,
+		  size_t text_len)
 {
 	struct refplan plans[REF_MAX];
 	struct plist *nsl;
@@ -488,7 +515,13 @@ static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *k
 	if (hmap_put(&ki->by_name, key, e, NULL) < 0)
 		goto out_free_plans;
 
-	json_incref(obj);
+	if (text != NULL) {
+		obj = NULL;
+		e->text = text;
+		e->text_len = text_len;
+	} else {
+		json_incref(obj);
+	}
 	e->obj = obj;
 	e->ns_list = nsl;
 	e->ns_pos = nsl->n;
@@ -511,13 +544,32 @@ out_free_entry:
 	return ERR_NOMEM;
 }
 
+/* A compact route's text: its name, a NUL, then obj as compact JSON. */
+static int to_text(const json_t *obj, const char *name, char **ret, size_t *ret_len)
+{
+	struct jwbuf b = { .max_depth = TEXT_DEPTH };
+	char *shrunk;
+
+	jwrite_raw(&b, name, strlen(name) + 1);
+	jwrite_value(&b, obj);
+	*ret = jwrite_finish(&b, ret_len);
+	if (*ret == NULL)
+		return ERR_NOMEM;
+	/* the buffer grew by doubling: give the slack back, it is kept for long */
+	shrunk = realloc(*ret, *ret_len + 1);
+	if (shrunk != NULL)
+		*ret = shrunk;
+	return 0;
+}
+
 int store_add(struct store *s, json_t *obj, struct err *err)
 {
 	enum kind k = kind_classify(jv_str(obj, "apiVersion"), jv_str(obj, "kind"), NULL);
 	const json_t *meta = jv_obj(obj, "metadata");
 	const char *name = jv_str(meta, "name");
 	struct kindidx *ki = kidx(s, k);
-	char buf[320], *key;
+	char buf[320], *key, *text = NULL;
+	size_t text_len = 0;
 	struct entry *e;
 	const char *ns;
 	void *old;
@@ -538,11 +590,17 @@ int store_add(struct store *s, json_t *obj, struct err *err)
 	if (key == NULL)
 		return err_set(err, ERR_NOMEM, "out of memory adding %s %s/%s", kind_name(k), ns, name);
 	e = hmap_get(&ki->by_name, key);
-	r = e ? replace(ki, k, ns, e, obj) : insert(ki, k, ns, key, obj);
+	r = 0;
+	if (compact_kind(s, k))
+		r = to_text(obj, name, &text, &text_len);
+	if (r == 0)
+		r = e ? replace(ki, k, ns, e, obj, text, text_len) : insert(ki, k, ns, key, obj, text, text_len);
 	if (key != buf)
 		free(key);
-	if (r < 0)
+	if (r < 0) {
+		free(text);
 		return err_set(err, r, "out of memory adding %s %s/%s", kind_name(k), ns, name);
+	}
 	/* the cached label set of this namespace is stale now */
 	if (k == KIND_NAMESPACE && hmap_del(&s->ns_labels, name, &old))
 		json_decref(old);
@@ -554,6 +612,7 @@ static void entry_free(void *p)
 	struct entry *e = p;
 
 	json_decref(e->obj);
+	free(e->text);
 	for (int r = 0; r < REF_MAX; r++)
 		free(e->refs[r].v);
 	free(e);
@@ -625,7 +684,7 @@ static const json_t *v_get(void *ctx, enum kind k, const char *ns, const char *n
 	e = hmap_get(&ki->by_name, key);
 	if (key != buf)
 		free(key);
-	return e ? e->obj : NULL;
+	return e ? e->obj : NULL;  /* NULL for a compact route too */
 }
 
 static size_t list_of(const struct plist *l, const json_t *const **ret)
@@ -638,45 +697,70 @@ static size_t list_of(const struct plist *l, const json_t *const **ret)
 	return l->n;
 }
 
-static size_t v_list_ns(void *ctx, enum kind k, const char *ns, const json_t *const **ret)
+/*
+ * The lists behind the list calls, shared by the store's view and the readers'. A
+ * compact kind's lists hold NULL objects: the store's view answers them with nothing,
+ * a reader parses their owners' text.
+ */
+static const struct plist *ns_list(struct store *s, enum kind k, const char *ns)
 {
-	struct store *s = ctx;
 	struct kindidx *ki = kidx(s, k);
 
-	return list_of(ki ? hmap_get(&ki->by_ns, norm_ns(s, k, ns)) : NULL, ret);
+	return ki ? hmap_get(&ki->by_ns, norm_ns(s, k, ns)) : NULL;
 }
 
-static size_t v_list_kind(void *ctx, enum kind k, const json_t *const **ret)
+static const struct plist *kind_list(struct store *s, enum kind k)
 {
-	struct kindidx *ki = kidx(ctx, k);
+	struct kindidx *ki = kidx(s, k);
 
-	return list_of(ki ? &ki->all : NULL, ret);
+	return ki ? &ki->all : NULL;
 }
 
-static size_t v_list_hostname(void *ctx, enum kind k, const char *hostname, const json_t *const **ret)
+static const struct plist *hostname_list(struct store *s, enum kind k, const char *hostname)
 {
-	struct kindidx *ki = kidx(ctx, k);
+	struct kindidx *ki = kidx(s, k);
 
-	return list_of(ki ? hmap_get(&ki->by_ref[REF_HOST], hostname ? hostname : "*") : NULL, ret);
+	return ki ? hmap_get(&ki->by_ref[REF_HOST], hostname ? hostname : "*") : NULL;
 }
 
-static size_t v_list_parent(void *ctx, enum kind k, const char *gw_ns, const char *gw_name,
-			    const json_t *const **ret)
+static const struct plist *parent_list(struct store *s, enum kind k, const char *gw_ns, const char *gw_name)
 {
-	struct store *s = ctx;
 	struct kindidx *ki = kidx(s, k);
 	const struct plist *l;
 	char buf[320], *key;
 
 	if (ki == NULL || !kind_is_route(k) || gw_name == NULL)
-		return list_of(NULL, ret);
+		return NULL;
 	key = name_key(buf, sizeof(buf), norm_ns(s, KIND_GATEWAY, gw_ns), gw_name);
 	if (key == NULL)
-		return list_of(NULL, ret);
+		return NULL;
 	l = hmap_get(&ki->by_ref[REF_PARENT], key);
 	if (key != buf)
 		free(key);
-	return list_of(l, ret);
+	return l;
+}
+
+static const struct plist *name_list(struct store *s, enum kind k, const char *name);
+
+static size_t v_list_ns(void *ctx, enum kind k, const char *ns, const json_t *const **ret)
+{
+	return list_of(compact_kind(ctx, k) ? NULL : ns_list(ctx, k, ns), ret);
+}
+
+static size_t v_list_kind(void *ctx, enum kind k, const json_t *const **ret)
+{
+	return list_of(compact_kind(ctx, k) ? NULL : kind_list(ctx, k), ret);
+}
+
+static size_t v_list_hostname(void *ctx, enum kind k, const char *hostname, const json_t *const **ret)
+{
+	return list_of(compact_kind(ctx, k) ? NULL : hostname_list(ctx, k, hostname), ret);
+}
+
+static size_t v_list_parent(void *ctx, enum kind k, const char *gw_ns, const char *gw_name,
+			    const json_t *const **ret)
+{
+	return list_of(compact_kind(ctx, k) ? NULL : parent_list(ctx, k, gw_ns, gw_name), ret);
 }
 
 static const json_t *namespace_labels_fill(struct store *s, const char *ns);
@@ -716,19 +800,23 @@ static const json_t *namespace_labels_fill(struct store *s, const char *ns)
 	return set;
 }
 
-static int build_bare_names(struct kindidx *ki)
+/* The by-name lists are tracked (owners kept) for compact kinds: readers parse the
+ * owners. */
+static int build_bare_names(struct kindidx *ki, bool compact)
 {
 	hmap_release(&ki->by_bare_name, plist_free);
 	hmap_init(&ki->by_bare_name);
 	for (size_t i = 0; i < ki->all.n; i++) {
-		const char *name = jv_str(jv_obj(ki->all.objs[i], "metadata"), "name");
+		const struct entry *e = ki->all.owners[i];
+		/* a compact route's text starts with its name */
+		const char *name = e->text != NULL ? e->text : jv_str(jv_obj(e->obj, "metadata"), "name");
 		struct plist *l;
 
 		if (name == NULL)
 			continue;
 		l = hmap_get(&ki->by_bare_name, name);
 		if (l == NULL) {
-			l = plist_new(false);
+			l = plist_new(compact);
 			if (l == NULL || hmap_put(&ki->by_bare_name, name, l, NULL) != 0) {
 				free(l);
 				return ERR_NOMEM;
@@ -736,25 +824,31 @@ static int build_bare_names(struct kindidx *ki)
 		}
 		if (plist_reserve(l, l->n + 1) != 0)
 			return ERR_NOMEM;
+		if (l->owners != NULL)
+			l->owners[l->n] = ki->all.owners[i];
 		l->objs[l->n++] = ki->all.objs[i];
 	}
 	ki->bare_valid = true;
 	return 0;
 }
 
-static size_t v_list_name(void *ctx, enum kind k, const char *name, const json_t *const **ret)
+static const struct plist *name_list(struct store *s, enum kind k, const char *name)
 {
-	struct store *s = ctx;
 	struct kindidx *ki = kidx(s, k);
 	const struct plist *l = NULL;
 
 	if (ki == NULL || name == NULL)
-		return list_of(NULL, ret);
+		return NULL;
 	fill_begin(s);
-	if (ki->bare_valid || build_bare_names(ki) == 0)
+	if (ki->bare_valid || build_bare_names(ki, compact_kind(s, k)) == 0)
 		l = hmap_get(&ki->by_bare_name, name);
 	fill_end(s);
-	return list_of(l, ret);
+	return l;
+}
+
+static size_t v_list_name(void *ctx, enum kind k, const char *name, const json_t *const **ret)
+{
+	return list_of(compact_kind(ctx, k) ? NULL : name_list(ctx, k, name), ret);
 }
 
 static uint64_t v_generation(void *ctx)
@@ -850,4 +944,317 @@ size_t store_count(const struct store *s, enum kind k)
 	if ((int)k <= KIND_OTHER || k >= KIND_MAX)
 		return 0;
 	return s->k[k].all.n;
+}
+
+/* e's tree replaced by its text in every list that holds it */
+static int entry_to_text(struct kindidx *ki, struct entry *e)
+{
+	const char *name = jv_str(jv_obj(e->obj, "metadata"), "name");
+	int rc;
+
+	if (e->text != NULL || name == NULL)
+		return 0;
+	rc = to_text(e->obj, name, &e->text, &e->text_len);
+	if (rc != 0)
+		return rc;
+	ki->all.objs[e->kind_pos] = NULL;
+	e->ns_list->objs[e->ns_pos] = NULL;
+	for (int r = 0; r < REF_MAX; r++)
+		for (size_t i = 0; i < e->refs[r].n; i++)
+			e->refs[r].v[i].list->objs[e->refs[r].v[i].pos] = NULL;
+	json_decref(e->obj);
+	e->obj = NULL;
+	return 0;
+}
+
+int store_set_compact_routes(struct store *s)
+{
+	s->compact = true;
+	s->gen = next_generation();
+	for (int k = 0; k < KIND_MAX; k++) {
+		struct kindidx *ki = &s->k[k];
+
+		if (!kind_is_route((enum kind)k))
+			continue;
+		ki->bare_valid = false; /* rebuilt with owners */
+		for (size_t i = 0; i < ki->all.n; i++)
+			if (entry_to_text(ki, ki->all.owners[i]) != 0)
+				return ERR_NOMEM;
+	}
+	return 0;
+}
+
+bool store_keeps_text(const struct store *s, enum kind k)
+{
+	return compact_kind(s, k);
+}
+
+/* ---- readers ---- */
+
+struct store_reader {
+	struct store *s;
+	/* parsed compact routes: slot hash = entry_hash(entry) (a bijection, so equal
+	 * hashes are the same entry), slot p = the parsed object (owned reference) */
+	struct ptab parsed;
+	const json_t ***arrays;  /* lists handed out since the reset (owned) */
+	size_t narrays, caparrays;
+	bool nomem;
+};
+
+/* A bijective mix of the entry's address: the hash is the key itself. */
+static uint64_t entry_hash(const struct entry *e)
+{
+	uint64_t x = (uint64_t)(uintptr_t)e * 0x9e3779b97f4a7c15ULL;
+
+	return x ^ (x >> 29);
+}
+
+/* The object of e: the store's tree, or its text parsed once per reader. */
+static const json_t *reader_obj(struct store_reader *r, const struct entry *e)
+{
+	uint64_t h;
+	size_t i;
+	size_t name_len;
+	json_t *obj;
+	struct err err;
+
+	if (e->text == NULL)
+		return e->obj;
+	h = entry_hash(e);
+	for (i = r->parsed.cap ? ptab_home(&r->parsed, h) : 0; r->parsed.cap && r->parsed.v[i].p != NULL;
+	     i = ptab_next(&r->parsed, i))
+		if (r->parsed.v[i].hash == h)
+			return r->parsed.v[i].p;
+	if (ptab_reserve(&r->parsed) != 0) {
+		r->nomem = true;
+		return NULL;
+	}
+	name_len = strlen(e->text) + 1;
+	err_init(&err);
+	obj = jparse(e->text + name_len, e->text_len - name_len, TEXT_DEPTH, &err);
+	if (obj == NULL) {
+		/* the store wrote this text itself: only memory can be short */
+		r->nomem = true;
+		return NULL;
+	}
+	for (i = ptab_home(&r->parsed, h); r->parsed.v[i].p != NULL; i = ptab_next(&r->parsed, i))
+		;
+	r->parsed.v[i] = (struct ptab_slot){ h, obj };
+	r->parsed.n++;
+	return obj;
+}
+
+/* l's objects (of kind k), parsed where compact, in an array the reader keeps until
+ * the reset */
+static size_t reader_list(struct store_reader *r, enum kind k, const struct plist *l, const json_t *const **ret)
+{
+	const json_t **v;
+
+	*ret = NULL;
+	if (r->nomem)
+		return 0;
+	if (l == NULL || l->n == 0 || !compact_kind(r->s, k)) /* trees: the store's own array */
+		return list_of(l, ret);
+	if (r->narrays == r->caparrays) {
+		size_t ncap = r->caparrays ? r->caparrays * 2 : 8;
+		const json_t ***na = realloc(r->arrays, ncap * sizeof(*na));
+
+		if (na == NULL) {
+			r->nomem = true;
+			return 0;
+		}
+		r->arrays = na;
+		r->caparrays = ncap;
+	}
+	v = malloc(l->n * sizeof(*v));
+	if (v == NULL) {
+		r->nomem = true;
+		return 0;
+	}
+	r->arrays[r->narrays++] = v;
+	for (size_t i = 0; i < l->n; i++) {
+		v[i] = reader_obj(r, l->owners[i]);
+		if (v[i] == NULL)
+			return 0;
+	}
+	*ret = v;
+	return l->n;
+}
+
+static const json_t *rd_get(void *ctx, enum kind k, const char *ns, const char *name)
+{
+	struct store_reader *r = ctx;
+	struct kindidx *ki = kidx(r->s, k);
+	struct entry *e;
+	char buf[320], *key;
+
+	if (r->nomem || ki == NULL || name == NULL)
+		return NULL;
+	key = name_key(buf, sizeof(buf), norm_ns(r->s, k, ns), name);
+	if (key == NULL) {
+		r->nomem = true;
+		return NULL;
+	}
+	e = hmap_get(&ki->by_name, key);
+	if (key != buf)
+		free(key);
+	return e != NULL ? reader_obj(r, e) : NULL;
+}
+
+static size_t rd_list_ns(void *ctx, enum kind k, const char *ns, const json_t *const **ret)
+{
+	struct store_reader *r = ctx;
+
+	return reader_list(r, k, ns_list(r->s, k, ns), ret);
+}
+
+static size_t rd_list_kind(void *ctx, enum kind k, const json_t *const **ret)
+{
+	struct store_reader *r = ctx;
+
+	return reader_list(r, k, kind_list(r->s, k), ret);
+}
+
+static size_t rd_list_hostname(void *ctx, enum kind k, const char *hostname, const json_t *const **ret)
+{
+	struct store_reader *r = ctx;
+
+	return reader_list(r, k, hostname_list(r->s, k, hostname), ret);
+}
+
+static size_t rd_list_parent(void *ctx, enum kind k, const char *gw_ns, const char *gw_name,
+			     const json_t *const **ret)
+{
+	struct store_reader *r = ctx;
+
+	return reader_list(r, k, parent_list(r->s, k, gw_ns, gw_name), ret);
+}
+
+static size_t rd_list_name(void *ctx, enum kind k, const char *name, const json_t *const **ret)
+{
+	struct store_reader *r = ctx;
+
+	return reader_list(r, k, name_list(r->s, k, name), ret);
+}
+
+static const json_t *rd_namespace_labels(void *ctx, const char *ns)
+{
+	struct store_reader *r = ctx;
+
+	return v_namespace_labels(r->s, ns);
+}
+
+static uint64_t rd_generation(void *ctx)
+{
+	return v_generation(((struct store_reader *)ctx)->s);
+}
+
+static bool rd_failed(void *ctx)
+{
+	return ((struct store_reader *)ctx)->nomem;
+}
+
+static const struct view_ops reader_ops = {
+	.generation = rd_generation,
+	.get = rd_get,
+	.list_ns = rd_list_ns,
+	.list_kind = rd_list_kind,
+	.list_hostname = rd_list_hostname,
+	.list_parent = rd_list_parent,
+	.list_name = rd_list_name,
+	.namespace_labels = rd_namespace_labels,
+	.failed = rd_failed,
+};
+
+/* the view of a reader that could not be made: nothing, and failed */
+static const json_t *none_get(void *ctx, enum kind k, const char *ns, const char *name)
+{
+	(void)ctx, (void)k, (void)ns, (void)name;
+	return NULL;
+}
+
+static size_t none_list(void *ctx, enum kind k, const char *a, const json_t *const **ret)
+{
+	(void)ctx, (void)k, (void)a;
+	*ret = NULL;
+	return 0;
+}
+
+static size_t none_list_kind(void *ctx, enum kind k, const json_t *const **ret)
+{
+	return none_list(ctx, k, NULL, ret);
+}
+
+static size_t none_list_parent(void *ctx, enum kind k, const char *gw_ns, const char *gw_name,
+			       const json_t *const **ret)
+{
+	(void)gw_ns;
+	return none_list(ctx, k, gw_name, ret);
+}
+
+static const json_t *none_namespace_labels(void *ctx, const char *ns)
+{
+	(void)ctx, (void)ns;
+	return NULL;
+}
+
+static bool none_failed(void *ctx)
+{
+	(void)ctx;
+	return true;
+}
+
+static const struct view_ops none_ops = {
+	.get = none_get,
+	.list_ns = none_list,
+	.list_kind = none_list_kind,
+	.list_hostname = none_list,
+	.list_parent = none_list_parent,
+	.list_name = none_list,
+	.namespace_labels = none_namespace_labels,
+	.failed = none_failed,
+};
+
+struct store_reader *store_reader_new(struct store *s)
+{
+	struct store_reader *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->s = s;
+	ptab_init(&r->parsed);
+	return r;
+}
+
+void store_reader_view(struct store_reader *r, struct view *ret)
+{
+	ret->ops = r != NULL ? &reader_ops : &none_ops;
+	ret->ctx = r;
+}
+
+void store_reader_reset(struct store_reader *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->parsed.cap && r->parsed.n > 0; i++) {
+		if (r->parsed.v[i].p != NULL) {
+			json_decref(r->parsed.v[i].p);
+			r->parsed.v[i] = (struct ptab_slot){ 0, NULL };
+			r->parsed.n--;
+		}
+	}
+	for (size_t i = 0; i < r->narrays; i++)
+		free(r->arrays[i]);
+	r->narrays = 0;
+	r->nomem = false;
+}
+
+void store_reader_free(struct store_reader *r)
+{
+	if (r == NULL)
+		return;
+	store_reader_reset(r);
+	ptab_release(&r->parsed);
+	free(r->arrays);
+	free(r);
 }

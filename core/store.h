@@ -40,6 +40,7 @@
 #define CORE_STORE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -82,8 +83,52 @@ int store_remove(struct store *s, enum kind k, const char *ns, const char *name)
  */
 void store_set_lock(struct store *s, void (*lock)(void *ud), void (*unlock)(void *ud), void *ud);
 
-/* A view of s; valid until store_free. */
+/* A view of s; valid until store_free. For a store with compact routes it answers
+ * route kinds with nothing: read such a store through a store_reader. */
 void store_view(struct store *s, struct view *ret);
+
+/*
+ * Compact routes, for long-lived admission views: the store keeps each route
+ * (HTTPRoute, GRPCRoute, TCPRoute, UDPRoute) as compact JSON text instead of a jansson
+ * tree, indexed as usual (by name, namespace, hostname and parent). The text of a slim
+ * route takes about a fifth of the memory of its tree; an evaluation parses only the
+ * routes it reads. Converts the routes already added and keeps later ones compact
+ * (call it before a bulk load: converting each route as it comes keeps the load's
+ * peak low, and its freed trees are reused by the next one). Returns 0, or ERR_NOMEM
+ * (the store stays consistent and compact; the routes not converted stay trees, which
+ * readers return as they are). The text round trip
+ * changes nothing an evaluation reads (jwrite, then jparse): only a real without
+ * fraction (80.0) comes back as the integer (80).
+ */
+int store_set_compact_routes(struct store *s);
+/* True when s keeps objects of kind k as text (store_set_compact_routes). */
+bool store_keeps_text(const struct store *s, enum kind k);
+
+/*
+ * store_reader: one evaluation's view of a store, for compact stores (it works on any
+ * store). Objects of kinds the store keeps as trees are the store's own; compact
+ * routes are parsed on first use and kept by the reader until store_reader_reset, so
+ * what its view returns stays valid, and the same pointer, until then. After the store
+ * changes, reset the reader before it reads again (it would return what it parsed
+ * before the change). A reader belongs to one thread at a time; several readers read one
+ * store at once under the same rules as store_view (writers excluded, store_set_lock
+ * for the lazy fills).
+ *
+ * Out of memory while parsing or listing: the call answers nothing and view_failed
+ * (view.h) is true until the reset, so an evaluation can refuse to decide on a view
+ * that lost objects.
+ */
+struct store_reader;
+
+/* NULL when out of memory. */
+struct store_reader *store_reader_new(struct store *s);
+/* The reader's view; r NULL gives a view that answers nothing and has failed (for a
+ * caller whose store_reader_new failed). */
+void store_reader_view(struct store_reader *r, struct view *ret);
+/* Drop what the reader parsed and its failure: the end of one evaluation. */
+void store_reader_reset(struct store_reader *r);
+/* NULL-safe. */
+void store_reader_free(struct store_reader *r);
 
 /* Number of objects of kind k kept. */
 size_t store_count(const struct store *s, enum kind k);

@@ -20,6 +20,7 @@
 #define CORE_VIEW_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,10 @@ struct view_ops {
 	 * reused by another view: what a caller may key a cache of derived values on. 0
 	 * (or no callback) means "unknown": cache nothing. */
 	uint64_t (*generation)(void *ctx);
+	/* Optional. True when an answer was cut short by a lack of memory (a view that
+	 * builds objects as they are read, core/store.h's store_reader): an evaluation
+	 * on it must not be trusted. No callback means "never". */
+	bool (*failed)(void *ctx);
 };
 
 struct view {
@@ -134,6 +139,13 @@ static inline uint64_t view_generation(const struct view *v)
 	if (v == NULL || v->ops == NULL || v->ops->generation == NULL)
 		return 0;
 	return v->ops->generation(v->ctx);
+}
+
+static inline bool view_failed(const struct view *v)
+{
+	if (v == NULL || v->ops == NULL || v->ops->failed == NULL)
+		return false;
+	return v->ops->failed(v->ctx);
 }
 
 #endif

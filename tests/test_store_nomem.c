@@ -100,8 +100,9 @@ static void put_list(char *out, size_t cap, const char *what, const json_t *cons
 	strncat(out, ";", cap - strlen(out) - 1);
 }
 
-/* what every index answers, as text */
-static void snapshot(struct store *s, char *out, size_t cap)
+/* what every index answers, as text; through a store_reader when r is not NULL (a
+ * store with compact routes) */
+static void snapshot_view(struct store *s, struct store_reader *r, char *out, size_t cap)
 {
 	static const char *const hosts[] = { "a.example.com", "b.example.com", "c.example.com", "d.example.com",
 					     "*" };
@@ -112,7 +113,10 @@ static void snapshot(struct store *s, char *out, size_t cap)
 	size_t n;
 
 	out[0] = '\0';
-	store_view(s, &v);
+	if (r != NULL)
+		store_reader_view(r, &v);
+	else
+		store_view(s, &v);
 	n = view_list_kind(&v, KIND_HTTPROUTE, &l);
 	put_list(out, cap, "all", l, n);
 	n = view_list_ns(&v, KIND_HTTPROUTE, "ns", &l);
@@ -132,6 +136,37 @@ static void snapshot(struct store *s, char *out, size_t cap)
 	snprintf(out + strlen(out), cap - strlen(out), "count %zu", store_count(s, KIND_HTTPROUTE));
 }
 
+/* the snapshot of s as its evaluations see it: through a fresh reader when compact */
+static void snapshot(struct store *s, char *out, size_t cap)
+{
+	struct store_reader *r = NULL;
+
+	if (store_keeps_text(s, KIND_HTTPROUTE)) {
+		r = store_reader_new(s);
+		assert_non_null(r);
+	}
+	snapshot_view(s, r, out, cap);
+	if (r != NULL) {
+		struct view v;
+
+		store_reader_view(r, &v);
+		assert_false(view_failed(&v));
+	}
+	store_reader_free(r);
+}
+
+static bool compact_mode; /* the stores of add_under_failures keep routes as text */
+
+static struct store *new_store(void)
+{
+	struct store *s = store_new();
+
+	assert_non_null(s);
+	if (compact_mode)
+		assert_int_equal(store_set_compact_routes(s), 0);
+	return s;
+}
+
 /* A store holding r1 (a, b on gw1) and r2 (c on gw1), each add of make() on it
  * failing at every allocation in turn: the indexes must answer as before until the
  * add succeeds, and then as after a plain add. */
@@ -142,8 +177,7 @@ static void add_under_failures(json_t *(*make)(void), const char *what)
 	int rc;
 
 	/* the state a successful add gives */
-	s = store_new();
-	assert_non_null(s);
+	s = new_store();
 	add(s, route("ns", "r1", "gw1", "a.example.com", "b.example.com"));
 	add(s, route("ns", "r2", "gw1", "c.example.com", NULL));
 	snapshot(s, before, sizeof(before));
@@ -156,8 +190,7 @@ static void add_under_failures(json_t *(*make)(void), const char *what)
 		json_t *o = make();
 		struct err e;
 
-		s = store_new();
-		assert_non_null(s);
+		s = new_store();
 		add(s, route("ns", "r1", "gw1", "a.example.com", "b.example.com"));
 		add(s, route("ns", "r2", "gw1", "c.example.com", NULL));
 		snapshot(s, got, sizeof(got)); /* builds the by-name index first, as a reader would */
@@ -227,6 +260,68 @@ static void test_store_nomem__no_hostname(void **state)
 	add_under_failures(no_hostname, "a route without hostnames");
 }
 
+/* the same four adds into a store that keeps routes as text (its text is written
+ * before anything visible changes) */
+static void test_store_nomem__compact_adds(void **state)
+{
+	(void)state;
+	compact_mode = true;
+	add_under_failures(new_route, "a new compact route");
+	add_under_failures(shared_host, "a second compact route on a hostname");
+	add_under_failures(replacement, "a compact replacement");
+	add_under_failures(no_hostname, "a compact route without hostnames");
+	compact_mode = false;
+}
+
+/*
+ * A reader that runs out of memory parsing or listing compact routes: each allocation
+ * fails in turn during one evaluation (the snapshot). Either the evaluation saw
+ * everything and the view has not failed, or the view says it failed; after the
+ * reset the same reader sees everything again.
+ */
+static void test_store_nomem__reader(void **state)
+{
+	char want[2048], got[2048];
+	struct store *s;
+
+	(void)state;
+	compact_mode = true;
+	s = new_store();
+	compact_mode = false;
+	add(s, route("ns", "r1", "gw1", "a.example.com", "b.example.com"));
+	add(s, route("ns", "r2", "gw1", "c.example.com", NULL));
+	add(s, route("ns", "r3", "gw2", NULL, NULL));
+	snapshot(s, want, sizeof(want));
+	for (long n = 0;; n++) {
+		struct store_reader *r = store_reader_new(s);
+		struct view v;
+		bool failed;
+
+		assert_non_null(r);
+		store_reader_view(r, &v);
+		fail_in = n;
+		snapshot_view(s, r, got, sizeof(got));
+		fail_in = -1;
+		failed = view_failed(&v);
+		if (!failed) {
+			if (strcmp(got, want) != 0)
+				fail_msg("allocation %ld failing: a reader that did not fail saw\n  %s\nwant\n  %s", n,
+					 got, want);
+			store_reader_free(r);
+			assert_true(n > 0);
+			break;
+		}
+		store_reader_reset(r);
+		assert_false(view_failed(&v));
+		snapshot_view(s, r, got, sizeof(got));
+		assert_string_equal(got, want);
+		assert_false(view_failed(&v));
+		store_reader_free(r);
+		assert_true(n < 1000);
+	}
+	store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +329,8 @@ int main(void)
 		cmocka_unit_test(test_store_nomem__shared_hostname),
 		cmocka_unit_test(test_store_nomem__replacement),
 		cmocka_unit_test(test_store_nomem__no_hostname),
+		cmocka_unit_test(test_store_nomem__compact_adds),
+		cmocka_unit_test(test_store_nomem__reader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
