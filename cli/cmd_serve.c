@@ -377,7 +377,8 @@ int serve_main(int argc, char **argv)
 		kcache_viewsrc(csrc.cache, &src);
 	} else {
 		s = store_new();
-		if (s == NULL || store_set_default_namespace(s, o.default_ns) != 0) {
+		/* routes as compact text: most of the view's memory otherwise (docs/webhook.md) */
+		if (s == NULL || store_set_default_namespace(s, o.default_ns) != 0 || store_set_compact_routes(s) != 0) {
 			log_error("out of memory");
 			store_free(s);
 			polsrc_stop(pol);

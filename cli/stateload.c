@@ -52,7 +52,9 @@ static int take(struct load *l, json_t *obj)
 		rc = defaults_apply(k, obj);
 	if (rc == 0 && l->slim)
 		rc = admit_slim(k, obj);
-	if (rc == 0 && l->slim)
+	/* a route the store writes as text shares nothing: interning it would only keep
+	 * its tree alive until the load ends */
+	if (rc == 0 && l->slim && !store_keeps_text(l->s, k))
 		rc = jintern_children(&l->jt, obj);
 	if (rc != 0)
 		return ERR_NOMEM;

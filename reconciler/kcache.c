@@ -1,9 +1,12 @@
 /*
  * kcache: see kcache.h.
  *
- * Threads: one reflector per resource, all writing one core/store under one mutex.
- * Readers (viewsrc acquire) hold the same mutex for the whole evaluation, as the
- * store's view caches lazily and is not safe for concurrent readers.
+ * Threads: one reflector per resource, all writing one core/store under the write
+ * side of one rwlock. Readers (viewsrc acquire) hold its read side for the whole
+ * evaluation, each through its own store reader (common/readerkey.h); the store's two
+ * lazy fills take fill_mu. A slim cache keeps its routes compact (store.h), so every
+ * read of the store, the workers' own included, goes through a reader, and a worker
+ * resets its reader after each change it makes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kcache.h"
@@ -17,6 +20,7 @@
 #include "hmap.h"
 #include "jlog.h"
 #include "jv.h"
+#include "readerkey.h"
 #include "store.h"
 #include "tlsinfo.h"
 
@@ -64,6 +68,7 @@ struct worker {
 	char *rv;                  /* NULL: must list */
 	long error_code;           /* last in-stream ERROR code */
 	struct kcache_stats st;    /* under c->mu */
+	struct store_reader *rd;   /* this worker's reads of the store (under c->mu) */
 };
 
 struct kcache {
@@ -72,6 +77,7 @@ struct kcache {
 	pthread_rwlock_t mu;      /* readers: views, stats; writers: the workers applying events */
 	pthread_mutex_t fill_mu;  /* the store's lazy fills under concurrent readers (store_set_lock) */
 	struct store *store;
+	struct readerkey readers; /* the viewsrc's readers, one per thread */
 	struct worker w[NRES];
 	size_t nw;
 	volatile int stop;
@@ -138,6 +144,13 @@ struct kcache *kcache_new(struct kube *kube, const struct kcache_options *opts, 
 		c->o = *opts;
 	if (c->o.page == 0)
 		c->o.page = 500;
+	/* admission's routes as compact text: most of its view's memory otherwise */
+	if ((c->o.slim && store_set_compact_routes(c->store) != 0) || readerkey_init(&c->readers) != 0) {
+		store_free(c->store);
+		free(c);
+		err_set(err, ERR_NOMEM, "kcache: out of memory");
+		return NULL;
+	}
 	pthread_rwlock_init(&c->mu, NULL);
 	pthread_mutex_init(&c->fill_mu, NULL);
 	store_set_lock(c->store, fill_lock, fill_unlock, &c->fill_mu);
@@ -146,6 +159,12 @@ struct kcache *kcache_new(struct kube *kube, const struct kcache_options *opts, 
 			continue;
 		c->w[c->nw].c = c;
 		c->w[c->nw].r = &RESOURCES[i];
+		c->w[c->nw].rd = store_reader_new(c->store);
+		if (c->w[c->nw].rd == NULL) {
+			kcache_free(c);
+			err_set(err, ERR_NOMEM, "kcache: out of memory");
+			return NULL;
+		}
 		c->nw++;
 	}
 	return c;
@@ -194,6 +213,7 @@ static void apply_put(struct worker *w, json_t *obj, bool from_list)
 	const json_t *meta;
 	struct view v;
 	const json_t *cur;
+	bool dup, existed;
 	struct err e;
 
 	json_object_set_new(obj, "apiVersion", json_string(r->api_version));
@@ -201,9 +221,12 @@ static void apply_put(struct worker *w, json_t *obj, bool from_list)
 	if (kcache_prune(obj, r->kind) < 0 || (c->o.slim && admit_slim(r->kind, obj) < 0))
 		log_res("error", "out of memory pruning an object", w, NULL);
 	meta = jv_obj(obj, "metadata"); /* after pruning: slimming may replace it */
-	store_view(c->store, &v);
+	store_reader_view(w->rd, &v);
 	cur = view_get(&v, r->kind, jv_str(meta, "namespace"), jv_str(meta, "name"));
-	if (cur != NULL && obj_rv(cur) != NULL && obj_rv(obj) != NULL && strcmp(obj_rv(cur), obj_rv(obj)) == 0) {
+	dup = cur != NULL && obj_rv(cur) != NULL && obj_rv(obj) != NULL && strcmp(obj_rv(cur), obj_rv(obj)) == 0;
+	existed = cur != NULL;
+	store_reader_reset(w->rd);
+	if (dup) {
 		if (!from_list) /* a relist finding an object unchanged is not a duplicate event */
 			w->st.duplicates++;
 		return;
@@ -214,7 +237,7 @@ static void apply_put(struct worker *w, json_t *obj, bool from_list)
 		return;
 	}
 	w->st.events++;
-	notify(c, r->kind, cur ? "MODIFIED" : "ADDED", obj);
+	notify(c, r->kind, existed ? "MODIFIED" : "ADDED", obj);
 }
 
 /* obj: the event's object (its resourceVersion is the deletion's), or the stored
@@ -226,8 +249,9 @@ static void apply_delete(struct worker *w, const json_t *obj)
 	struct view v;
 	const json_t *cur;
 
-	store_view(c->store, &v);
+	store_reader_view(w->rd, &v);
 	cur = view_get(&v, w->r->kind, jv_str(meta, "namespace"), jv_str(meta, "name"));
+	store_reader_reset(w->rd);
 	if (cur == NULL) {
 		w->st.duplicates++;
 		return;
@@ -240,7 +264,6 @@ static void apply_delete(struct worker *w, const json_t *obj)
 /* Replace the kind's objects by the list's; report the difference. Lock held. */
 static void apply_list(struct worker *w, json_t *items)
 {
-	struct kcache *c = w->c;
 	struct hmap seen;
 	const json_t *const *all;
 	size_t n, i;
@@ -257,7 +280,7 @@ static void apply_list(struct worker *w, json_t *items)
 		hmap_put(&seen, key, (void *)it, NULL);
 	}
 	/* deletions first: collect names, then remove (removal reorders the list) */
-	store_view(c->store, &v);
+	store_reader_view(w->rd, &v);
 	n = view_list_kind(&v, w->r->kind, &all);
 	json_t *gone = json_array();
 	for (i = 0; i < n && gone != NULL; i++) {
@@ -269,6 +292,7 @@ static void apply_list(struct worker *w, json_t *items)
 		if (!hmap_has(&seen, key))
 			json_array_append(gone, (json_t *)all[i]);
 	}
+	store_reader_reset(w->rd); /* gone holds what it needs */
 	/* gone holds its own references: removal drops the store's */
 	json_array_foreach(gone, i, it)
 		apply_delete(w, it);
@@ -440,8 +464,11 @@ void kcache_free(struct kcache *c)
 	if (c == NULL)
 		return;
 	kcache_stop(c);
-	for (size_t i = 0; i < c->nw; i++)
+	for (size_t i = 0; i < c->nw; i++) {
 		free(c->w[i].rv);
+		store_reader_free(c->w[i].rd);
+	}
+	readerkey_fini(&c->readers);
 	store_free(c->store);
 	pthread_rwlock_destroy(&c->mu);
 	pthread_mutex_destroy(&c->fill_mu);
@@ -485,13 +512,14 @@ static void vs_acquire(void *ctx, struct view *ret)
 	struct kcache *c = ctx;
 
 	pthread_rwlock_rdlock(&c->mu);
-	store_view(c->store, ret);
+	readerkey_view(&c->readers, c->store, ret);
 }
 
 static void vs_release(void *ctx)
 {
 	struct kcache *c = ctx;
 
+	readerkey_reset(&c->readers);
 	pthread_rwlock_unlock(&c->mu);
 }
 

@@ -4,17 +4,23 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "readerkey.h"
+
 /*
  * The store is loaded once and never written afterwards, so reviews read it at the
  * same time: acquire takes the read side of a rwlock (nothing takes the write side
  * today; a reload would). The store fills two caches lazily on reads (store.h,
  * store_set_lock): those fills take fill_lock.
+ *
+ * Each thread reads through its own store_reader (common/readerkey.h): the store may
+ * keep its routes compact, and the reader parses those an evaluation reads.
  */
 struct filesrc {
 	struct store *s;
 	size_t objects;
 	pthread_rwlock_t lock;
 	pthread_mutex_t fill_lock;
+	struct readerkey readers;
 };
 
 static void fs_acquire(void *ctx, struct view *ret)
@@ -22,13 +28,14 @@ static void fs_acquire(void *ctx, struct view *ret)
 	struct filesrc *f = ctx;
 
 	pthread_rwlock_rdlock(&f->lock);
-	store_view(f->s, ret);
+	readerkey_view(&f->readers, f->s, ret);
 }
 
 static void fs_release(void *ctx)
 {
 	struct filesrc *f = ctx;
 
+	readerkey_reset(&f->readers);
 	pthread_rwlock_unlock(&f->lock);
 }
 
@@ -66,6 +73,10 @@ struct filesrc *filesrc_new(struct store *s, size_t objects)
 
 	if (f == NULL)
 		return NULL;
+	if (readerkey_init(&f->readers) != 0) {
+		free(f);
+		return NULL;
+	}
 	f->s = s;
 	f->objects = objects;
 	pthread_rwlock_init(&f->lock, NULL);
@@ -84,6 +95,7 @@ void filesrc_free(struct filesrc *f)
 {
 	if (f == NULL)
 		return;
+	readerkey_fini(&f->readers);
 	store_free(f->s);
 	pthread_rwlock_destroy(&f->lock);
 	pthread_mutex_destroy(&f->fill_lock);

@@ -11,7 +11,8 @@
 
 struct filesrc;
 
-/* Takes s (freed by filesrc_free). NULL when out of memory. */
+/* Takes s (freed by filesrc_free; it may keep compact routes, store.h). NULL when
+ * out of memory. filesrc_free: every other thread that acquired must have ended. */
 struct filesrc *filesrc_new(struct store *s, size_t objects);
 void filesrc_viewsrc(struct filesrc *f, struct viewsrc *ret);
 void filesrc_free(struct filesrc *f);

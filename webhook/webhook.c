@@ -331,6 +331,8 @@ static void validate(struct webhook *w, struct review *rv)
 			rc = policy_check_route(ps, &v, k, rv->object, &fs);
 		polsrc_release(w->c.policies, tok);
 	}
+	if (rc == 0 && view_failed(&v))
+		rc = ERR_NOMEM;
 	viewsrc_release(w->c.src);
 	if (rc != 0) {
 		/* never a silent allow: an incomplete evaluation denies */
@@ -366,6 +368,8 @@ static int gateway_or_route_patch(struct webhook *w, enum kind k, struct review 
 
 		viewsrc_acquire(w->c.src, &v);
 		rc = policy_gateway_patch(ps, &v, copy, &pp, &err);
+		if (rc == 0 && view_failed(&v))
+			rc = ERR_NOMEM;
 		viewsrc_release(w->c.src);
 		polsrc_release(w->c.policies, tok);
 		if (rc == 0 && json_array_size(pp) > 0 && (rc = jpatch_apply(copy, pp, &after, &err)) == 0) {
@@ -400,6 +404,11 @@ static int service_patch(struct webhook *w, struct review *rv, char **ret, size_
 	viewsrc_acquire(w->c.src, &v);
 	rc = policy_service_patch_text(ps, &v, rv->object, strcmp(rv->op, "UPDATE") == 0 ? rv->old : NULL, NULL,
 				       &memo, ret, ret_len, &fs, &err);
+	if (rc == 0 && view_failed(&v)) {
+		free(*ret);
+		*ret = NULL;
+		rc = ERR_NOMEM;
+	}
 	viewsrc_release(w->c.src);
 	polsrc_release(w->c.policies, tok);
 	for (size_t i = 0; rc == 0 && i < fs.n; i++) {
