@@ -36,6 +36,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	err_init(&err);
+	/* the store serve --state builds: routes kept compact */
+	if (s == NULL || store_set_compact_routes(s) != 0) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
 	paths[0] = argv[1];
 	if (stateload_paths_slim(s, paths, 1, NULL, "default", &n, &err) != 0) {
 		fprintf(stderr, "%s\n", err.msg);
