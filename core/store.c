@@ -544,7 +544,29 @@ out_free_entry:
 	return ERR_NOMEM;
 }
 
-/* A compact route's text: its name, a NUL, then obj as compact JSON. */
+/* true when v nests deeper than limit levels */
+static bool deeper_than(const json_t *v, int limit)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (limit < 0)
+		return true;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, x)
+			if (deeper_than(x, limit - 1))
+				return true;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (deeper_than(x, limit - 1))
+				return true;
+	}
+	return false;
+}
+
+/* A compact route's text: its name, a NUL, then obj as compact JSON. ERR_LIMIT for
+ * an object nested deeper than TEXT_DEPTH (not kept), else ERR_NOMEM. */
 static int to_text(const json_t *obj, const char *name, char **ret, size_t *ret_len)
 {
 	struct jwbuf b = { .max_depth = TEXT_DEPTH };
@@ -554,7 +576,7 @@ static int to_text(const json_t *obj, const char *name, char **ret, size_t *ret_
 	jwrite_value(&b, obj);
 	*ret = jwrite_finish(&b, ret_len);
 	if (*ret == NULL)
-		return ERR_NOMEM;
+		return deeper_than(obj, TEXT_DEPTH - 2) ? ERR_LIMIT : ERR_NOMEM;
 	/* the buffer grew by doubling: give the slack back, it is kept for long */
 	shrunk = realloc(*ret, *ret_len + 1);
 	if (shrunk != NULL)
@@ -599,6 +621,9 @@ int store_add(struct store *s, json_t *obj, struct err *err)
 		free(key);
 	if (r < 0) {
 		free(text);
+		if (r == ERR_LIMIT)
+			return err_set(err, r, "%s %s/%s nests deeper than %d levels; not kept", kind_name(k), ns,
+				       name, TEXT_DEPTH);
 		return err_set(err, r, "out of memory adding %s %s/%s", kind_name(k), ns, name);
 	}
 	/* the cached label set of this namespace is stale now */

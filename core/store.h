@@ -61,7 +61,8 @@ int store_set_default_namespace(struct store *s, const char *ns);
 /*
  * Add (or replace) obj. Returns 0 also for objects that are not kept (KIND_OTHER,
  * non-TLS Secrets); ERR_INVALID (with err filled) when a kept kind has no
- * metadata.name; ERR_NOMEM, leaving the store as it was.
+ * metadata.name; ERR_LIMIT for a route a compact store cannot write as text (nested
+ * deeper than 512 levels); ERR_NOMEM; the last three leave the store as it was.
  */
 int store_add(struct store *s, json_t *obj, struct err *err);
 

@@ -304,12 +304,52 @@ static void test_store_compact__failed_view(void **state)
 	json_decref(route);
 }
 
+/* A route too deep to be written as text is refused with ERR_LIMIT and a message, and
+ * the store keeps what it had (here: the earlier version of the same route). */
+static void test_store_compact__too_deep(void **state)
+{
+	struct store *s = store_new();
+	struct store_reader *r;
+	json_t *route = load(fixture[6]), *deep = json_object(), *at = deep;
+	const json_t *got;
+	struct view v;
+	struct err e;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(store_set_compact_routes(s), 0);
+	add_text(s, fixture[6]);
+	for (int i = 0; i < 600; i++) {
+		json_t *next = json_object();
+
+		json_object_set_new(at, "x", next);
+		at = next;
+	}
+	json_object_set_new(json_array_get(jv_arr(jv_obj(route, "spec"), "parentRefs"), 0), "junk", deep);
+	json_object_set_new(jv_obj(route, "metadata"), "resourceVersion", json_string("2"));
+	err_init(&e);
+	assert_int_equal(store_add(s, route, &e), ERR_LIMIT);
+	assert_non_null(strstr(e.msg, "deeper than 512 levels"));
+	assert_int_equal(store_count(s, KIND_HTTPROUTE), 1);
+	r = store_reader_new(s);
+	assert_non_null(r);
+	store_reader_view(r, &v);
+	got = view_get(&v, KIND_HTTPROUTE, "a", "r2");
+	assert_non_null(got);
+	assert_null(jv_str(jv_obj(got, "metadata"), "resourceVersion"));
+	assert_false(view_failed(&v));
+	store_reader_free(r);
+	json_decref(route);
+	store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_compact__same_answers),
 		cmocka_unit_test(test_store_compact__reader),
 		cmocka_unit_test(test_store_compact__failed_view),
+		cmocka_unit_test(test_store_compact__too_deep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
