@@ -273,10 +273,14 @@ int admit_slim(enum kind k, json_t *obj)
 			json_object_del(meta, "annotations");
 	}
 	if (kind_is_route(k)) {
-		json_t *rule;
+		/* resourceVersion: a watch cache tells a repeated event by it */
+		json_t *rv = json_incref(json_object_get(meta, "resourceVersion")), *rule;
 		size_t i;
 
 		rc = cluster_prune_route(obj);
+		if (rc == 0 && rv != NULL && json_object_set(jv_obj(obj, "metadata"), "resourceVersion", rv) != 0)
+			rc = ERR_NOMEM;
+		json_decref(rv);
 		json_array_foreach(jv_arr(jv_obj(obj, "spec"), "rules"), i, rule) {
 			json_object_del(rule, "backendRefs");
 			json_object_del(rule, "filters");

@@ -56,8 +56,10 @@ int admit_cross(const struct view *v, json_t *obj, enum kind k, const struct adm
  * Reduce obj, a context object about to be kept in a long-lived admission view, to
  * what admit_object reads of it: for routes, what cluster_prune_route keeps minus
  * backendRefs and filters (a view route only matters for where it attaches and what
- * it matches); for Services their ports, type, clusterIP and externalName; for every
- * kind no status, managedFields or last-applied annotation. Returns 0 or ERR_NOMEM
+ * it matches), plus metadata.resourceVersion; for Services their ports, type,
+ * clusterIP and externalName; for every kind no status, managedFields or last-applied
+ * annotation. resourceVersion stays on every kind: a watch cache tells a repeated
+ * event by it. Returns 0 or ERR_NOMEM
  * (obj is then partly reduced and still usable). Not for views that feed the
  * datapath (lbplan reads route backends).
  */

@@ -246,17 +246,16 @@ static void apply_delete(struct worker *w, const json_t *obj)
 {
 	struct kcache *c = w->c;
 	const json_t *meta = jv_obj(obj, "metadata");
-	struct view v;
-	const json_t *cur;
+	int rc = store_remove(c->store, w->r->kind, jv_str(meta, "namespace"), jv_str(meta, "name"));
 
-	store_reader_view(w->rd, &v);
-	cur = view_get(&v, w->r->kind, jv_str(meta, "namespace"), jv_str(meta, "name"));
-	store_reader_reset(w->rd);
-	if (cur == NULL) {
+	if (rc == ERR_NOTFOUND) {
 		w->st.duplicates++;
 		return;
 	}
-	store_remove(c->store, w->r->kind, jv_str(meta, "namespace"), jv_str(meta, "name"));
+	if (rc != 0) {
+		log_res("error", "cache could not remove an object (out of memory)", w, NULL);
+		return;
+	}
 	w->st.events++;
 	notify(c, w->r->kind, "DELETED", obj);
 }
@@ -292,6 +291,9 @@ static void apply_list(struct worker *w, json_t *items)
 		if (!hmap_has(&seen, key))
 			json_array_append(gone, (json_t *)all[i]);
 	}
+	if (view_failed(&v))
+		log_res("error", "out of memory reading the cache: deletions missed by this list wait for the next one", w,
+			NULL);
 	store_reader_reset(w->rd); /* gone holds what it needs */
 	/* gone holds its own references: removal drops the store's */
 	json_array_foreach(gone, i, it)

@@ -12,7 +12,8 @@
  *          change-to-decision latency {"decisions", "avg_ms", "max_ms"}
  *   reset  forget the latency samples so far (prints "{}")
  *   quit   stop the cache and exit 0
- * Usage: kcache_dump KUBECONFIG [--page N] [--reconcile]
+ * Usage: kcache_dump KUBECONFIG [--page N] [--reconcile] [--slim]
+ * (--slim: the cache serve runs, objects slimmed and routes kept as text)
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
 	struct lease *lease = NULL;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: kcache_dump KUBECONFIG [--page N] [--reconcile]\n");
+		fprintf(stderr, "usage: kcache_dump KUBECONFIG [--page N] [--reconcile] [--slim]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -166,6 +167,8 @@ int main(int argc, char **argv)
 			page = (size_t)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--reconcile") == 0)
 			with_reconcile = true;
+		else if (strcmp(argv[i], "--slim") == 0)
+			o.slim = true;
 	}
 	json_object_seed(0);
 	err_init(&e);

@@ -47,8 +47,9 @@ def server_state(srv):
 
 
 class Cache:
-    def __init__(self, binary, kubeconfig):
-        self.p = subprocess.Popen([binary, kubeconfig], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    def __init__(self, binary, kubeconfig, extra=()):
+        self.p = subprocess.Popen([binary, kubeconfig] + list(extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
         self.applied = []
 
     def dump(self):
@@ -145,6 +146,7 @@ def check_order(applied):
 
 def main():
     binary = sys.argv[1]
+    extra = sys.argv[2:]  # e.g. --slim: the cache serve runs (routes kept as text)
     rng = random.Random(6)
     srv = kubetest.Server("--bookmark-interval", "0.3")
     cache = None
@@ -153,7 +155,7 @@ def main():
             srv.must("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         log0 = []
         writes(srv, rng, 40, log0)  # state before the cache starts: listed in pages of 7
-        cache = Cache(binary, srv.kubeconfig)
+        cache = Cache(binary, srv.kubeconfig, extra)
         d = converge(srv, cache)
         check(d["ready"], "cache not ready after the first sync")
         routes = [o for o in d["objects"] if o[0] == "HTTPRoute"]
