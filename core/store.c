@@ -456,6 +456,16 @@ static void ref_unlink(struct entry *e, enum ref r)
 	rs->n = 0;
 }
 
+/* e keeps text (taken) when there is one, else a reference to obj; returns what the
+ * lists hold for e (NULL for text) */
+static json_t *entry_hold(struct entry *e, json_t *obj, char *text, size_t text_len)
+{
+	e->text = text;
+	e->text_len = text_len;
+	e->obj = text != NULL ? NULL : json_incref(obj);
+	return e->obj;
+}
+
 /* text: the compact form of obj to keep instead of obj (taken on success), or NULL */
 static int replace(struct kindidx *ki, enum kind k, const char *ns, struct entry *e, json_t *obj,
 		   char *text, size_t text_len)
@@ -466,15 +476,7 @@ static int replace(struct kindidx *ki, enum kind k, const char *ns, struct entry
 
 	if (kind_is_route(k) && plans_make(ki, obj, ns, plans) < 0)
 		return ERR_NOMEM;
-	if (text != NULL) {
-		obj = NULL;
-		e->text = text;
-		e->text_len = text_len;
-	} else {
-		json_incref(obj);
-		e->text = NULL;
-	}
-	e->obj = obj;
+	obj = entry_hold(e, obj, text, text_len);
 	ki->all.objs[e->kind_pos] = obj;
 	e->ns_list->objs[e->ns_pos] = obj;
 	for (int r = 0; kind_is_route(k) && r < REF_MAX; r++) {
@@ -515,14 +517,7 @@ static int insert(struct kindidx *ki, enum kind k, const char *ns, const char *k
 	if (hmap_put(&ki->by_name, key, e, NULL) < 0)
 		goto out_free_plans;
 
-	if (text != NULL) {
-		obj = NULL;
-		e->text = text;
-		e->text_len = text_len;
-	} else {
-		json_incref(obj);
-	}
-	e->obj = obj;
+	obj = entry_hold(e, obj, text, text_len);
 	e->ns_list = nsl;
 	e->ns_pos = nsl->n;
 	nsl->owners[nsl->n] = e;
