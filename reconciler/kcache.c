@@ -260,6 +260,20 @@ static void apply_delete(struct worker *w, const json_t *obj)
 	notify(c, w->r->kind, "DELETED", obj);
 }
 
+/* A slim cache slims each listed item as its page arrives (apply_put does it again,
+ * which changes nothing): a whole list is held until its replace step, and whole
+ * objects would make that the cache's peak. */
+static int slim_item(void *ud, json_t *obj)
+{
+	const struct worker *w = ud;
+
+	if (w->r->kind == KIND_SECRET) /* summarised once, by apply_put */
+		return 0;
+	if (kcache_prune(obj, w->r->kind) < 0 || admit_slim(w->r->kind, obj) < 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
 /* Replace the kind's objects by the list's; report the difference. Lock held. */
 static void apply_list(struct worker *w, json_t *items)
 {
@@ -359,7 +373,7 @@ static void *worker_main(void *arg)
 
 			snprintf(path, sizeof(path), "%s%s%s", w->r->path, w->r->selector ? "?" : "",
 				 w->r->selector ? w->r->selector : "");
-			rc = kube_list(c->kube, path, c->o.page, &items, &rv, &status, &e);
+			rc = kube_list(c->kube, path, c->o.page, c->o.slim ? slim_item : NULL, w, &items, &rv, &status, &e);
 			if (rc < 0) {
 				if (c->stop)
 					break;

@@ -557,8 +557,8 @@ static const char *status_message(const json_t *body)
 	return m ? m : "";
 }
 
-int kube_list(struct kube *k, const char *path, size_t page, json_t **ret_items, char **ret_rv,
-	      long *ret_status, struct err *err)
+int kube_list(struct kube *k, const char *path, size_t page, int (*each)(void *ud, json_t *item), void *ud,
+	      json_t **ret_items, char **ret_rv, long *ret_status, struct err *err)
 {
 	json_t *items = json_array();
 	char *cont = NULL;
@@ -602,6 +602,19 @@ int kube_list(struct kube *k, const char *path, size_t page, json_t **ret_items,
 			free(cont);
 			json_decref(items);
 			return rc;
+		}
+		if (each != NULL) {
+			json_t *it;
+			size_t i;
+
+			json_array_foreach(json_object_get(r.body, "items"), i, it) {
+				if ((rc = each(ud, it)) < 0) {
+					kube_resp_clear(&r);
+					free(cont);
+					json_decref(items);
+					return err_set(err, rc, "kube: list %s: out of memory", path);
+				}
+			}
 		}
 		if (json_array_extend(items, json_object_get(r.body, "items")) < 0) {
 			kube_resp_clear(&r);

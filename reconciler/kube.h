@@ -91,10 +91,13 @@ int kube_request(struct kube *k, const char *method, const char *path, const cha
  * A paged list: GET path?limit=page&continue=... until the last page. items (a new
  * array) gets every item, *ret_rv the list's resourceVersion (malloc'd). A 410 (an
  * expired continue token) restarts the list from the first page (at most 3 times).
- * Returns 0, ERR_IO (err names the HTTP status) or ERR_NOMEM. ret_status gets the
- * final HTTP status (200 on success).
+ * each (may be NULL) is called on every item as its page arrives, before the page's
+ * body is dropped, so a caller can shrink what the whole list holds at once; a
+ * negative return ends the list with that code. Returns 0, ERR_IO (err names the HTTP
+ * status) or ERR_NOMEM. ret_status gets the final HTTP status (200 on success).
  */
-int kube_list(struct kube *k, const char *path, size_t page, json_t **ret_items, char **ret_rv,
+int kube_list(struct kube *k, const char *path, size_t page, int (*each)(void *ud, json_t *item), void *ud,
+	      json_t **ret_items, char **ret_rv,
 	      long *ret_status, struct err *err);
 
 /* Called for each watch event (a new reference the callee owns). Return 0 to go on, a
