@@ -447,23 +447,9 @@ int serve_main(int argc, char **argv)
 		jlog("info", "serving", f);
 		json_decref(f);
 	}
-	for (bool trimmed = !cluster;;) {
-		if (!trimmed) {
-			/* The watch cache's first sync parsed every list page on its workers'
-			 * malloc arenas: once it is done, hand the freed pages back. */
-			struct timespec tick = { 0, 100 * 1000 * 1000 };
-
-			sig = sigtimedwait(&set, NULL, &tick);
-			if (sig < 0) {
-				if (viewsrc_ready(&src)) {
-					malloc_trim(0);
-					trimmed = true;
-				}
-				continue;
-			}
-		} else if (sigwait(&set, &sig) != 0) {
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
 			continue;
-		}
 		if (sig == SIGHUP) {
 			struct err e;
 

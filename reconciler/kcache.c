@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "kcache.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +397,10 @@ static void *worker_main(void *arg)
 			pthread_rwlock_unlock(&c->mu);
 			json_decref(items);
 			free(rv);
+			/* a list parsed pages of whole objects on this thread's malloc arena; the
+			 * cache keeps a fraction of them: hand the freed pages back (lists are
+			 * rare: the first sync and relists) */
+			malloc_trim(0);
 			fails = 0;
 		}
 		int timeout = c->o.watch_timeout > 0 ? c->o.watch_timeout
