@@ -997,8 +997,9 @@ int store_set_compact_routes(struct store *s)
 		if (!kind_is_route((enum kind)k))
 			continue;
 		ki->bare_valid = false; /* rebuilt with owners */
+		/* a route too deep for text (ERR_LIMIT) stays a tree; readers take both */
 		for (size_t i = 0; i < ki->all.n; i++)
-			if (entry_to_text(ki, ki->all.owners[i]) != 0)
+			if (entry_to_text(ki, ki->all.owners[i]) == ERR_NOMEM)
 				return ERR_NOMEM;
 	}
 	return 0;

@@ -95,11 +95,11 @@ void store_view(struct store *s, struct view *ret);
  * route takes about a fifth of the memory of its tree; an evaluation parses only the
  * routes it reads. Converts the routes already added and keeps later ones compact
  * (call it before a bulk load: converting each route as it comes keeps the load's
- * peak low, and its freed trees are reused by the next one). Returns 0, or ERR_NOMEM
- * (the store stays consistent and compact; the routes not converted stay trees, which
- * readers return as they are). The text round trip
- * changes nothing an evaluation reads (jwrite, then jparse): only a real without
- * fraction (80.0) comes back as the integer (80).
+ * peak low, and its freed trees are reused by the next one). A route already added
+ * that nests too deep for text stays a tree. Returns 0, or ERR_NOMEM (the store stays
+ * consistent and compact; the routes not converted stay trees, which readers return
+ * as they are). The text round trip changes nothing an evaluation reads (jwrite,
+ * then jparse): only a real without fraction (80.0) comes back as the integer (80).
  */
 int store_set_compact_routes(struct store *s);
 /* True when s keeps objects of kind k as text (store_set_compact_routes). */

@@ -311,6 +311,7 @@ static void test_store_compact__too_deep(void **state)
 	struct store *s = store_new();
 	struct store_reader *r;
 	json_t *route = load(fixture[6]), *deep = json_object(), *at = deep;
+	const json_t *const *l;
 	const json_t *got;
 	struct view v;
 	struct err e;
@@ -337,6 +338,24 @@ static void test_store_compact__too_deep(void **state)
 	got = view_get(&v, KIND_HTTPROUTE, "a", "r2");
 	assert_non_null(got);
 	assert_null(jv_str(jv_obj(got, "metadata"), "resourceVersion"));
+	assert_false(view_failed(&v));
+	store_reader_free(r);
+
+	/* added to a store of trees, then converted: it stays a tree, the rest is text */
+	store_free(s);
+	s = store_new();
+	assert_non_null(s);
+	add_text(s, fixture[5]);
+	assert_int_equal(store_add(s, route, &e), 0);
+	assert_int_equal(store_set_compact_routes(s), 0);
+	r = store_reader_new(s);
+	assert_non_null(r);
+	store_reader_view(r, &v);
+	got = view_get(&v, KIND_HTTPROUTE, "a", "r2");
+	assert_non_null(got);
+	assert_true(json_equal((json_t *)got, route));
+	assert_non_null(view_get(&v, KIND_HTTPROUTE, "b", "r1"));
+	assert_int_equal(view_list_kind(&v, KIND_HTTPROUTE, &l), 2);
 	assert_false(view_failed(&v));
 	store_reader_free(r);
 	json_decref(route);
