@@ -20,10 +20,15 @@
 #include "admit.h"
 #include "hmap.h"
 #include "jlog.h"
+#include "jparse.h"
 #include "jv.h"
+#include "jwrite.h"
 #include "readerkey.h"
 #include "store.h"
 #include "tlsinfo.h"
+
+/* the depth of a listed route held as text (slim routes are ~6 deep) */
+#define LIST_TEXT_DEPTH 512
 
 struct kres {
 	enum kind kind;
@@ -261,18 +266,41 @@ static void apply_delete(struct worker *w, const json_t *obj)
 	notify(c, w->r->kind, "DELETED", obj);
 }
 
-/* A slim cache slims each listed item as its page arrives (apply_put does it again,
- * which changes nothing): a whole list is held until its replace step, and whole
- * objects would make that the cache's peak. */
-static int slim_item(void *ud, json_t *obj)
+/* "ns/name" of obj into key */
+static void obj_key(const json_t *obj, char *key, size_t keysz)
+{
+	const json_t *meta = jv_obj(obj, "metadata");
+
+	snprintf(key, keysz, "%s/%s", jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "",
+		 jv_str(meta, "name") ? jv_str(meta, "name") : "");
+}
+
+/*
+ * What a slim cache holds of each listed item until the list's replace step (a whole
+ * list is held at once, so this is the cache's peak): the item slimmed as its page
+ * arrives (apply_put slims it again, which changes nothing), and for a kind the store
+ * keeps as text, only ["ns/name", its compact JSON], parsed back one at a time by
+ * apply_list.
+ */
+static json_t *list_item(void *ud, json_t *obj)
 {
 	const struct worker *w = ud;
+	char key[600], *text;
+	json_t *pair;
 
 	if (w->r->kind == KIND_SECRET) /* summarised once, by apply_put */
-		return 0;
+		return json_incref(obj);
 	if (kcache_prune(obj, w->r->kind) < 0 || admit_slim(w->r->kind, obj) < 0)
-		return ERR_NOMEM;
-	return 0;
+		return NULL;
+	if (!store_keeps_text(w->c->store, w->r->kind))
+		return json_incref(obj);
+	text = jwrite_dump(obj, false, LIST_TEXT_DEPTH);
+	if (text == NULL) /* too deep (the store refuses it, and says so) or no memory: the tree */
+		return json_incref(obj);
+	obj_key(obj, key, sizeof(key));
+	pair = json_pack("[ss]", key, text);
+	free(text);
+	return pair;
 }
 
 /* Replace the kind's objects by the list's; report the difference. Lock held. */
@@ -286,11 +314,12 @@ static void apply_list(struct worker *w, json_t *items)
 
 	hmap_init(&seen);
 	json_array_foreach(items, i, it) {
-		const json_t *meta = jv_obj(it, "metadata");
 		char key[600];
 
-		snprintf(key, sizeof(key), "%s/%s", jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "",
-			 jv_str(meta, "name") ? jv_str(meta, "name") : "");
+		if (json_is_array(it)) /* list_item's ["ns/name", text] */
+			snprintf(key, sizeof(key), "%s", json_string_value(json_array_get(it, 0)));
+		else
+			obj_key(it, key, sizeof(key));
 		hmap_put(&seen, key, (void *)it, NULL);
 	}
 	/* deletions first: collect names, then remove (removal reorders the list) */
@@ -298,11 +327,9 @@ static void apply_list(struct worker *w, json_t *items)
 	n = view_list_kind(&v, w->r->kind, &all);
 	json_t *gone = json_array();
 	for (i = 0; i < n && gone != NULL; i++) {
-		const json_t *meta = jv_obj(all[i], "metadata");
 		char key[600];
 
-		snprintf(key, sizeof(key), "%s/%s", jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "",
-			 jv_str(meta, "name") ? jv_str(meta, "name") : "");
+		obj_key(all[i], key, sizeof(key));
 		if (!hmap_has(&seen, key))
 			json_array_append(gone, (json_t *)all[i]);
 	}
@@ -315,8 +342,24 @@ static void apply_list(struct worker *w, json_t *items)
 		apply_delete(w, it);
 	json_decref(gone);
 	hmap_release(&seen, NULL);
-	json_array_foreach(items, i, it)
-		apply_put(w, it, true);
+	json_array_foreach(items, i, it) {
+		struct err e;
+		json_t *obj;
+
+		if (!json_is_array(it)) {
+			apply_put(w, it, true);
+			continue;
+		}
+		err_init(&e);
+		obj = jparse(json_string_value(json_array_get(it, 1)), json_string_length(json_array_get(it, 1)),
+			     LIST_TEXT_DEPTH, &e);
+		if (obj == NULL) {
+			log_res("error", "cache could not keep an object", w, e.msg);
+			continue;
+		}
+		apply_put(w, obj, true);
+		json_decref(obj);
+	}
 }
 
 static int on_event(void *ud, json_t *ev)
@@ -374,7 +417,7 @@ static void *worker_main(void *arg)
 
 			snprintf(path, sizeof(path), "%s%s%s", w->r->path, w->r->selector ? "?" : "",
 				 w->r->selector ? w->r->selector : "");
-			rc = kube_list(c->kube, path, c->o.page, c->o.slim ? slim_item : NULL, w, &items, &rv, &status, &e);
+			rc = kube_list(c->kube, path, c->o.page, c->o.slim ? list_item : NULL, w, &items, &rv, &status, &e);
 			if (rc < 0) {
 				if (c->stop)
 					break;

@@ -557,7 +557,7 @@ static const char *status_message(const json_t *body)
 	return m ? m : "";
 }
 
-int kube_list(struct kube *k, const char *path, size_t page, int (*each)(void *ud, json_t *item), void *ud,
+int kube_list(struct kube *k, const char *path, size_t page, json_t *(*each)(void *ud, json_t *item), void *ud,
 	      json_t **ret_items, char **ret_rv, long *ret_status, struct err *err)
 {
 	json_t *items = json_array();
@@ -608,15 +608,12 @@ int kube_list(struct kube *k, const char *path, size_t page, int (*each)(void *u
 			size_t i;
 
 			json_array_foreach(json_object_get(r.body, "items"), i, it) {
-				if ((rc = each(ud, it)) < 0) {
+				if (json_array_append_new(items, each(ud, it)) < 0) {
 					kube_resp_clear(&r);
-					free(cont);
-					json_decref(items);
-					return err_set(err, rc, "kube: list %s: out of memory", path);
+					goto nomem;
 				}
 			}
-		}
-		if (json_array_extend(items, json_object_get(r.body, "items")) < 0) {
+		} else if (json_array_extend(items, json_object_get(r.body, "items")) < 0) {
 			kube_resp_clear(&r);
 			goto nomem;
 		}

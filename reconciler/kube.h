@@ -92,11 +92,12 @@ int kube_request(struct kube *k, const char *method, const char *path, const cha
  * array) gets every item, *ret_rv the list's resourceVersion (malloc'd). A 410 (an
  * expired continue token) restarts the list from the first page (at most 3 times).
  * each (may be NULL) is called on every item as its page arrives, before the page's
- * body is dropped, so a caller can shrink what the whole list holds at once; a
- * negative return ends the list with that code. Returns 0, ERR_IO (err names the HTTP
+ * body is dropped, and returns what items keeps for it (a new reference: the item, or
+ * something smaller standing for it), so a caller can shrink what the whole list holds
+ * at once; NULL ends the list as out of memory. Returns 0, ERR_IO (err names the HTTP
  * status) or ERR_NOMEM. ret_status gets the final HTTP status (200 on success).
  */
-int kube_list(struct kube *k, const char *path, size_t page, int (*each)(void *ud, json_t *item), void *ud,
+int kube_list(struct kube *k, const char *path, size_t page, json_t *(*each)(void *ud, json_t *item), void *ud,
 	      json_t **ret_items, char **ret_rv,
 	      long *ret_status, struct err *err);
 

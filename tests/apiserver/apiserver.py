@@ -1033,6 +1033,9 @@ current-context: test
 
 
 def main():
+    # objects are stored and copied as sent, however deep (tests send 600 levels; the
+    # real apiserver's JSON decoder allows 10,000)
+    sys.setrecursionlimit(10000)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dir", required=True, help="PKI, kubeconfig, token and port file go here")
     ap.add_argument("--port", type=int, default=0)
