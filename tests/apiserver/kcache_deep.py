@@ -13,15 +13,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubetest  # noqa: E402
+from kubetest import check  # noqa: E402
 
 GW = "/apis/gateway.networking.k8s.io/v1"
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
 
 
 def route(name, extra=None):
@@ -70,11 +64,7 @@ def main():
             p.kill()
             p.wait()
         srv.stop()
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return kubetest.finish()
 
 
 if __name__ == "__main__":

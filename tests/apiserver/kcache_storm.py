@@ -26,13 +26,10 @@ import kubetest  # noqa: E402
 
 GW = "/apis/gateway.networking.k8s.io/v1"
 KINDS = {"httproutes": ("HTTPRoute", GW), "gateways": ("Gateway", GW), "services": ("Service", "/api/v1")}
-failures = []
 
 
 def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
+    kubetest.check(cond, msg, quiet=True)  # checks run per applied event
 
 
 def server_state(srv):
@@ -219,11 +216,7 @@ def main():
         rc = cache.quit() if cache else 0
         srv.stop()
     check(rc == 0, "kcache_dump exited %s" % rc)
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return kubetest.finish()
 
 
 if __name__ == "__main__":

@@ -15,14 +15,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubetest  # noqa: E402
-
-failures = []
-
-
-def check(cond, msg):
-    print(("ok: " if cond else "FAIL: ") + msg)
-    if not cond:
-        failures.append(msg)
+from kubetest import check  # noqa: E402
 
 
 class Client:
@@ -106,11 +99,7 @@ def main():
         check(once(tool, "--kubeconfig", os.path.join(tmp, "badtoken")) == "401", "bad token: 401")
     finally:
         srv.stop()
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return kubetest.finish()
 
 
 if __name__ == "__main__":

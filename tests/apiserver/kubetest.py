@@ -1,4 +1,5 @@
-"""Helpers for the tests that run against apiserver.py: start and stop it, call it."""
+"""Helpers for the tests that run against apiserver.py: start and stop it, call it, and
+record what a test expected (check, finish)."""
 import http.client
 import json
 import os
@@ -9,6 +10,25 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+failures = []
+
+
+def check(cond, msg, quiet=False):
+    """Record an expectation: a failure is printed and counted; a pass is printed
+    unless quiet (for checks made in loops)."""
+    if not cond or not quiet:
+        print(("ok: " if cond else "FAIL: ") + msg)
+    if not cond:
+        failures.append(msg)
+
+
+def finish():
+    """The test's exit status: 1 with the count of failures, else 0 and "ok"."""
+    if failures:
+        print("%d failures" % len(failures))
+        return 1
+    print("ok")
+    return 0
 
 
 class Server:

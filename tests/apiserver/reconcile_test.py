@@ -26,18 +26,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubetest  # noqa: E402
+from kubetest import check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TLS = os.path.join(HERE, "..", "data", "tls")
 GW = "/apis/gateway.networking.k8s.io/v1"
 ANN = "policy.example.com/backfilled"
-failures = []
-
-
-def check(cond, msg):
-    print(("ok: " if cond else "FAIL: ") + msg)
-    if not cond:
-        failures.append(msg)
 
 
 def pem(name):
@@ -285,11 +279,7 @@ def main():
                 p.kill()
                 p.wait()
         srv.stop()
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return kubetest.finish()
 
 
 if __name__ == "__main__":

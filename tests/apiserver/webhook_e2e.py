@@ -27,14 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubetest  # noqa: E402
-
-failures = []
-
-
-def check(cond, msg):
-    print(("ok: " if cond else "FAIL: ") + msg)
-    if not cond:
-        failures.append(msg)
+from kubetest import check  # noqa: E402
 
 
 def openssl(*a):
@@ -206,13 +199,10 @@ def main():
             serve.wait()
         if srv:
             srv.stop()
-    if failures:
+    if kubetest.failures:
         log.seek(0)
         sys.stdout.write(log.read()[-2000:])
-        print("%d failures" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return kubetest.finish()
 
 
 if __name__ == "__main__":
