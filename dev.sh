@@ -8,23 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev libssl-dev python3
-	libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libbpf-dev libelf-dev zlib1g-dev
-	clang llvm bpftool iproute2 openssl curl python3-yaml)
+. cmake/packages.sh
 JOBS=$(nproc 2>/dev/null || echo 2)
-
-ensure_packages() {
-	local missing=() p
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-	done
-	((${#missing[@]} == 0)) && return 0
-	echo "dev.sh: installing ${missing[*]}" >&2
-	local sudo=()
-	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
-	"${sudo[@]}" apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-}
 
 build() { # build DIR [cmake args...]
 	local dir=$1
@@ -35,7 +20,7 @@ build() { # build DIR [cmake args...]
 
 case "${1:-}" in
 demo)
-	ensure_packages
+	gw_ensure_packages "${GW_PACKAGES[@]}"
 	build build
 	certs=build/dev-certs
 	if [[ ! -f $certs/tls.crt ]]; then
@@ -55,7 +40,7 @@ MSG
 		--state examples/cluster-state --state examples/guide --var domain_name=cloud.ogenki.io "${policy[@]}"
 	;;
 test)
-	ensure_packages
+	gw_ensure_packages "${GW_PACKAGES[@]}"
 	build build
 	build build-asan -DGW_SANITIZE=ON
 	build build-tsan -DGW_TSAN=ON -DGW_TESTS=OFF

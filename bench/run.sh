@@ -21,20 +21,10 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$OUT"
 
 # ---- packages ---------------------------------------------------------------------
-ensure_packages() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-	done
-	((${#missing[@]} == 0)) && return 0
-	echo "run.sh: installing ${missing[*]}" >&2
-	local sudo=()
-	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
-	"${sudo[@]}" apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-}
 if command -v dpkg-query >/dev/null; then
-	ensure_packages build-essential cmake pkg-config libyaml-dev libjansson-dev python3 time hyperfine ||
+	# the whole build's set: the gatewarden target links the webhook and the kube client
+	. cmake/packages.sh
+	gw_ensure_packages "${GW_PACKAGES[@]}" time hyperfine ||
 		echo "run.sh: could not install every package; falling back where possible" >&2
 fi
 

@@ -41,6 +41,8 @@ fi
 
 # ---- build ----
 if [[ -z ${SKIP_BUILD:-} ]]; then
+	. cmake/packages.sh
+	gw_ensure_packages "${GW_PACKAGES[@]}"
 	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_TESTS=OFF -DGW_WERROR=OFF >/dev/null
 	cmake --build "$BUILD" -j"$(nproc)" --target gatewarden gw_datapath >"$OUT/build.log" 2>&1 ||
 		{ tail -20 "$OUT/build.log"; exit 1; }

@@ -19,7 +19,8 @@
 #   bash bench/webhook/run.sh            # DURATION=10 seconds per measurement
 #   GW=build/cli/gatewarden bash bench/webhook/run.sh   # an existing binary
 #
-# Installs wrk and nginx-light (apt-get) when missing. Writes to bench/out/webhook/.
+# Installs wrk and nginx-light (apt-get) when missing, and the build's packages
+# (cmake/packages.sh) when it builds. Writes to bench/out/webhook/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -45,6 +46,8 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 if [ -z "${GW:-}" ]; then # GW=path uses an existing binary
+	. cmake/packages.sh
+	gw_ensure_packages "${GW_PACKAGES[@]}"
 	echo "building (RelWithDebInfo) ..." >&2
 	cmake -S . -B "$OUT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_TESTS=OFF >/dev/null
 	cmake --build "$OUT/build" -j"$(nproc)" --target gatewarden >/dev/null
