@@ -624,7 +624,12 @@ static void usage(FILE *f)
 	      "  -h, --help               show this help\n"
 	      "\n"
 	      "exit status: 0 every object allowed (warnings allowed), 1 some object denied,\n"
-	      "2 usage or input error (bad YAML/JSON, unreadable file; other files are still checked)\n",
+	      "2 usage or input error (bad YAML/JSON, unreadable file; other files are still checked)\n"
+	      "\n"
+	      "environment: check re-executes itself once with GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n"
+	      "(transparent huge pages for its heap: far fewer page faults on a large tree) unless\n"
+	      "GATEWARDEN_HUGEPAGES=0, GLIBC_TUNABLES already names that tunable, or the kernel's\n"
+	      "THP mode is never\n",
 	      f);
 }
 

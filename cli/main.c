@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "cmd_certs.h"
 #include "cmd_datapath.h"
+#include "hugepages.h"
 #include "rules.h"
 
 #define GATEWARDEN_VERSION "0.1.0"
@@ -48,8 +49,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "check") == 0)
+	if (strcmp(argv[1], "check") == 0) {
+		hugepages_reexec(argv);
 		return check_main(argc - 1, argv + 1);
+	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reconcile") == 0)

@@ -273,5 +273,40 @@ for id in $("$GW" rules | awk '{print $1}'); do
 		echo "FAIL docs: $id missing from docs/rules.md"; fail=$((fail + 1)); fi
 done
 
+# Huge pages (cli/hugepages.c): check re-executes itself with glibc.malloc.hugetlb=1, so
+# glibc's heap is advised for transparent huge pages ("hg" in its VmFlags); the user's
+# other tunables are kept; GATEWARDEN_HUGEPAGES=0 turns it off. check reads its input
+# from a FIFO here, so the process is alive while its smaps is read.
+heap_flags() { # heap_flags ENV...: the [heap] VmFlags of `check -` run with ENV
+	local pid flags=""
+	rm -f "$TMP/fifo" && mkfifo "$TMP/fifo"
+	env "$@" "$GW" check - <"$TMP/fifo" >"$TMP/hp.out" 2>&1 &
+	pid=$!
+	exec 3>"$TMP/fifo"
+	cat $D/valid.yaml >&3
+	for _ in $(seq 1 50); do # until the document is read (the heap exists by then)
+		flags=$(awk '/\[heap\]/ { h = 1 } h && /^VmFlags/ { print; exit }' /proc/$pid/smaps 2>/dev/null)
+		[[ -n $flags ]] && grep -q "GLIBC_TUNABLES=.*hugetlb\|GATEWARDEN_HUGEPAGES=0" /proc/$pid/environ 2>/dev/null && break
+		sleep 0.1
+	done
+	exec 3>&-
+	wait $pid
+	echo "$flags exit=$?"
+}
+thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+if [[ -n ${GW_SANITIZED:-} ]]; then
+	echo "skip hugepages: the sanitizers' allocator is not glibc's"
+elif [[ $thp != *"[madvise]"* && $thp != *"[always]"* ]]; then
+	echo "skip hugepages: transparent huge pages are off here (${thp:-no sysfs})"
+else
+	hp=$(heap_flags GLIBC_TUNABLES=glibc.malloc.perturb=0)
+	if [[ $hp == *" hg "*exit=0 ]]; then pass=$((pass + 1)); else
+		echo "FAIL hugepages-on: heap not advised for huge pages: $hp"; fail=$((fail + 1)); fi
+	has hugepages-output "$TMP/hp.out" '^1 objects checked'
+	hp=$(heap_flags GATEWARDEN_HUGEPAGES=0)
+	if [[ $hp == *VmFlags* && $hp != *" hg "* && $hp == *exit=0 ]]; then pass=$((pass + 1)); else
+		echo "FAIL hugepages-off: GATEWARDEN_HUGEPAGES=0 still advised the heap: $hp"; fail=$((fail + 1)); fi
+fi
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
