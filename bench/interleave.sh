@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# bench/interleave.sh: `check` on tree-10k, tree-20k and tree-40k in interleaved rounds
+# (each round runs every size once), then the min and median of each size and the
+# doubling ratios. On a VM whose speed drifts, a best-of-N per size taken one size after
+# the other can compare a fast minute with a slow one; rounds spread the drift evenly.
+#
+#   bash bench/interleave.sh                  ROUNDS=12; inputs and build from bench/run.sh
+#   GATEWARDEN=path ROUNDS=8 bash bench/interleave.sh
+#
+# Needs the inputs bench/run.sh generates (bench/out/tree-*.yaml) and, unless GATEWARDEN
+# is set, its build (bench/out/build/cli/gatewarden): run bench/run.sh once first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-12}
+GATEWARDEN=${GATEWARDEN:-bench/out/build/cli/gatewarden}
+SIZES="tree-10k tree-20k tree-40k"
+for f in $SIZES; do
+	[[ -s bench/out/$f.yaml ]] || { echo "interleave.sh: bench/out/$f.yaml missing: run bench/run.sh first" >&2; exit 2; }
+done
+[[ -x $GATEWARDEN ]] || { echo "interleave.sh: no $GATEWARDEN: run bench/run.sh first" >&2; exit 2; }
+log=bench/out/interleave.txt
+: >"$log"
+for ((i = 1; i <= ROUNDS; i++)); do
+	for f in $SIZES; do
+		s=$(date +%s%N)
+		"$GATEWARDEN" check "bench/out/$f.yaml" >/dev/null
+		e=$(date +%s%N)
+		echo "$f $(((e - s) / 1000))" >>"$log"
+	done
+done
+python3 - "$log" <<'PY'
+import statistics, sys
+t = {}
+for line in open(sys.argv[1]):
+    k, us = line.split()
+    t.setdefault(k, []).append(int(us) / 1e6)
+ks = ["tree-10k", "tree-20k", "tree-40k"]
+for k in ks:
+    v = t[k]
+    print("%s: min %.3f s, median %.3f s (%d runs)" % (k, min(v), statistics.median(v), len(v)))
+for name, f in (("min", min), ("median", statistics.median)):
+    a, b, c = (f(t[k]) for k in ks)
+    print("doubling (%s): x%.2f (10k->20k), x%.2f (20k->40k)" % (name, b / a, c / b))
+PY
