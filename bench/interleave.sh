@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/interleave.sh: `check` on tree-10k, tree-20k and tree-40k in interleaved rounds
 # (each round runs every size once), then the min and median of each size and the
-# doubling ratios. On a VM whose speed drifts, a best-of-N per size taken one size after
-# the other can compare a fast minute with a slow one; rounds spread the drift evenly.
+# doubling ratios, of the whole run and of its phases (GATEWARDEN_TIMING=1: reading, the
+# cross-object pass). On a VM whose speed drifts, a best-of-N per size taken one size
+# after the other can compare a fast minute with a slow one; rounds spread the drift.
 #
 #   bash bench/interleave.sh                  ROUNDS=12; inputs and build from bench/run.sh
 #   GATEWARDEN=path ROUNDS=8 bash bench/interleave.sh
@@ -23,22 +24,28 @@ log=bench/out/interleave.txt
 for ((i = 1; i <= ROUNDS; i++)); do
 	for f in $SIZES; do
 		s=$(date +%s%N)
-		"$GATEWARDEN" check "bench/out/$f.yaml" >/dev/null
+		GATEWARDEN_TIMING=1 "$GATEWARDEN" check "bench/out/$f.yaml" 2>"$log.err" >/dev/null
 		e=$(date +%s%N)
-		echo "$f $(((e - s) / 1000))" >>"$log"
+		# "timing: read R s, cross-object pass P s, ..." -> R P
+		phases=$(sed -n 's/.*timing: read \([0-9.]*\) s, cross-object pass \([0-9.]*\) s.*/\1 \2/p' "$log.err")
+		echo "$f $(((e - s) / 1000)) ${phases:-0 0}" >>"$log"
 	done
 done
 python3 - "$log" <<'PY'
 import statistics, sys
-t = {}
+t, rd, ps = {}, {}, {}
 for line in open(sys.argv[1]):
-    k, us = line.split()
+    k, us, r, p = line.split()
     t.setdefault(k, []).append(int(us) / 1e6)
+    rd.setdefault(k, []).append(float(r))
+    ps.setdefault(k, []).append(float(p))
 ks = ["tree-10k", "tree-20k", "tree-40k"]
+med = statistics.median
 for k in ks:
-    v = t[k]
-    print("%s: min %.3f s, median %.3f s (%d runs)" % (k, min(v), statistics.median(v), len(v)))
-for name, f in (("min", min), ("median", statistics.median)):
-    a, b, c = (f(t[k]) for k in ks)
+    print("%s: whole run min %.3f s, median %.3f s; median reading %.3f s, cross-object pass %.3f s (%d runs)"
+          % (k, min(t[k]), med(t[k]), med(rd[k]), med(ps[k]), len(t[k])))
+for name, d, f in (("whole run, min", t, min), ("whole run, median", t, med),
+                   ("reading, median", rd, med), ("cross-object pass, median", ps, med)):
+    a, b, c = (f(d[k]) for k in ks)
     print("doubling (%s): x%.2f (10k->20k), x%.2f (20k->40k)" % (name, b / a, c / b))
 PY

@@ -629,7 +629,7 @@ static void usage(FILE *f)
 	      "environment: check re-executes itself once with GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n"
 	      "(transparent huge pages for its heap: far fewer page faults on a large tree) unless\n"
 	      "GATEWARDEN_HUGEPAGES=0, GLIBC_TUNABLES already names that tunable, or the kernel's\n"
-	      "THP mode is never\n",
+	      "THP mode is never. GATEWARDEN_TIMING=1 prints each phase's wall time on stderr.\n",
 	      f);
 }
 
@@ -774,8 +774,28 @@ static void summarise(struct check *c, const struct input_ctx *in)
 	c->sum.files = in->nfiles;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* GATEWARDEN_TIMING=1: each phase's wall time on stderr (bench/interleave.sh reads it) */
+static void print_timing(const double *t)
+{
+	const char *e = getenv("GATEWARDEN_TIMING");
+
+	if (e == NULL || strcmp(e, "1") != 0)
+		return;
+	fprintf(stderr, "gatewarden check: timing: read %.4f s, cross-object pass %.4f s, policies %.4f s, report %.4f s\n",
+		t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
+}
+
 int check_main(int argc, char **argv)
 {
+	double t[5];
 	struct check c;
 	struct input_ctx in;
 	enum report_format fmt = REPORT_TEXT;
@@ -814,15 +834,19 @@ int check_main(int argc, char **argv)
 	in.on_error = on_input_error;
 	in.ud = &c;
 	c.in = &in;
+	t[0] = now_s();
 	for (size_t i = 0; i < c.nstate && c.fatal == 0; i++)
 		input_read_path(&in, c.state[i]);
 	c.applying = true;
 	for (int i = optind; i < argc && c.fatal == 0; i++)
 		input_read_path(&in, argv[i]);
+	t[1] = now_s();
 	if (c.fatal == 0 && !c.no_cross && evaluate_cluster(&c) < 0)
 		c.fatal = ERR_NOMEM;
+	t[2] = now_s();
 	if (c.fatal == 0 && c.policies != NULL && policy_pass(&c) < 0)
 		c.fatal = ERR_NOMEM;
+	t[3] = now_s();
 	if (c.fatal) {
 		fprintf(stderr, "gatewarden check: out of memory\n");
 		check_release(&c, false);
@@ -833,6 +857,8 @@ int check_main(int argc, char **argv)
 	report_end(&c.rep, &c.sum);
 	rc = c.sum.input_errors ? 2 : (c.sum.denied ? 1 : 0);
 	fflush(stdout);
+	t[4] = now_s();
+	print_timing(t);
 	check_release(&c, true);
 	return rc;
 }

@@ -273,6 +273,11 @@ for id in $("$GW" rules | awk '{print $1}'); do
 		echo "FAIL docs: $id missing from docs/rules.md"; fail=$((fail + 1)); fi
 done
 
+# GATEWARDEN_TIMING=1: one line of phase times on stderr, nothing on stdout changes
+t timing 0 env GATEWARDEN_TIMING=1 "$GW" check $D/valid.yaml
+has timing-line "$TMP/err" '^gatewarden check: timing: read [0-9.]+ s, cross-object pass [0-9.]+ s, policies [0-9.]+ s, report [0-9.]+ s$'
+has timing-out "$TMP/out" '^1 objects checked'
+
 # Huge pages (cli/hugepages.c): check re-executes itself with glibc.malloc.hugetlb=1, so
 # glibc's heap is advised for transparent huge pages ("hg" in its VmFlags); the user's
 # other tunables are kept; GATEWARDEN_HUGEPAGES=0 turns it off. check reads its input
