@@ -7,6 +7,17 @@
 #
 #   bash bench/interleave.sh                  ROUNDS=12; inputs and build from bench/run.sh
 #   GATEWARDEN=path ROUNDS=8 bash bench/interleave.sh
+#   WARMUP=1 bash bench/interleave.sh          run each size once unmeasured right before
+#                                              its measured run (as hyperfine's warm-up)
+#   WARM_MB=1200 bash bench/interleave.sh      first touch 1200 MiB (bench/touch.c) before
+#                                              each run instead
+#
+# Why: on the bench VM, memory a process touches first costs about 7 ms per 100 MiB while
+# the guest's free pages are still backed by the host, and about 175 ms once they have
+# been idle for a while and were handed back (bench/touch.c, bench/RESULTS.md). Rounds
+# of 10k, 20k, 40k leave each run the previous run's memory warm: all of it for 10k
+# (after the 40k before), half of it for 20k and 40k, which alone makes the doubling look
+# superlinear. WARMUP=1 gives each run a warm pool of its own size.
 #
 # Needs the inputs bench/run.sh generates (bench/out/tree-*.yaml) and, unless GATEWARDEN
 # is set, its build (bench/out/build/cli/gatewarden): run bench/run.sh once first.
@@ -20,9 +31,15 @@ for f in $SIZES; do
 done
 [[ -x $GATEWARDEN ]] || { echo "interleave.sh: no $GATEWARDEN: run bench/run.sh first" >&2; exit 2; }
 log=bench/out/interleave.txt
+WARM_MB=${WARM_MB:-0}
+if ((WARM_MB > 0)); then
+	cc -O2 -Wall -Wextra -o bench/out/touch bench/touch.c
+fi
 : >"$log"
 for ((i = 1; i <= ROUNDS; i++)); do
 	for f in $SIZES; do
+		if ((WARM_MB > 0)); then bench/out/touch "$WARM_MB" >/dev/null; fi
+		if [[ ${WARMUP:-0} == 1 ]]; then "$GATEWARDEN" check "bench/out/$f.yaml" >/dev/null 2>&1 || true; fi
 		s=$(date +%s%N)
 		GATEWARDEN_TIMING=1 "$GATEWARDEN" check "bench/out/$f.yaml" 2>"$log.err" >/dev/null
 		e=$(date +%s%N)
