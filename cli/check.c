@@ -265,113 +265,27 @@ static int on_doc(void *ud, const char *source, struct yamldoc *doc)
 	return rc;
 }
 
-/* ---- statuses as JSON, kept with each object for the report ---- */
+/* ---- statuses, kept with each object for the report (cli/status.h) ---- */
 
-/* Built member by member, not with json_pack: a status is made for every route and
- * Gateway of a large tree, and parsing the format each time was a quarter of the
- * cluster pass. set() consumes v and records the first failure in *ok. */
-static void set(json_t *o, const char *key, json_t *v, bool *ok)
-{
-	if (o == NULL || v == NULL || json_object_set_new_nocheck(o, key, v) != 0) {
-		json_decref(v);
-		*ok = false;
-	}
-}
-
-static json_t *str_or_empty(const char *s)
-{
-	return json_string(s != NULL ? s : "");
-}
-
-/* append e (consumed) to arr */
-static void push(json_t *arr, json_t *e, bool *ok)
-{
-	if (e == NULL || json_array_append_new(arr, e) != 0)
-		*ok = false;
-}
-
-/* the status of item: arr, or none when building it ran out of memory */
-static void keep_status(struct check *c, size_t item, json_t *arr, bool ok)
+/* the status of item: st, or none when making it ran out of memory */
+static void keep_status(struct check *c, size_t item, struct status *st)
 {
 	struct report_obj *o = &c->objs[item];
 
-	if (!ok) {
-		json_decref(arr);
-		arr = NULL;
+	if (st == NULL)
 		c->fatal = ERR_NOMEM;
-	}
-	json_decref(o->status);
-	o->status = arr;
+	status_free(o->status);
+	o->status = st;
 }
 
 static void on_route(void *ud, size_t item, const json_t *route, const struct attach_result *r)
 {
-	struct check *c = ud;
-	const json_t *refs = jv_arr(jv_obj(route, "spec"), "parentRefs");
-	json_t *arr = json_array();
-	bool ok = arr != NULL;
-
-	for (size_t i = 0; ok && i < r->nparents; i++) {
-		const struct attach_parent *p = &r->parents[i];
-		json_t *ref = json_array_get(refs, p->index), *e = json_object();
-
-		set(e, "parentRef", ref != NULL ? json_incref(ref) : json_null(), &ok);
-		set(e, "gateway", json_string(p->gateway), &ok);
-		set(e, "accepted", json_boolean(p->accepted), &ok);
-		set(e, "reason", str_or_empty(p->reason), &ok);
-		set(e, "resolvedRefs", json_boolean(p->resolved_refs), &ok);
-		set(e, "refsReason", str_or_empty(p->refs_reason), &ok);
-		set(e, "message", json_string(p->message), &ok);
-		push(arr, e, &ok);
-	}
-	keep_status(c, item, arr, ok);
-}
-
-static json_t *conditions_json(const struct gwstatus_listener *l, bool *ok)
-{
-	json_t *arr = json_array();
-
-	if (arr == NULL)
-		*ok = false;
-	for (size_t i = 0; *ok && i < l->nconditions; i++) {
-		const struct gwstatus_condition *cd = &l->conditions[i];
-		json_t *e = json_object();
-
-		set(e, "type", json_string(cd->type), ok);
-		set(e, "status", json_string(cd->status), ok);
-		set(e, "reason", json_string(cd->reason), ok);
-		set(e, "message", json_string(cd->message), ok);
-		push(arr, e, ok);
-	}
-	return arr;
+	keep_status(ud, item, status_from_route(route, r));
 }
 
 static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 {
-	struct check *c = ud;
-	json_t *arr = json_array();
-	bool ok = arr != NULL;
-
-	for (size_t i = 0; ok && i < s->nlisteners; i++) {
-		const struct gwstatus_listener *l = &s->listeners[i];
-		json_t *kinds = json_array(), *e = json_object();
-
-		if (kinds == NULL)
-			ok = false;
-		for (size_t k = 0; ok && k < l->nkinds; k++) {
-			json_t *kind = json_object();
-
-			set(kind, "group", json_string("gateway.networking.k8s.io"), &ok);
-			set(kind, "kind", json_string(l->supported_kinds[k]), &ok);
-			push(kinds, kind, &ok);
-		}
-		set(e, "name", json_string(l->name), &ok);
-		set(e, "attachedRoutes", json_integer((json_int_t)l->attached_routes), &ok);
-		set(e, "supportedKinds", kinds, &ok);
-		set(e, "conditions", conditions_json(l, &ok), &ok);
-		push(arr, e, &ok);
-	}
-	keep_status(c, item, arr, ok);
+	keep_status(ud, item, status_from_gateway(s));
 }
 
 /*
@@ -657,7 +571,7 @@ static void check_release(struct check *c, bool exiting)
 		free(c->objs[i].ns);
 		free(c->objs[i].name);
 		json_decref(c->objs[i].obj);
-		json_decref(c->objs[i].status);
+		status_free(c->objs[i].status);
 		json_decref(c->objs[i].policy);
 		findings_release(&c->objs[i].fs);
 	}

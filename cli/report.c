@@ -85,8 +85,8 @@ static void object_json(struct report *r, const struct report_obj *o)
 		return;
 	if (o->fs.dropped)
 		json_object_set_new(j, "omittedFindings", json_integer((json_int_t)o->fs.dropped));
-	if (o->status)
-		json_object_set(j, o->kind == KIND_GATEWAY ? "listeners" : "parents", o->status);
+	if (o->status != NULL)
+		json_object_set_new(j, o->kind == KIND_GATEWAY ? "listeners" : "parents", status_json(o->status));
 	if (o->policy)
 		json_object_set(j, "policy", o->policy);
 	if (r->nobjects_written++)
@@ -96,38 +96,14 @@ static void object_json(struct report *r, const struct report_obj *o)
 }
 
 /* One note per route parent and per Gateway listener, after the findings. */
-static void status_text(struct report *r, const struct report_obj *o)
+static void notes_text(struct report *r, const struct report_obj *o)
 {
-	size_t i;
-	json_t *e;
+	char prefix[4608];
 
-	json_array_foreach(o->status, i, e) {
-		if (o->kind == KIND_GATEWAY) {
-			const char *bad = NULL;
-			size_t j;
-			json_t *cd;
-
-			json_array_foreach(json_object_get(e, "conditions"), j, cd) {
-				const char *t = json_string_value(json_object_get(cd, "type"));
-				const char *st = json_string_value(json_object_get(cd, "status"));
-
-				if (t && st && strcmp(t, "Programmed") == 0 && strcmp(st, "True") != 0)
-					bad = json_string_value(json_object_get(cd, "reason"));
-			}
-			fprintf(r->out, "%s:%d: %s %s/%s: note: listener %s: %lld route(s) attached, %s\n", o->source,
-				o->line, kind_name(o->kind), o->ns, o->name,
-				json_string_value(json_object_get(e, "name")),
-				(long long)json_integer_value(json_object_get(e, "attachedRoutes")),
-				bad ? bad : "programmed");
-		} else {
-			fprintf(r->out, "%s:%d: %s %s/%s: note: parent %s: %s: %s\n", o->source, o->line,
-				kind_name(o->kind), o->ns, o->name,
-				json_string_value(json_object_get(e, "gateway")),
-				json_is_true(json_object_get(e, "accepted")) ? "Accepted"
-									     : json_string_value(json_object_get(e, "reason")),
-				json_string_value(json_object_get(e, "message")));
-		}
-	}
+	if (o->status == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), "%s:%d: %s %s/%s", o->source, o->line, kind_name(o->kind), o->ns, o->name);
+	status_text(o->status, r->out, prefix);
 }
 
 /* With --policy: the patches a Gateway and its generated Service would get. */
@@ -167,7 +143,7 @@ void report_object(struct report *r, const struct report_obj *o)
 	if (o->fs.dropped)
 		fprintf(r->out, "%s:%d: %s %s/%s: note: %zu more findings not shown\n", o->source, o->line,
 			kind_name(o->kind), o->ns, o->name, o->fs.dropped);
-	status_text(r, o);
+	notes_text(r, o);
 	policy_text(r, o);
 	r->nobjects_written++;
 }

@@ -10,6 +10,7 @@
 
 #include "findings.h"
 #include "kind.h"
+#include "status.h"
 
 struct report_obj {
 	const char *source;      /* borrowed, interned file name */
@@ -20,7 +21,7 @@ struct report_obj {
 	char *name;              /* owned, never NULL */
 	struct findings fs;
 	json_t *obj;             /* owned reference while the cluster is evaluated */
-	json_t *status;          /* owned: routes: parents[]; Gateways: listeners[]; or NULL */
+	struct status *status;   /* owned: routes: parents; Gateways: listeners; or NULL */
 	json_t *policy;          /* owned: Gateways with --policy: {service, servicePatch,
 				  * gatewayPatch} (cli/policyload.h); or NULL */
 };
