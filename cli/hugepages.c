@@ -9,7 +9,8 @@
  * heap with transparent huge pages (MADV_HUGEPAGE as the heap grows) when the tunable
  * glibc.malloc.hugetlb=1 is set, and it reads tunables only when the process starts.
  * So check re-executes itself once, /proc/self/exe with the same arguments and the
- * tunable added to GLIBC_TUNABLES; faults drop about ninefold, peak RSS moves by 1 %.
+ * tunable added to GLIBC_TUNABLES: 5 times fewer faults at 10k routes, 16 times fewer
+ * at 40k, and peak RSS moves by 1 %.
  *
  * Skipped when: GATEWARDEN_HUGEPAGES=0; the kernel's THP mode is "never" or cannot be
  * read; GLIBC_TUNABLES already names glibc.malloc.hugetlb (the user's choice, and what
