@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
+#include "gwstatus.h"
+
 struct sparent {
 	json_t *parent_ref;        /* owned reference, or NULL */
 	const char *gateway;       /* "ns/name", in the block */

@@ -14,9 +14,8 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "attach.h"
-#include "gwstatus.h"
-
+struct attach_result;
+struct gwstatus;
 struct status;
 
 /* route's parents from r (route: the object r was decided for; each parentRef is kept

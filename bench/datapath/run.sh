@@ -35,13 +35,13 @@ mkdir -p "$OUT"
 missing=()
 command -v iptables-nft-restore >/dev/null || missing+=(iptables)
 command -v nft >/dev/null || missing+=(nftables)
+. cmake/packages.sh
 if ((${#missing[@]})); then
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	gw_ensure_packages "${missing[@]}"
 fi
 
 # ---- build ----
 if [[ -z ${SKIP_BUILD:-} ]]; then
-	. cmake/packages.sh
 	gw_ensure_packages "${GW_PACKAGES[@]}"
 	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_TESTS=OFF -DGW_WERROR=OFF >/dev/null
 	cmake --build "$BUILD" -j"$(nproc)" --target gatewarden gw_datapath >"$OUT/build.log" 2>&1 ||

@@ -30,23 +30,24 @@ DURATION=${DURATION:-10}
 WRK_PIN=() # the Service rounds pin wrk and the server to separate CPUs (PIN=1, below)
 mkdir -p "$OUT"
 
+. cmake/packages.sh
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v openssl >/dev/null || need+=(openssl)
 [ "${COUNT:-1}" != 1 ] || command -v callgrind_control >/dev/null || need+=(valgrind)
 if ((${#need[@]})); then
-	sudo=()
-	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
-	"${sudo[@]}" apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+	gw_ensure_packages "${need[@]}"
 	# the package starts nginx on port 80; this benchmark runs its own
-	"${sudo[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+	if [[ " ${need[*]} " == *" nginx-light "* ]]; then
+		sudo=()
+		[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+		"${sudo[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+	fi
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 if [ -z "${GW:-}" ]; then # GW=path uses an existing binary
-	. cmake/packages.sh
 	gw_ensure_packages "${GW_PACKAGES[@]}"
 	echo "building (RelWithDebInfo) ..." >&2
 	cmake -S . -B "$OUT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_TESTS=OFF >/dev/null

@@ -279,8 +279,8 @@ has timing-line "$TMP/err" '^gatewarden check: timing: read [0-9.]+ s, cross-obj
 has timing-out "$TMP/out" '^1 objects checked'
 
 # Huge pages (cli/hugepages.c): check re-executes itself with glibc.malloc.hugetlb=1, so
-# glibc's heap is advised for transparent huge pages ("hg" in its VmFlags); the user's
-# other tunables are kept; GATEWARDEN_HUGEPAGES=0 turns it off. check reads its input
+# glibc's heap is advised for transparent huge pages ("hg" in its VmFlags), also when
+# the user already set another tunable; GATEWARDEN_HUGEPAGES=0 turns it off. check reads its input
 # from a FIFO here, so the process is alive while its smaps is read.
 heap_flags() { # heap_flags ENV...: the [heap] VmFlags of `check -` run with ENV
 	local pid flags=""
