@@ -22,6 +22,7 @@
 #include "err.h"
 #include "filesrc.h"
 #include "httpd.h"
+#include "jarena.h"
 #include "jlog.h"
 #include "kcache.h"
 #include "kube.h"
@@ -353,6 +354,10 @@ int serve_main(int argc, char **argv)
 		for (size_t i = 0; i < o.nrules; i++)
 			rules_config_set(&o.rules, o.rule_args[i], &err);
 	}
+
+	/* reviews allocate their jansson values in per-thread regions: jansson's allocator
+	 * is switched before any thread starts (common/jarena.h) */
+	jarena_install();
 
 	/* the signals are taken by sigwait below; every thread started from here on
 	 * inherits the blocked mask */

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jarena.h"
+
 static atomic_int min_level = 1;
 
 static int level_rank(const char *level)
@@ -64,5 +66,5 @@ void jlog(const char *level, const char *msg, const json_t *extra)
 		}
 		line[n] = '\0';
 	}
-	free(line);
+	jarena_free(line); /* json_dumps text is jansson's memory */
 }

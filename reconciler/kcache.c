@@ -19,6 +19,7 @@
 
 #include "admit.h"
 #include "hmap.h"
+#include "jarena.h"
 #include "jlog.h"
 #include "jparse.h"
 #include "jv.h"
@@ -126,13 +127,16 @@ int kcache_prune(json_t *obj, enum kind k)
 	return 0;
 }
 
+/* the store keeps what a fill makes: never from a review's region (jarena.h) */
 static void fill_lock(void *ud)
 {
 	pthread_mutex_lock(ud);
+	jarena_suspend();
 }
 
 static void fill_unlock(void *ud)
 {
+	jarena_resume();
 	pthread_mutex_unlock(ud);
 }
 

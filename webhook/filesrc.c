@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "jarena.h"
 #include "readerkey.h"
 
 /*
@@ -57,13 +58,16 @@ static const struct viewsrc_ops filesrc_ops = {
 	.objects = fs_objects,
 };
 
+/* the store keeps what a fill makes: never from a review's region (jarena.h) */
 static void fill_lock(void *ud)
 {
 	pthread_mutex_lock(ud);
+	jarena_suspend();
 }
 
 static void fill_unlock(void *ud)
 {
+	jarena_resume();
 	pthread_mutex_unlock(ud);
 }
 

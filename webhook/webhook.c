@@ -16,6 +16,7 @@
 #include "err.h"
 #include "findings.h"
 #include "hmap.h"
+#include "jarena.h"
 #include "jlog.h"
 #include "b64.h"
 #include "jparse.h"
@@ -100,7 +101,14 @@ static void memo_put(void *ud, const char *ns, const char *name, uint64_t view_g
 		return; /* a memo that cannot grow just does not remember */
 	e->view_gen = view_gen;
 	e->policy_gen = policy_gen;
-	e->val = json_incref(val);
+	/* val was made in the review's region (jarena.h): the memo keeps a copy of its own */
+	jarena_suspend();
+	e->val = json_deep_copy(val);
+	jarena_resume();
+	if (e->val == NULL) {
+		free(e);
+		return;
+	}
 	pthread_rwlock_wrlock(&w->memo_lock);
 	if (hmap_count(&w->memo) >= MEMO_MAX && !hmap_has(&w->memo, key)) {
 		hmap_release(&w->memo, memo_entry_free);
@@ -119,6 +127,7 @@ struct webhook *webhook_new(const struct webhook_config *c)
 
 	if (w == NULL)
 		return NULL;
+	jarena_install();
 	w->c = *c;
 	if (w->c.json_depth_max == 0 || w->c.json_depth_max > 2000)
 		w->c.json_depth_max = 2000;
@@ -176,7 +185,7 @@ static void http_error(struct httpd_response *r, int status, const char *reason,
 	va_end(ap);
 	st = json_pack("{sssss{}sssssssi}", "apiVersion", "v1", "kind", "Status", "metadata", "status", "Failure",
 		       "message", msg, "reason", reason, "code", status);
-	answer(r, status, "application/json", st ? json_dumps(st, JSON_COMPACT) : NULL);
+	answer(r, status, "application/json", st ? jarena_dumps(st, JSON_COMPACT) : NULL);
 	json_decref(st);
 }
 
@@ -513,7 +522,7 @@ static void log_review(struct webhook *w, const struct review *rv, bool mutate_e
 	json_decref(f);
 }
 
-void webhook_review(struct webhook *w, bool mutate_ep, const char *body, size_t len, struct httpd_response *resp)
+static void review(struct webhook *w, bool mutate_ep, const char *body, size_t len, struct httpd_response *resp)
 {
 	struct timespec t0;
 	struct review rv = { .allowed = true, .md = MD_ALLOWED };
@@ -608,6 +617,21 @@ out:
 	free(rv.patch);
 	json_decref(rv.warnings);
 	json_decref(root);
+}
+
+void webhook_review(struct webhook *w, bool mutate_ep, const char *body, size_t len, struct httpd_response *resp)
+{
+	/* the review's jansson values live in this thread's region (jarena.h) */
+	bool region = jarena_open() == 0;
+	size_t left;
+
+	review(w, mutate_ep, body, len, resp);
+	if (region && (left = jarena_close()) > 0) {
+		json_t *f = json_pack("{sI}", "values", (json_int_t)left);
+
+		jlog("error", "a review left jansson values alive; their memory is kept, not reused", f);
+		json_decref(f);
+	}
 }
 
 /* ---- HTTP ---- */

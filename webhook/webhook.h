@@ -53,6 +53,8 @@ struct webhook_config {
 
 struct webhook;
 
+/* Also installs common/jarena.h's allocator for jansson (once per process): call it
+ * before other threads use jansson. Each review runs in a region of its thread. */
 struct webhook *webhook_new(const struct webhook_config *c);
 void webhook_free(struct webhook *w);
 /* The server whose connections and certificate /metrics reports (may stay unset). */
