@@ -153,43 +153,87 @@ static bool count_ok(const struct schema_node *n, size_t count, struct path *p, 
 	return true;
 }
 
-static void check_object(const struct schema_node *n, const json_t *v, struct path *p,
-			 struct findings *fs)
+/* the most fields an object node has; check_object_slow handles more */
+#define OBJECT_FIELDS_MAX 64
+
+static void report_unknown(const char *key, struct path *p, struct findings *fs)
+{
+	size_t m = path_key(p, key);
+
+	findings_add(fs, "SCHEMA-UNKNOWN", path_str(p), "strict decoding error: unknown field \"%s\"", path_str(p));
+	path_pop(p, m);
+}
+
+static void check_field(const struct schema_field *f, const json_t *fv, struct path *p, struct findings *fs)
+{
+	size_t m;
+
+	if (fv == NULL || json_is_null(fv)) {
+		if (f->flags & SCHEMA_REQUIRED) {
+			m = path_key(p, f->name);
+			findings_add(fs, f->req_rule ? f->req_rule : f->node->rule, path_str(p), "Required value");
+			path_pop(p, m);
+		}
+		return;
+	}
+	m = path_key(p, f->name);
+	schema_validate(f->node, fv, p, fs);
+	path_pop(p, m);
+}
+
+static const struct schema_field *field_named(const struct schema_node *n, const char *key)
+{
+	for (const struct schema_field *f = n->fields; f && f->name; f++)
+		if (f->name[0] == key[0] && strcmp(f->name, key) == 0)
+			return f;
+	return NULL;
+}
+
+/* fields in schema order, then unknown members in the object's order */
+static void check_object_slow(const struct schema_node *n, const json_t *v, struct path *p, struct findings *fs)
 {
 	const char *key;
 	json_t *member;
 
-	for (const struct schema_field *f = n->fields; f && f->name; f++) {
-		json_t *fv = json_object_get(v, f->name);
-		size_t m;
+	for (const struct schema_field *f = n->fields; f && f->name; f++)
+		check_field(f, json_object_get(v, f->name), p, fs);
+	json_object_foreach((json_t *)v, key, member)
+		if (field_named(n, key) == NULL)
+			report_unknown(key, p, fs);
+}
 
-		if (fv == NULL || json_is_null(fv)) {
-			if (f->flags & SCHEMA_REQUIRED) {
-				m = path_key(p, f->name);
-				findings_add(fs, f->req_rule ? f->req_rule : f->node->rule, path_str(p),
-					     "Required value");
-				path_pop(p, m);
-			}
-			continue;
+/*
+ * The same findings in the same order as check_object_slow, with one walk over the
+ * members instead of a hash lookup per schema field: most fields of a node are absent
+ * from any one object, and each lookup hashed the field's name.
+ */
+static void check_object(const struct schema_node *n, const json_t *v, struct path *p, struct findings *fs)
+{
+	const json_t *vals[OBJECT_FIELDS_MAX];
+	size_t nf = 0, unknown = 0;
+	const char *key;
+	json_t *member;
+
+	for (const struct schema_field *f = n->fields; f && f->name; f++)
+		if (++nf > OBJECT_FIELDS_MAX) {
+			check_object_slow(n, v, p, fs);
+			return;
 		}
-		m = path_key(p, f->name);
-		schema_validate(f->node, fv, p, fs);
-		path_pop(p, m);
-	}
+	memset(vals, 0, nf * sizeof(vals[0]));
 	json_object_foreach((json_t *)v, key, member) {
-		const struct schema_field *f;
-		size_t m;
+		const struct schema_field *f = field_named(n, key);
 
-		for (f = n->fields; f && f->name; f++)
-			if (strcmp(f->name, key) == 0)
-				break;
-		if (f && f->name)
-			continue;
-		m = path_key(p, key);
-		findings_add(fs, "SCHEMA-UNKNOWN", path_str(p), "strict decoding error: unknown field \"%s\"",
-			     path_str(p));
-		path_pop(p, m);
+		if (f != NULL)
+			vals[f - n->fields] = member;
+		else
+			unknown++;
 	}
+	for (size_t i = 0; i < nf; i++)
+		check_field(&n->fields[i], vals[i], p, fs);
+	if (unknown > 0)
+		json_object_foreach((json_t *)v, key, member)
+			if (field_named(n, key) == NULL)
+				report_unknown(key, p, fs);
 }
 
 static bool same_key(const json_t *a, const json_t *b, const char *key)
