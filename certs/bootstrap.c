@@ -626,7 +626,9 @@ static int put_secret(struct kube *k, const struct bootstrap_opts *o, const stru
 	return rc;
 }
 
-static int attempt(struct kube *k, const struct bootstrap_opts *o, struct bootstrap_result *r, struct err *err)
+/* One try. *patched gains bit i when webhook configuration i's caBundle was patched. */
+static int attempt(struct kube *k, const struct bootstrap_opts *o, struct bootstrap_result *r, unsigned *patched_mask,
+		   struct err *err)
 {
 	json_t *cfg[CFG_N] = { NULL, NULL }, *secret = NULL;
 	struct state s;
@@ -662,7 +664,8 @@ static int attempt(struct kube *k, const struct bootstrap_opts *o, struct bootst
 		bool patched = false;
 
 		rc = sync_config(k, i, o, cfg[i], want, &patched, err);
-		r->configs_patched += patched;
+		if (patched)
+			*patched_mask |= 1u << i;
 	}
 	r->bundle_size = s.nbundle;
 	free(bundle);
@@ -706,12 +709,37 @@ int bootstrap_run(struct kube *k, const struct bootstrap_opts *o, struct bootstr
 		return err_set(err, ERR_INVALID, "--renew-before must be shorter than the serving lifetime");
 	if (o->ca_renew_before >= (long long)o->gen.ca_days * 86400)
 		return err_set(err, ERR_INVALID, "--ca-renew-before must be shorter than the CA lifetime");
-	for (int i = 0; i < ATTEMPTS; i++) {
-		memset(r, 0, sizeof(*r));
-		r->conflicts = i;
-		rc = attempt(k, o, r, err);
-		if (rc != 1)
-			return rc;
+	{
+		/* what an attempt wrote stays written when a later step of it conflicts and
+		 * the run starts over: the report covers every attempt's landed writes */
+		struct bootstrap_result done = { 0 };
+		unsigned patched = 0;
+
+		for (int i = 0; i < ATTEMPTS; i++) {
+			memset(r, 0, sizeof(*r));
+			r->conflicts = i;
+			rc = attempt(k, o, r, &patched, err);
+			if (r->secret_written) {
+				done.secret_written = true;
+				done.created = done.created || r->created;
+				done.leaf_issued = done.leaf_issued || r->leaf_issued;
+				done.ca_created = done.ca_created || r->ca_created;
+				done.ca_next_added = done.ca_next_added || r->ca_next_added;
+				done.ca_promoted = done.ca_promoted || r->ca_promoted;
+				done.ca_dropped += r->ca_dropped;
+			}
+			if (rc != 1) {
+				r->secret_written = done.secret_written;
+				r->created = done.created;
+				r->leaf_issued = done.leaf_issued;
+				r->ca_created = done.ca_created;
+				r->ca_next_added = done.ca_next_added;
+				r->ca_promoted = done.ca_promoted;
+				r->ca_dropped = done.ca_dropped;
+				r->configs_patched = __builtin_popcount(patched);
+				return rc;
+			}
+		}
 	}
 	return err_set(err, ERR_LIMIT, "still conflicting with other writers after %d attempts", ATTEMPTS);
 }

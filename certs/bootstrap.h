@@ -56,6 +56,8 @@ struct bootstrap_opts {
 	long long now;                /* decision clock, Unix seconds */
 };
 
+/* What one run wrote, over all its attempts: an attempt that conflicts part way starts
+ * over, and what it had written before the conflict stays written and counted. */
 struct bootstrap_result {
 	bool created;            /* the Secret was created by this run */
 	bool secret_written;     /* the Secret was created or updated */

@@ -21,10 +21,11 @@ client and for `kubectl --kubeconfig` (get, apply, delete):
     returned JSON Patch, before the object is stored
   * faults, scripted by CLI flags (--fault JSON) or POST /_control:
         {"faults": [{"verb": "watch"|"list"|"get"|"create"|"update"|"patch"|"delete"|"*",
-                     "resource": "httproutes"|"*", "action": "429"|"500"|"410"|"drop"
+                     "resource": "httproutes"|"*", "action": "429"|"500"|"410"|"409"|"drop"
                      |"gone-in-stream"|"drop-after", "count": N, "retryAfter": S,
                      "after": K}],
          "compact": true, "tokens": ["..."], "bookmarkInterval": S}
+    "409" answers a write as if another writer had changed the object first;
     "drop" closes the connection without an answer; "drop-after" (watch) closes it
     after K events; "gone-in-stream" (watch) sends an ERROR event with code 410.
     GET /_control/stats answers counters (lists, watches, faults delivered, events).
@@ -524,6 +525,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "injected fault " + a, hdr)
             if a == "410" and verb in ("watch", "list"):
                 raise ApiError(410, "Expired", "too old resource version: injected")
+            if a == "409" and verb in ("create", "update", "patch"):
+                raise ApiError(409, "Conflict", "the object has been modified; please apply your changes "
+                               "to the latest version and try again: injected")
         if verb == "watch":
             return self.watch(res, ns, q, fault)
         if verb == "list":

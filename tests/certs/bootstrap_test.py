@@ -278,6 +278,23 @@ def main():
             srv.must("DELETE", VWC + cfg)
             srv.must("DELETE", MWC + cfg)
 
+        # 3a. the run that created the Secret says so even when a later step of it
+        # conflicts and it starts over (here: the first caBundle patch, as when another
+        # replica patched the configuration in between)
+        srv.must("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "late"}})
+        v, m = webhook_configs("late", "late")
+        srv.must("POST", VWC[:-1], v)
+        srv.must("POST", MWC[:-1], m)
+        srv.control(faults=[{"verb": "patch", "resource": "validatingwebhookconfigurations", "action": "409",
+                             "count": 1}])
+        rc, out = env.boot("late", "tls-late", "late")
+        check(rc == 0 and "Secret late/tls-late created" in out and "serving certificate issued" in out
+              and "CA created" in out and "caBundle updated in 2" in out and "1 conflict(s)" in out,
+              "a run whose caBundle patch conflicted once still reports the Secret it created: %s" % out.strip())
+        consistent(env, "late", "tls-late", "late", "gatewarden.late.svc")
+        srv.must("DELETE", VWC + "late")
+        srv.must("DELETE", MWC + "late")
+
         # 3b. a damaged Secret (hand-edited, truncated, wrong types) is repaired, not fatal
         srv.must("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "junk"}})
         v, m = webhook_configs("junk", "junk")
