@@ -153,8 +153,9 @@ static bool count_ok(const struct schema_node *n, size_t count, struct path *p, 
 	return true;
 }
 
-/* the most fields an object node has; check_object_slow handles more */
-#define OBJECT_FIELDS_MAX 64
+/* fields of an object node whose members one walk collects; any further field of a
+ * (so far hypothetical) larger node is looked up by name */
+#define OBJECT_FIELDS_WALKED 64
 
 static void report_unknown(const char *key, struct path *p, struct findings *fs)
 {
@@ -189,47 +190,32 @@ static const struct schema_field *field_named(const struct schema_node *n, const
 	return NULL;
 }
 
-/* fields in schema order, then unknown members in the object's order */
-static void check_object_slow(const struct schema_node *n, const json_t *v, struct path *p, struct findings *fs)
-{
-	const char *key;
-	json_t *member;
-
-	for (const struct schema_field *f = n->fields; f && f->name; f++)
-		check_field(f, json_object_get(v, f->name), p, fs);
-	json_object_foreach((json_t *)v, key, member)
-		if (field_named(n, key) == NULL)
-			report_unknown(key, p, fs);
-}
-
 /*
- * The same findings in the same order as check_object_slow, with one walk over the
- * members instead of a hash lookup per schema field: most fields of a node are absent
- * from any one object, and each lookup hashed the field's name.
+ * The fields in schema order, then the unknown members in the object's order. One walk
+ * over the members finds each field's value: most fields of a node are absent from any
+ * one object, and a lookup per field hashed every field's name.
  */
 static void check_object(const struct schema_node *n, const json_t *v, struct path *p, struct findings *fs)
 {
-	const json_t *vals[OBJECT_FIELDS_MAX];
+	const json_t *vals[OBJECT_FIELDS_WALKED];
 	size_t nf = 0, unknown = 0;
 	const char *key;
 	json_t *member;
 
 	for (const struct schema_field *f = n->fields; f && f->name; f++)
-		if (++nf > OBJECT_FIELDS_MAX) {
-			check_object_slow(n, v, p, fs);
-			return;
-		}
-	memset(vals, 0, nf * sizeof(vals[0]));
+		nf++;
+	memset(vals, 0, (nf < OBJECT_FIELDS_WALKED ? nf : OBJECT_FIELDS_WALKED) * sizeof(vals[0]));
 	json_object_foreach((json_t *)v, key, member) {
 		const struct schema_field *f = field_named(n, key);
 
-		if (f != NULL)
-			vals[f - n->fields] = member;
-		else
+		if (f == NULL)
 			unknown++;
+		else if (f - n->fields < OBJECT_FIELDS_WALKED)
+			vals[f - n->fields] = member;
 	}
 	for (size_t i = 0; i < nf; i++)
-		check_field(&n->fields[i], vals[i], p, fs);
+		check_field(&n->fields[i], i < OBJECT_FIELDS_WALKED ? vals[i] : json_object_get(v, n->fields[i].name), p,
+			    fs);
 	if (unknown > 0)
 		json_object_foreach((json_t *)v, key, member)
 			if (field_named(n, key) == NULL)
