@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -63,8 +64,8 @@ struct httpd {
 	atomic_uint in_flight;
 	atomic_ulong reloads_ok, reloads_failed;
 	unsigned port;
-	atomic_uchar *more;            /* by socket: send the next record with MSG_MORE */
-	size_t nmore;
+	atomic_uchar *sock;            /* by socket: SOCK_* (answer_flush) */
+	size_t nsock;
 };
 
 /* GnuTLS's retrieve callback has no user pointer: the one server of the process. */
@@ -322,7 +323,9 @@ struct req {
 	char *body;
 	size_t len, cap;
 	bool answered;       /* a response was queued before the body was read */
-	int more_fd;         /* the socket marked for this answer (CORK_FROM), or -1 */
+	gnutls_session_t tls; /* the session holding this answer (answer_cork), or NULL */
+	int fd;              /* its socket */
+	unsigned char mhd_cork; /* CORK_*: what libmicrohttpd did to TCP_CORK for it */
 	char *content_type, *timeout;
 	unsigned long long content_length;
 };
@@ -336,50 +339,103 @@ static double since(const struct timespec *t)
 }
 
 /*
- * An answer whose header and body reach 1,400 bytes is sent by libmicrohttpd as two
- * TLS records with the header pushed alone (mhd_send.c: so a client can start on the
- * header), which costs one more TCP segment and one more wake-up of the client per
- * answer. Webhook answers are read whole, so before such an answer is queued its socket
- * is marked in h->more, and the next record GnuTLS writes to it (the header) goes out
- * with MSG_MORE: the kernel holds it until the body record follows, and both leave in
- * one segment without a system call of their own (TCP_CORK took two per answer). The
- * push that uses the mark clears it, and so does the end of the request. GnuTLS hands
- * a push function only the socket, hence a table by descriptor. A HEAD answer is not
- * marked: its header is all that is sent, and held back it would wait for the kernel's
- * timer (about 200 ms). Smaller answers are corked by libmicrohttpd itself.
+ * One answer, one TLS record, one send. libmicrohttpd hands GnuTLS the HTTP header and
+ * the body separately, so each answer used to cost two records (two encryptions here,
+ * two decryptions at the client) and two sendmsg calls. Now the session is corked in
+ * GnuTLS when the answer is queued (answer_cork): both parts collect in GnuTLS's buffer,
+ * and the completion callback, which libmicrohttpd calls once the answer is handed over
+ * and before it closes or reuses the connection, flushes them as one record
+ * (answer_flush): one record and one sendmsg per answer (bench/RESULTS.md has what
+ * that gives).
+ *
+ * TCP_CORK: for a complete answer below 1,400 bytes, libmicrohttpd corks the socket
+ * before the header and, after the body, pushes with TCP_NODELAY (mhd_send.c); it keeps
+ * the socket corked for later answers. The flush comes after that push, so a corked
+ * socket would hold it for the kernel's 200 ms timer: the flush uncorks the socket once
+ * per connection, after the first answer libmicrohttpd surely corked (SOCK_UNCORKED;
+ * it never corks again once it has). The table is by descriptor and reset when a
+ * connection starts (on_connection).
+ *
+ * A client that does not read its answers (its receive window full) is given
+ * FLUSH_WAIT_MS to take the answer; then the connection is shut down, so a worker thread
+ * is never held longer than that.
  */
-#define CORK_FROM 1200
-#define MORE_FDS_MAX (1u << 20)
+#define MHD_PUSH_FROM 1400      /* mhd_send.c: a complete answer this long is pushed uncorked */
+#define ANSWER_HEADER_MAX 512   /* our answers' HTTP headers are shorter than this */
+#define SOCK_FDS_MAX (1u << 20)
+#define SOCK_UNCORKED 1u        /* libmicrohttpd corked the socket and we uncorked it */
+#define FLUSH_WAIT_MS 250
 
-static ssize_t push_vec(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
-{
-	struct httpd *h = g_server;
-	int fd = (int)(intptr_t)ptr;
-	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	int flags = MSG_NOSIGNAL;
+enum { CORK_NO, CORK_MAYBE, CORK_YES };
 
-	if (h != NULL && fd >= 0 && (size_t)fd < h->nmore &&
-	    atomic_load_explicit(&h->more[fd], memory_order_relaxed)) {
-		atomic_store_explicit(&h->more[fd], 0, memory_order_relaxed);
-		flags |= MSG_MORE;
-	}
-	return sendmsg(fd, &m, flags);
-}
-
-/* The socket of conn, marked so its next record waits for the one after; -1 if not */
-static int mark_more(struct httpd *h, struct MHD_Connection *conn)
+/* Cork conn's session for the answer about to be queued (body_len bytes of body, none
+ * for HEAD). Without a session or socket the answer goes out as libmicrohttpd sends it. */
+static void answer_cork(struct httpd *h, struct MHD_Connection *conn, struct req *q, size_t body_len, bool head)
 {
 	const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	const union MHD_ConnectionInfo *si = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 
-	if (fi == NULL || si == NULL || fi->connect_fd < 0 || (size_t)fi->connect_fd >= h->nmore)
-		return -1;
-	gnutls_transport_set_vec_push_function((gnutls_session_t)si->tls_session, push_vec);
-	atomic_store_explicit(&h->more[fi->connect_fd], 1, memory_order_relaxed);
-	return fi->connect_fd;
+	if (q == NULL || fi == NULL || si == NULL || si->tls_session == NULL || fi->connect_fd < 0 ||
+	    (size_t)fi->connect_fd >= h->nsock)
+		return;
+	q->tls = (gnutls_session_t)si->tls_session;
+	q->fd = fi->connect_fd;
+	if (head || body_len == 0 || body_len >= MHD_PUSH_FROM)
+		q->mhd_cork = CORK_NO;     /* the header is pushed as it is written */
+	else
+		q->mhd_cork = body_len + ANSWER_HEADER_MAX < MHD_PUSH_FROM ? CORK_YES : CORK_MAYBE;
+	gnutls_record_cork(q->tls);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, struct httpd_response *r, bool close)
+/* Send what answer_cork held back, when the request ended well (on an error the
+ * connection is being closed, and what is held goes with the session). */
+static void answer_flush(struct httpd *h, struct req *q, bool ok)
+{
+	atomic_uchar *st;
+	struct timespec t0;
+	int rc;
+
+	if (q->tls == NULL || !ok)
+		return;
+	st = &h->sock[q->fd];
+	if (q->mhd_cork != CORK_NO && !(atomic_load_explicit(st, memory_order_relaxed) & SOCK_UNCORKED)) {
+		int off = 0;
+
+		(void)setsockopt(q->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+		if (q->mhd_cork == CORK_YES)
+			atomic_fetch_or_explicit(st, SOCK_UNCORKED, memory_order_relaxed);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = gnutls_record_uncork(q->tls, 0);
+	while ((rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) && since(&t0) * 1000 < FLUSH_WAIT_MS) {
+		struct pollfd p = { .fd = q->fd, .events = POLLOUT };
+
+		(void)poll(&p, 1, 50);
+		rc = gnutls_record_uncork(q->tls, 0);
+	}
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+		logf_(h, "warning", "connection dropped: the client took no answer for %d ms", FLUSH_WAIT_MS);
+		(void)shutdown(q->fd, SHUT_RDWR);
+	}
+}
+
+/* A connection starts or ends: whatever an earlier connection on its descriptor left
+ * in h->sock no longer applies. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd *h = cls;
+	const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	(void)socket_context;
+	(void)toe;
+	if (fi != NULL && fi->connect_fd >= 0 && (size_t)fi->connect_fd < h->nsock)
+		atomic_store_explicit(&h->sock[fi->connect_fd], 0, memory_order_relaxed);
+}
+
+/* Queue r on conn (answer_cork first; q is NULL only before the request has state) */
+static enum MHD_Result send_resp(struct httpd *h, struct MHD_Connection *conn, struct req *q,
+				 struct httpd_response *r, bool close, bool head)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
@@ -400,6 +456,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct httpd_respo
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	answer_cork(h, conn, q, r->len, head);
 	ok = MHD_queue_response(conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ok;
@@ -472,7 +529,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (q == NULL)
 			return MHD_NO;
 		*con_cls = q;
-		q->more_fd = -1;
 		atomic_fetch_add(&h->in_flight, 1);
 		clock_gettime(CLOCK_MONOTONIC, &q->start);
 		q->content_type = dup_opt(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
@@ -490,7 +546,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			simple(&resp, cs, cs == 401 ? "a client certificate is required\n"
 						    : "client certificate not accepted\n");
 			q->answered = true;
-			return send_resp(conn, &resp, true);
+			return send_resp(h, conn, q, &resp, true, strcmp(method, "HEAD") == 0);
 		}
 		hr.content_type = q->content_type;
 		hr.timeout = q->timeout;
@@ -505,7 +561,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (resp.status != 0) {
 			q->answered = true;
-			return send_resp(conn, &resp, true);
+			return send_resp(h, conn, q, &resp, true, strcmp(method, "HEAD") == 0);
 		}
 		return MHD_YES;
 	}
@@ -528,7 +584,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			q->answered = true;
 			*upload_data_size = 0;
 			/* MHD refuses a response in the middle of a body: then close */
-			return send_resp(conn, &resp, true) == MHD_YES ? MHD_YES : MHD_NO;
+			return send_resp(h, conn, q, &resp, true, strcmp(method, "HEAD") == 0) == MHD_YES ? MHD_YES : MHD_NO;
 		}
 		if (q->len + n + 1 > q->cap) {
 			size_t ncap = q->cap ? q->cap : 16384;
@@ -559,9 +615,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (resp.status == 0)
 		simple(&resp, 500, "no answer\n");
 	q->answered = true;
-	/* HEAD: libmicrohttpd sends the header alone, and nothing would follow it */
-	q->more_fd = resp.len >= CORK_FROM && strcmp(method, "HEAD") != 0 ? mark_more(h, conn) : -1;
-	return send_resp(conn, &resp, false);
+	return send_resp(h, conn, q, &resp, false, strcmp(method, "HEAD") == 0);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -570,11 +624,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req *q = *con_cls;
 
 	(void)conn;
-	(void)toe;
 	if (q == NULL)
 		return;
-	if (q->more_fd >= 0)
-		atomic_store_explicit(&h->more[q->more_fd], 0, memory_order_relaxed);
+	answer_flush(h, q, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	free(q->body);
 	free(q->content_type);
 	free(q->timeout);
@@ -689,14 +741,14 @@ int httpd_start(const struct httpd_config *c, struct httpd **ret, struct err *er
 	pthread_mutex_init(&h->stop_lock, NULL);
 	pthread_cond_init(&h->stop_cond, NULL);
 	{
-		/* one mark per descriptor this process may open (CORK_FROM); the pages of
+		/* one byte per descriptor this process may open (answer_flush); the pages of
 		 * descriptors never used are never touched */
 		struct rlimit rl;
 
-		h->nmore = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MORE_FDS_MAX ? rl.rlim_cur : MORE_FDS_MAX;
-		h->more = calloc(h->nmore, sizeof(*h->more));
-		if (h->more == NULL) {
-			h->nmore = 0;
+		h->nsock = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < SOCK_FDS_MAX ? rl.rlim_cur : SOCK_FDS_MAX;
+		h->sock = calloc(h->nsock, sizeof(*h->sock));
+		if (h->sock == NULL) {
+			h->nsock = 0;
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 			goto fail;
 		}
@@ -735,10 +787,12 @@ int httpd_start(const struct httpd_config *c, struct httpd **ret, struct err *er
 
 		gnutls_certificate_retrieve_function2 *retrieve = cert_retrieve;
 		MHD_RequestCompletedCallback completed = on_completed;
+		MHD_NotifyConnectionCallback connection = on_connection;
 		MHD_LogCallback logger = mhd_log;
 
 		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_HTTPS_CERT_CALLBACK, retrieve,
-					MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_EXTERNAL_LOGGER, logger, h,
+					MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION, connection, h,
+					MHD_OPTION_EXTERNAL_LOGGER, logger, h,
 					MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	}
 	if (h->d == NULL) {
@@ -836,7 +890,7 @@ void httpd_stop(struct httpd *h)
 		h->retired = next;
 	}
 	free(h->trust_pem);
-	free(h->more);
+	free(h->sock);
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->stop_lock);
 	pthread_cond_destroy(&h->stop_cond);

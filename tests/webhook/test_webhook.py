@@ -604,9 +604,9 @@ def run(tmp):
     check(ann.get("external-dns.alpha.kubernetes.io/hostname") == "api.example.org,www.example.org",
           "external-dns hostname = the routes' hostnames on the wildcard listener, sorted (%s)"
           % ann.get("external-dns.alpha.kubernetes.io/hostname"))
-    # answers of 1,200 bytes and more leave as one segment (httpd.c, CORK_FROM: the header
-    # record waits for the body): several in a row on one keep-alive connection each
-    # arrive whole
+    # large answers (past libmicrohttpd's 1,400-byte corking) leave as one record
+    # (httpd.c, answer_flush): several in a row on one keep-alive connection each arrive
+    # whole
     big = route("big", hostnames=tuple("bad_host_%d!.with-a-long-enough-name.example.org" % i for i in range(16)))
     conn = Conn(ps.port, client_ctx(ca[0]))
     for i in range(3):
@@ -630,6 +630,73 @@ def run(tmp):
     check(min(sizes) >= 1200 and took < 1.0,
           "ten HEAD /metrics (%d bytes each) on a kept-alive connection are not held back (%.2f s)"
           % (min(sizes), took))
+    # each answer leaves as one TLS record once it is complete (httpd.c, answer_flush),
+    # whatever libmicrohttpd did to TCP_CORK before: answers of every size and HEAD in
+    # turn on one connection, then a new connection (most likely on the same descriptor,
+    # whose state must start afresh). A held answer waits for the kernel's 200 ms timer.
+    small = route("small")
+    seq = [("POST", "small"), ("HEAD", None), ("POST", "big"), ("GET", None), ("POST", "small"),
+           ("POST", "big"), ("HEAD", None), ("POST", "small")]
+    slowest, bad = 0.0, []
+    for round_ in range(2):
+        conn = Conn(ps.port, client_ctx(ca[0]))
+        order = seq if round_ == 0 else [seq[2]] + seq  # the second starts with a big answer
+        for i, (method, what) in enumerate(order):
+            t0 = time.monotonic()
+            if method == "POST":
+                st, _, body = post(conn, "/validate", json.dumps(
+                    review("HTTPRoute", big if what == "big" else small, uid="seq-%d-%d" % (round_, i))))
+                ok = st == 200 and json.loads(body)["response"]["uid"] == "seq-%d-%d" % (round_, i)
+            else:
+                conn.request(method, "/metrics" if method == "HEAD" else "/healthz")
+                r = conn.getresponse()
+                r.read()
+                ok = r.status == 200
+            slowest = max(slowest, time.monotonic() - t0)
+            if not ok:
+                bad.append((round_, i, method, what))
+        conn.close()
+    check(not bad and slowest < 0.18,
+          "small, large, HEAD and GET answers in turn on kept-alive connections, twice: all whole, "
+          "none held back (slowest %.3f s; wrong: %s)" % (slowest, bad))
+    # a client that sends requests and never reads the answers: once the kernel's buffers
+    # are full the server waits for it 250 ms, then drops the connection, and other
+    # clients are served meanwhile
+    raw = socket.create_connection(("127.0.0.1", ps.port), timeout=15)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled = client_ctx(ca[0]).wrap_socket(raw, server_hostname=SVC)
+    stalled.settimeout(20)
+    one = b"GET /metrics HTTP/1.1\r\nHost: %s\r\n\r\n" % SVC.encode()
+    sent_err = []
+
+    def flood():
+        try:
+            for _ in range(200):
+                stalled.sendall(one * 100)
+        except (OSError, ssl.SSLError) as e:
+            sent_err.append(type(e).__name__)
+
+    import threading
+    th = threading.Thread(target=flood, daemon=True)
+    th.start()
+    dropped = False
+    deadline = time.time() + 20
+    while time.time() < deadline and not dropped:
+        time.sleep(0.2)
+        dropped = any(l.get("msg", "").startswith("connection dropped: the client took no answer")
+                      for l in ps.lines())
+    conn = Conn(ps.port, client_ctx(ca[0]))
+    t0 = time.monotonic()
+    conn.request("GET", "/healthz")
+    r = conn.getresponse()
+    r.read()
+    took = time.monotonic() - t0
+    conn.close()
+    th.join(20)
+    stalled.close()
+    check(dropped and r.status == 200 and not th.is_alive(),
+          "a client that never reads its answers is dropped (%s), and /healthz is answered meanwhile "
+          "(%.3f s; the flooding client saw %s)" % (dropped, took, sent_err or "no error"))
     if patched is not None:
         resp, again = api.send("/mutate", review("Service", patched, op="UPDATE", old=patched))
         check(again is None and resp["allowed"], "Service UPDATE with everything in place gets no patch")
