@@ -8,30 +8,43 @@ void path_init(struct path *p)
 {
 	p->len = 0;
 	p->buf[0] = '\0';
+	p->cut = false;
+	p->cut_at = 0;
 }
 
-static void append(struct path *p, const char *s)
+/* The next segment does not fit: the path ends in "..." (every append leaves room for
+ * it) */
+static void overflow(struct path *p)
 {
-	size_t n = strlen(s);
+	p->cut = true;
+	p->cut_at = p->len;
+	memcpy(p->buf + p->len, "...", 4);
+	p->len += 3;
+}
 
-	if (p->len + n + 4 >= sizeof(p->buf)) {
-		if (p->len + 4 < sizeof(p->buf)) {
-			memcpy(p->buf + p->len, "...", 4);
-			p->len += 3;
-		}
+/* Append sep (when not 0) and the n bytes of s (NUL-terminated) as one segment */
+static void append(struct path *p, char sep, const char *s, size_t n)
+{
+	size_t need = n + (sep != 0);
+
+	if (p->cut)
+		return;
+	if (p->len + need + 4 >= sizeof(p->buf)) {
+		overflow(p);
 		return;
 	}
+	if (sep != 0)
+		p->buf[p->len++] = sep;
 	memcpy(p->buf + p->len, s, n + 1);
 	p->len += n;
 }
 
+/* hot: the schema pass calls this for every member it walks */
 size_t path_key(struct path *p, const char *key)
 {
 	size_t mark = p->len;
 
-	if (p->len > 0)
-		append(p, ".");
-	append(p, key);
+	append(p, p->len > 0 ? '.' : 0, key, strlen(key));
 	return mark;
 }
 
@@ -48,7 +61,7 @@ size_t path_idx(struct path *p, size_t i)
 		i /= 10;
 	} while (i > 0);
 	*--t = '[';
-	append(p, t);
+	append(p, 0, t, (size_t)(tmp + sizeof(tmp) - 1 - t));
 	return mark;
 }
 
@@ -57,6 +70,8 @@ void path_pop(struct path *p, size_t mark)
 	if (mark <= p->len) {
 		p->len = mark;
 		p->buf[mark] = '\0';
+		if (p->cut && mark <= p->cut_at)
+			p->cut = false;
 	}
 }
 

@@ -1,11 +1,13 @@
 /*
  * path: builds field paths such as "spec.listeners[1].tls" while walking a document.
- * Fixed-size buffer, no allocation; a path that would overflow ends in "..." instead.
+ * Fixed-size buffer, no allocation. A segment that would overflow it is replaced by
+ * "...", and nothing more is appended until the path is popped back below that point.
  * Usage: size_t m = path_key(p, "spec"); ...; path_pop(p, m);
  */
 #ifndef CORE_PATH_H
 #define CORE_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PATH_MAX_LEN 384
@@ -13,6 +15,8 @@
 struct path {
 	char buf[PATH_MAX_LEN];
 	size_t len;
+	bool cut;           /* the path ends in "..." from cut_at on */
+	size_t cut_at;
 };
 
 void path_init(struct path *p);
