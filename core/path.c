@@ -1,6 +1,7 @@
 /* path: see path.h. */
 #include "path.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,15 +9,13 @@ void path_init(struct path *p)
 {
 	p->len = 0;
 	p->buf[0] = '\0';
-	p->cut = false;
-	p->cut_at = 0;
+	p->cut_at = SIZE_MAX;
 }
 
 /* The next segment does not fit: the path ends in "..." (every append leaves room for
  * it) */
 static void overflow(struct path *p)
 {
-	p->cut = true;
 	p->cut_at = p->len;
 	memcpy(p->buf + p->len, "...", 4);
 	p->len += 3;
@@ -27,7 +26,7 @@ static void append(struct path *p, char sep, const char *s, size_t n)
 {
 	size_t need = n + (sep != 0);
 
-	if (p->cut)
+	if (p->cut_at != SIZE_MAX)
 		return;
 	if (p->len + need + 4 >= sizeof(p->buf)) {
 		overflow(p);
@@ -70,8 +69,8 @@ void path_pop(struct path *p, size_t mark)
 	if (mark <= p->len) {
 		p->len = mark;
 		p->buf[mark] = '\0';
-		if (p->cut && mark <= p->cut_at)
-			p->cut = false;
+		if (mark <= p->cut_at)
+			p->cut_at = SIZE_MAX;
 	}
 }
 

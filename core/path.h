@@ -7,7 +7,6 @@
 #ifndef CORE_PATH_H
 #define CORE_PATH_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #define PATH_MAX_LEN 384
@@ -15,8 +14,7 @@
 struct path {
 	char buf[PATH_MAX_LEN];
 	size_t len;
-	bool cut;           /* the path ends in "..." from cut_at on */
-	size_t cut_at;
+	size_t cut_at;      /* where the path's "..." starts; SIZE_MAX while it is whole */
 };
 
 void path_init(struct path *p);
