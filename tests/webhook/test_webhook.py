@@ -21,6 +21,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -676,7 +677,6 @@ def run(tmp):
         except (OSError, ssl.SSLError) as e:
             sent_err.append(type(e).__name__)
 
-    import threading
     th = threading.Thread(target=flood, daemon=True)
     th.start()
     dropped = False
