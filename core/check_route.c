@@ -6,10 +6,12 @@
  * what to change. Pairwise checks are quadratic; the schema caps every list involved
  * (32 parentRefs, 16 headers), and longer lists, which the schema pass has already
  * reported, are still handled, only more slowly. WX-RULE-SHADOW is linear: it hashes
- * each match's canonical key (route_match_key, shared with XO-MATCH-CONFLICT).
+ * the canonical key (route_match_key, shared with XO-MATCH-CONFLICT) of each match
+ * whose path value a match of another rule also has, the only ones that can shadow.
  */
 #include "route_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -664,10 +666,12 @@ size_t route_rule_nmatches(const json_t *rule, bool grpc)
 
 /* ---- WX-RULE-SHADOW ---- */
 
-/* one match of the route in document order; key NULL for a malformed match */
+/* one match of the route in document order; key NULL for a malformed match and for
+ * one that cannot shadow (key_candidates) */
 struct shadow_match {
+	const json_t *m;   /* NULL: the implicit catch-all of a gRPC rule without matches */
 	size_t rule, idx;
-	bool implicit;     /* the catch-all of a gRPC rule without matches */
+	bool implicit;
 	char *key;         /* owned */
 };
 
@@ -698,8 +702,8 @@ static size_t count_matches(const json_t *rules, bool grpc)
 	return n;
 }
 
-/* every match of every rule with its key, in document order; false on ENOMEM */
-static bool collect_matches(const json_t *rules, bool grpc, struct shadow_match *v)
+/* every match of every rule, in document order, without keys yet */
+static void collect_matches(const json_t *rules, bool grpc, struct shadow_match *v)
 {
 	size_t n = 0;
 
@@ -707,16 +711,46 @@ static bool collect_matches(const json_t *rules, bool grpc, struct shadow_match 
 		const json_t *rule = json_array_get(rules, r);
 
 		for (size_t k = 0; k < route_rule_nmatches(rule, grpc); k++, n++) {
-			const json_t *m = route_rule_match(rule, k);
-
+			v[n].m = route_rule_match(rule, k);
 			v[n].rule = r;
 			v[n].idx = k;
-			v[n].implicit = m == NULL;
-			if (route_match_key(m, &v[n].key) != 0)
-				return false;
+			v[n].implicit = v[n].m == NULL;
 		}
 	}
-	return true;
+}
+
+/* A match's path value ("" when it has none): matches with the same key have the
+ * same one, so only matches whose path value another rule also has can shadow. */
+static const char *shadow_bucket(const struct shadow_match *sm)
+{
+	const char *s = jv_str(jv_obj(sm->m, "path"), "value");
+
+	return s != NULL ? s : "";
+}
+
+#define BUCKET_MULTI ((void *)(uintptr_t)-1)   /* matches of two rules or more */
+
+/* The key of every match that shares its path value with a match of another rule (a
+ * key costs thousands of instructions, and most routes give each rule its own path);
+ * false on ENOMEM */
+static bool key_candidates(struct shadow_match *v, size_t n)
+{
+	struct hmap rule_of = HMAP_INIT;   /* path value -> first rule + 1, or BUCKET_MULTI */
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		const char *b = shadow_bucket(&v[i]);
+		void *r = hmap_get(&rule_of, b);
+		void *mine = (void *)(uintptr_t)(v[i].rule + 1);
+
+		if (r == NULL || (r != mine && r != BUCKET_MULTI))
+			ok = hmap_put(&rule_of, b, r == NULL ? mine : BUCKET_MULTI, NULL) == 0;
+	}
+	for (size_t i = 0; ok && i < n; i++)
+		if (hmap_get(&rule_of, shadow_bucket(&v[i])) == BUCKET_MULTI)
+			ok = route_match_key(v[i].m, &v[i].key) == 0;
+	hmap_release(&rule_of, NULL);
+	return ok;
 }
 
 /* Each match against the first match with the same key: reported when that one is in
@@ -750,7 +784,9 @@ void route_check_shadow(const json_t *rules, bool grpc, struct findings *fs)
 	if (jv_size(rules) < 2 || (n = count_matches(rules, grpc)) < 2)
 		return;
 	v = calloc(n, sizeof(*v));
-	if (v == NULL || !collect_matches(rules, grpc, v) || !report_shadows(v, n, fs))
+	if (v != NULL)
+		collect_matches(rules, grpc, v);
+	if (v == NULL || !key_candidates(v, n) || !report_shadows(v, n, fs))
 		fs->nomem = true;
 	for (size_t i = 0; v != NULL && i < n; i++)
 		free(v[i].key);
