@@ -671,7 +671,6 @@ size_t route_rule_nmatches(const json_t *rule, bool grpc)
 struct shadow_match {
 	const json_t *m;   /* NULL: the implicit catch-all of a gRPC rule without matches */
 	size_t rule, idx;
-	bool implicit;
 	char *key;         /* owned */
 };
 
@@ -680,11 +679,11 @@ static void report_shadow(const struct shadow_match *m, const struct shadow_matc
 {
 	char field[64], earlier[64];
 
-	if (m->implicit)
+	if (m->m == NULL)
 		snprintf(field, sizeof(field), "spec.rules[%zu]", m->rule);
 	else
 		snprintf(field, sizeof(field), "spec.rules[%zu].matches[%zu]", m->rule, m->idx);
-	if (e->implicit)
+	if (e->m == NULL)
 		snprintf(earlier, sizeof(earlier), "the catch-all rule spec.rules[%zu]", e->rule);
 	else
 		snprintf(earlier, sizeof(earlier), "spec.rules[%zu].matches[%zu]", e->rule, e->idx);
@@ -714,7 +713,6 @@ static void collect_matches(const json_t *rules, bool grpc, struct shadow_match 
 			v[n].m = route_rule_match(rule, k);
 			v[n].rule = r;
 			v[n].idx = k;
-			v[n].implicit = v[n].m == NULL;
 		}
 	}
 }
