@@ -87,7 +87,7 @@ struct kcache {
 	struct readerkey readers; /* the viewsrc's readers, one per thread */
 	struct worker w[NRES];
 	size_t nw;
-	volatile int stop;
+	atomic_int stop;          /* raised by kcache_stop, read by the workers */
 	bool started;
 };
 
@@ -408,7 +408,7 @@ static void *worker_main(void *arg)
 	int fails = 0;
 
 	kube_set_thread_stop(&c->stop);
-	while (!c->stop) {
+	while (!atomic_load(&c->stop)) {
 		struct err e;
 		char path[1024];
 		long status = 0, retry_after = -1;
@@ -423,7 +423,7 @@ static void *worker_main(void *arg)
 				 w->r->selector ? w->r->selector : "");
 			rc = kube_list(c->kube, path, c->o.page, c->o.slim ? list_item : NULL, w, &items, &rv, &status, &e);
 			if (rc < 0) {
-				if (c->stop)
+				if (atomic_load(&c->stop))
 					break;
 				if (status == 404 && w->r->optional) {
 					pthread_rwlock_wrlock(&c->mu);
@@ -459,7 +459,7 @@ static void *worker_main(void *arg)
 		w->error_code = 0;
 		pthread_rwlock_unlock(&c->mu);
 		rc = kube_watch(c->kube, path, on_event, w, &status, &retry_after, &e);
-		if (c->stop)
+		if (atomic_load(&c->stop))
 			break;
 		if (rc == STREAM_RELIST || status == 410) {
 			pthread_rwlock_wrlock(&c->mu);
@@ -502,7 +502,7 @@ int kcache_start(struct kcache *c, struct err *err)
 {
 	if (c->started)
 		return 0;
-	c->stop = 0;
+	atomic_store(&c->stop, 0);
 	for (size_t i = 0; i < c->nw; i++) {
 		if (pthread_create(&c->w[i].th, NULL, worker_main, &c->w[i]) != 0) {
 			kcache_stop(c);
@@ -518,7 +518,7 @@ void kcache_stop(struct kcache *c)
 {
 	if (c == NULL)
 		return;
-	c->stop = 1;
+	atomic_store(&c->stop, 1);
 	for (size_t i = 0; i < c->nw; i++) {
 		if (c->w[i].running)
 			pthread_join(c->w[i].th, NULL);

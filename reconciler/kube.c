@@ -20,7 +20,7 @@
 struct kube {
 	struct kube_config c;
 	struct kube_retry retry;
-	volatile int *stop;
+	const atomic_int *stop;
 	pthread_mutex_t mu;       /* token cache, rng, stats */
 	char *token;              /* current token (from file or config) */
 	struct timespec token_mtime;
@@ -120,7 +120,7 @@ void kube_set_retry(struct kube *k, const struct kube_retry *r)
 	k->retry = *r;
 }
 
-void kube_set_stop(struct kube *k, volatile int *stop)
+void kube_set_stop(struct kube *k, const atomic_int *stop)
 {
 	k->stop = stop;
 }
@@ -140,16 +140,16 @@ void kube_resp_clear(struct kube_resp *r)
 	r->retry_after = -1;
 }
 
-static _Thread_local volatile int *thread_stop;
+static _Thread_local const atomic_int *thread_stop;
 
-void kube_set_thread_stop(volatile int *stop)
+void kube_set_thread_stop(const atomic_int *stop)
 {
 	thread_stop = stop;
 }
 
 static bool stopped(const struct kube *k)
 {
-	return (k->stop != NULL && *k->stop) || (thread_stop != NULL && *thread_stop);
+	return (k->stop != NULL && atomic_load(k->stop)) || (thread_stop != NULL && atomic_load(thread_stop));
 }
 
 bool kube_sleep(struct kube *k, long ms)

@@ -17,6 +17,7 @@
 #define RECONCILER_KUBE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,10 +60,10 @@ void kube_free(struct kube *k);
 void kube_set_retry(struct kube *k, const struct kube_retry *r);
 /* A stop flag checked while waiting (backoff) and during transfers; when it becomes
  * non-zero, calls return ERR_IO ("stopped") as soon as they can. */
-void kube_set_stop(struct kube *k, volatile int *stop);
+void kube_set_stop(struct kube *k, const atomic_int *stop);
 /* A second stop flag for the calling thread only (a cache's worker threads use it so
  * that stopping the cache does not stop the client's other users). */
-void kube_set_thread_stop(volatile int *stop);
+void kube_set_thread_stop(const atomic_int *stop);
 
 struct kube_resp {
 	long status;          /* HTTP status, 0 when the transfer failed */

@@ -5,6 +5,7 @@
 #include "reconcile.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ struct reconciler {
 	pthread_mutex_t mu;           /* everything below */
 	pthread_cond_t cv;
 	pthread_t th;
-	bool running, stop;
+	atomic_bool running;          /* the thread runs; atomic, not under mu (the metrics server) */
+	bool stop;
 	bool dirty;
 	long long dirty_since_ns;     /* monotonic: first change not yet decided on */
 	struct hmap logged;           /* problem key -> generation (uintptr) */
@@ -622,25 +624,25 @@ static void *reconcile_main(void *arg)
 
 int reconcile_start(struct reconciler *r, struct err *err)
 {
-	if (r->running)
+	if (atomic_load(&r->running))
 		return 0;
 	r->stop = false;
 	if (pthread_create(&r->th, NULL, reconcile_main, r) != 0)
 		return err_set(err, ERR_NOMEM, "reconcile: cannot start the thread");
-	r->running = true;
+	atomic_store(&r->running, true);
 	return 0;
 }
 
 void reconcile_stop(struct reconciler *r)
 {
-	if (r == NULL || !r->running)
+	if (r == NULL || !atomic_load(&r->running))
 		return;
 	pthread_mutex_lock(&r->mu);
 	r->stop = true;
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->th, NULL);
-	r->running = false;
+	atomic_store(&r->running, false);
 	lease_release(r->o.lease);
 }
 
@@ -681,7 +683,7 @@ void reconcile_reset_latency(struct reconciler *r)
 
 bool reconcile_healthy(struct reconciler *r)
 {
-	return r->running && r->cache != NULL && kcache_ready(r->cache);
+	return atomic_load(&r->running) && r->cache != NULL && kcache_ready(r->cache);
 }
 
 /* Label values are data: escape backslash, quote and newline as Prometheus asks. */

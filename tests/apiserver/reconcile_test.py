@@ -106,6 +106,16 @@ def wait_for(what, fn, guard=60):
     return None
 
 
+def backtrace(pid):
+    """Every thread's stack of a live process (gdb), to say where a hang is."""
+    try:
+        r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt"],
+                           capture_output=True, text=True, timeout=60)
+        return r.stdout[-8000:]
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "(no backtrace: %s)" % e
+
+
 def main():
     gw = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="gw-reconcile-")
@@ -231,6 +241,11 @@ def main():
         took = wait_for("the other replica to take the Lease over", lambda: holder() == other)
         took_at = time.time()
         check(bool(took), "after the leader froze, %s took the Lease over" % other)
+        if not took:
+            op = dict(procs)[other]
+            print("replica %s: %s" % (other, "running" if op.poll() is None else "exited with %d" % op.returncode))
+            if op.poll() is None:
+                print(backtrace(op.pid))
         strip = svc(srv, "svc-a")
         strip["metadata"]["annotations"].pop(ANN, None)
         srv.must("PUT", "/api/v1/namespaces/infra/services/svc-a", strip)
@@ -265,10 +280,16 @@ def main():
             try:
                 rc = p.wait(30)
             except subprocess.TimeoutExpired:
+                print("replica %s still runs 30 s after SIGTERM; its threads:\n%s" % (ident, backtrace(p.pid)))
                 p.kill()
                 rc = p.wait()
             check(rc == 0, "replica %s exits 0 on SIGTERM" % ident)
         procs = []
+        if kubetest.failures:
+            for ident in logs:
+                logs[ident].seek(0)
+                tail = logs[ident].read()[-6000:]
+                print("---- replica %s, last of its log:\n%s" % (ident, tail))
     finally:
         for ident, p in procs:
             if p.poll() is None:
