@@ -3,7 +3,7 @@
 #   ./dev.sh demo   build, then run the main job, the admission webhook, on the bundled default
 #                   (examples/guide as the cluster, a development certificate) on 127.0.0.1:8443
 #   ./dev.sh test   build (normal, ASan+UBSan, TSan) and run every test: ctest in the
-#                   first two, check's and serve's threads under ThreadSanitizer in the third
+#                   first two, check's, serve's and reconcile's threads under ThreadSanitizer in the third
 # Each installs the Debian packages it needs when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"

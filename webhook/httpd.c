@@ -50,7 +50,7 @@ struct file_sig {
 
 struct httpd {
 	struct httpd_config c;
-	struct MHD_Daemon *d;
+	struct MHD_Daemon *_Atomic d;  /* atomic: requests may read it (httpd_connections) before httpd_start stores it */
 	pthread_mutex_t lock;          /* guards cur and retired */
 	struct pair *cur;
 	struct pair *retired;

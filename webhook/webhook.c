@@ -34,7 +34,7 @@
 struct webhook {
 	struct webhook_config c;
 	struct metrics *m;
-	struct httpd *httpd;
+	struct httpd *_Atomic httpd;   /* set once serving (webhook_set_httpd); read by /metrics */
 	atomic_bool draining;
 	/* each Gateway's share of its Service (policy_memo), for one view and policy
 	 * generation each */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gatewarden's threads under ThreadSanitizer: check's scanner thread that reads ahead and
-# its thread that attaches routes ahead of the cluster pass, then serve's worker threads
-# under concurrent reviews. Any race report fails.
+# its thread that attaches routes ahead of the cluster pass, serve's worker threads
+# under concurrent reviews and /metrics, then reconcile's cache, leader-election and
+# metrics threads (two replicas against the test API server). Any race report fails.
 # usage: threads.sh PATH/TO/gatewarden-built-with-GW_TSAN   (run from tests/)
 set -u
 GW=$1
@@ -52,6 +53,7 @@ client() {
 					-H 'Content-Type: application/json' --data-binary @"$f" "https://127.0.0.1:$port/$ep"
 			done
 		done
+		curl -s -o /dev/null -w '%{http_code}\n' --cacert "$TMP/certs/ca.crt" "https://127.0.0.1:$port/metrics"
 	done
 }
 pids=()
@@ -72,5 +74,15 @@ if [[ $src -ne 0 || $ok -ne $total || $total -eq 0 ]] || grep -q ThreadSanitizer
 else
 	echo "threads serve: $total reviews from 6 clients, all answered 200, no race report"
 fi
-echo "threads: $((5 - fail)) of 5 runs clean"
+
+# reconcile: the test exits non-zero when a replica does not exit 0 (66: a race report)
+if TSAN_OPTIONS="halt_on_error=0 exitcode=66 suppressions=$TMP/supp" \
+	python3 apiserver/reconcile_test.py "$GW" >"$TMP/reconcile.log" 2>&1; then
+	echo "threads reconcile: two replicas, leader election and metrics, no race report"
+else
+	echo "FAIL threads reconcile:"
+	grep -v '^ok: ' "$TMP/reconcile.log" | head -120
+	fail=$((fail + 1))
+fi
+echo "threads: $((6 - fail)) of 6 runs clean"
 [[ $fail -eq 0 ]]
