@@ -262,6 +262,7 @@ struct xfer {
 	struct buf line;
 	bool is_stream;  /* status 200 seen: lines go to fn */
 	bool checked;
+	long timeout_ms; /* this transfer's limit (not for watches); 0: 120 s */
 };
 
 static size_t on_header(char *d, size_t sz, size_t n, void *ud)
@@ -389,7 +390,7 @@ static CURL *prepare(struct kube *k, struct xfer *x, const char *method, const c
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, k->c.user_agent ? k->c.user_agent : "gatewarden/0.1");
 	if (!watch)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 120000L);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->timeout_ms > 0 ? x->timeout_ms : 120000L);
 	if (k->c.insecure_skip_verify) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -457,8 +458,22 @@ static void count(struct kube *k, unsigned long *field)
 	pthread_mutex_unlock(&k->mu);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int kube_request(struct kube *k, const char *method, const char *path, const char *ctype,
 		 const json_t *body, struct kube_resp *ret, struct err *err)
+{
+	return kube_request_until(k, method, path, ctype, body, 0, ret, err);
+}
+
+int kube_request_until(struct kube *k, const char *method, const char *path, const char *ctype,
+		       const json_t *body, long long deadline_ms, struct kube_resp *ret, struct err *err)
 {
 	int attempts = k->retry.max_attempts > 0 ? k->retry.max_attempts : 10;
 	char *text = NULL;
@@ -477,6 +492,14 @@ int kube_request(struct kube *k, const char *method, const char *path, const cha
 		CURLcode cc;
 		long code = 0;
 
+		if (deadline_ms > 0) {
+			x.timeout_ms = (long)(deadline_ms - mono_ms());
+			if (x.timeout_ms <= 0) {
+				free(text);
+				return err_set(err, ERR_IO, "kube: %s %s%s: no answer within the call's deadline", method,
+					       k->c.server, path);
+			}
+		}
 		x.h = prepare(k, &x, method, path, ctype, text, &hl, false);
 		if (x.h == NULL) {
 			free(text);
@@ -520,6 +543,14 @@ int kube_request(struct kube *k, const char *method, const char *path, const cha
 		long wait = x.retry_after >= 0 ? x.retry_after * 1000 : kube_backoff_ms(k, attempt);
 		if (x.retry_after == 0)
 			wait = kube_backoff_ms(k, 0);
+		if (deadline_ms > 0 && mono_ms() + wait >= deadline_ms) {
+			free(text);
+			if (cc != CURLE_OK)
+				return err_set(err, ERR_IO, "kube: %s %s%s: %s (no time left to retry within the call's deadline)",
+					       method, k->c.server, path, curl_easy_strerror(cc));
+			return err_set(err, ERR_IO, "kube: %s %s%s: HTTP %ld (no time left to retry within the call's deadline)",
+				       method, k->c.server, path, code);
+		}
 		if (!kube_sleep(k, wait)) {
 			free(text);
 			return err_set(err, ERR_IO, "kube: stopped");

@@ -87,6 +87,12 @@ void kube_stats(const struct kube *k, struct kube_stats *ret);
  */
 int kube_request(struct kube *k, const char *method, const char *path, const char *ctype,
 		 const json_t *body, struct kube_resp *ret, struct err *err);
+/* The same, all attempts and waits ending by deadline_ms (CLOCK_MONOTONIC, ms; 0: no
+ * deadline beyond each transfer's 120 s): a transfer gets what time is left, and a retry
+ * that could not finish in time is not made (ERR_IO). For calls whose answer is useless
+ * when late, such as a Lease renewal. */
+int kube_request_until(struct kube *k, const char *method, const char *path, const char *ctype,
+		       const json_t *body, long long deadline_ms, struct kube_resp *ret, struct err *err);
 
 /*
  * A paged list: GET path?limit=page&continue=... until the last page. items (a new

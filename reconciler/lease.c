@@ -150,12 +150,14 @@ int lease_tick(struct lease *l, struct err *err)
 	char path[768];
 	struct kube_resp r;
 	long long start = lease_now_ms();
+	/* an answer later than a lease duration is of no use: the next tick asks again */
+	long long deadline = start + (long long)l->duration_s * 1000;
 	json_t *body = NULL;
 	const char *method;
 	int rc;
 
 	snprintf(path, sizeof(path), "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s", l->ns, l->name);
-	rc = kube_request(l->kube, "GET", path, NULL, NULL, &r, err);
+	rc = kube_request_until(l->kube, "GET", path, NULL, NULL, deadline, &r, err);
 	if (rc < 0)
 		return rc;
 	if (r.status == 404) {
@@ -195,7 +197,7 @@ int lease_tick(struct lease *l, struct err *err)
 	kube_resp_clear(&r);
 	if (body == NULL)
 		return err_set(err, ERR_NOMEM, "lease: out of memory");
-	rc = kube_request(l->kube, method, path, NULL, body, &r, err);
+	rc = kube_request_until(l->kube, method, path, NULL, body, deadline, &r, err);
 	json_decref(body);
 	if (rc < 0)
 		return rc;
@@ -214,13 +216,14 @@ void lease_release(struct lease *l)
 	char path[768];
 	struct kube_resp r;
 	struct err e;
+	long long deadline = lease_now_ms() + (long long)l->duration_s * 1000;  /* never hold up a shutdown */
 
 	if (!lease_held(l))
 		return;
 	set_leader(l, false, 0);
 	err_init(&e);
 	snprintf(path, sizeof(path), "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s", l->ns, l->name);
-	if (kube_request(l->kube, "GET", path, NULL, NULL, &r, &e) < 0)
+	if (kube_request_until(l->kube, "GET", path, NULL, NULL, deadline, &r, &e) < 0)
 		return;
 	if (r.status == 200 && jv_streq(jv_obj(r.body, "spec"), "holderIdentity", l->identity)) {
 		json_t *b = json_deep_copy(r.body);
@@ -228,7 +231,7 @@ void lease_release(struct lease *l)
 		if (b == NULL)
 			return;
 		json_object_set_new(json_object_get(b, "spec"), "holderIdentity", json_string(""));
-		if (kube_request(l->kube, "PUT", path, NULL, b, &r, &e) == 0)
+		if (kube_request_until(l->kube, "PUT", path, NULL, b, deadline, &r, &e) == 0)
 			kube_resp_clear(&r);
 		json_decref(b);
 		return;

@@ -30,6 +30,7 @@ struct reconciler {
 	pthread_cond_t cv;
 	pthread_t th;
 	atomic_bool running;          /* the thread runs; atomic, not under mu (the metrics server) */
+	atomic_int halt;              /* raised by reconcile_stop: the thread's requests give up */
 	bool stop;
 	bool dirty;
 	long long dirty_since_ns;     /* monotonic: first change not yet decided on */
@@ -408,6 +409,8 @@ static void execute(struct reconciler *r, struct plan *p)
 		struct err e;
 		int rc;
 
+		if (atomic_load(&r->halt))
+			break;  /* stopping: what is left is decided again by the next leader */
 		pthread_mutex_lock(&r->mu);
 		bool have = strcmp(what, "event") == 0 && hmap_has(&r->emitted, key);
 		pthread_mutex_unlock(&r->mu);
@@ -566,6 +569,7 @@ static void *reconcile_main(void *arg)
 	struct reconciler *r = arg;
 	long long next_tick = 0, next_resync = 0;
 
+	kube_set_thread_stop(&r->halt);
 	for (;;) {
 		long long now = mono_ns() / 1000000;
 		bool run = false;
@@ -627,6 +631,7 @@ int reconcile_start(struct reconciler *r, struct err *err)
 	if (atomic_load(&r->running))
 		return 0;
 	r->stop = false;
+	atomic_store(&r->halt, 0);
 	if (pthread_create(&r->th, NULL, reconcile_main, r) != 0)
 		return err_set(err, ERR_NOMEM, "reconcile: cannot start the thread");
 	atomic_store(&r->running, true);
@@ -641,6 +646,7 @@ void reconcile_stop(struct reconciler *r)
 	r->stop = true;
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+	atomic_store(&r->halt, 1);  /* a request in flight (a slow API server) ends now */
 	pthread_join(r->th, NULL);
 	atomic_store(&r->running, false);
 	lease_release(r->o.lease);

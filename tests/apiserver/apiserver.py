@@ -22,11 +22,12 @@ client and for `kubectl --kubeconfig` (get, apply, delete):
   * faults, scripted by CLI flags (--fault JSON) or POST /_control:
         {"faults": [{"verb": "watch"|"list"|"get"|"create"|"update"|"patch"|"delete"|"*",
                      "resource": "httproutes"|"*", "action": "429"|"500"|"410"|"409"|"drop"
-                     |"gone-in-stream"|"drop-after", "count": N, "retryAfter": S,
-                     "after": K}],
+                     |"gone-in-stream"|"drop-after"|"hang", "count": N, "retryAfter": S,
+                     "after": K, "seconds": S}],
          "compact": true, "tokens": ["..."], "bookmarkInterval": S}
     "409" answers a write as if another writer had changed the object first;
-    "drop" closes the connection without an answer; "drop-after" (watch) closes it
+    "drop" closes the connection without an answer; "hang" never answers (until the
+    client goes away, or "seconds", default 600, pass); "drop-after" (watch) closes it
     after K events; "gone-in-stream" (watch) sends an ERROR event with code 410.
     GET /_control/stats answers counters (lists, watches, faults delivered, events).
 
@@ -328,7 +329,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         w = getattr(self, "wlog", None)
         if w is not None:  # the answer to a logged write: its status joins the log
             w.setdefault("status", code)
-        data = json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -336,6 +337,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+    def hang(self, seconds):
+        """Hold the request unanswered until the client closes or seconds pass."""
+        end = time.monotonic() + seconds
+        self.connection.settimeout(0.5)
+        while time.monotonic() < end:
+            try:
+                if not self.connection.recv(1):
+                    return
+            except socket.timeout:
+                continue
+            except (OSError, ssl.SSLError):
+                return
 
     def send_error_status(self, e):
         self.send_json(e.code, status_body(e.code, e.reason, e.message), e.headers)
@@ -517,6 +531,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             a = fault["action"]
             if a == "drop":
                 raise DropConnection()
+            if a == "hang":
+                self.hang(fault.get("seconds", 600))
+                raise DropConnection()
             if a in ("429", "500", "503"):
                 hdr = {}
                 if a == "429" or "retryAfter" in fault:
@@ -533,11 +550,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if verb == "list":
             return self.list(res, ns, q)
         if verb == "get":
-            with st.lock:
+            with st.lock:  # encoded under the lock, sent after it (a client may not read)
                 obj = st.objs.get((plural, ns or "", name))
                 if obj is None:
                     raise ApiError(404, "NotFound", '%s "%s" not found' % (plural, name))
-                return self.send_json(200, obj)
+                data = json.dumps(obj).encode()
+            return self.send_json(200, data)
         self.write(method, res, ns, name, sub, q, body)
 
     def list(self, res, ns, q):
@@ -779,30 +797,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # admission runs without the lock (webhooks may call back; timeouts are long)
         if plural not in NO_ADMISSION and op != "DELETE":
             new = self.admit(res, ns, key[2], op, new, old, dry)
-        with st.lock:
-            cur = st.objs.get(key)
-            if op == "CREATE" and cur is not None:
-                raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (plural, key[2]))
-            if op != "CREATE" and (cur is None or cur["metadata"]["resourceVersion"] != old["metadata"]["resourceVersion"]):
-                raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has '
-                               'been modified; please apply your changes to the latest version and try again'
-                               % (plural, key[2]))
-            if dry:
-                return self.send_json(200 if op != "CREATE" else 201, new if new is not None else old)
-            if op == "DELETE":
-                gone = copy.deepcopy(old)
-                gone["metadata"]["resourceVersion"] = st.next_rv()
-                del st.objs[key]
-                st.record(plural, "DELETED", gone)
-                return self.send_json(200, gone)
-            same = op == "UPDATE" and _without_rv(new) == _without_rv(old)
-            if same:
-                # a no-op write keeps the resourceVersion and sends no event (as the apiserver)
-                return self.send_json(200, old)
-            new["metadata"]["resourceVersion"] = st.next_rv()
-            st.objs[key] = new
-            st.record(plural, "ADDED" if op == "CREATE" else "MODIFIED", new)
-            return self.send_json(201 if op == "CREATE" else 200, new)
+        with st.lock:  # the answer is encoded under the lock and sent after it
+            code, data = self.commit(st, op, key, plural, new, old, dry)
+        return self.send_json(code, data)
+
+    def commit(self, st, op, key, plural, new, old, dry):
+        """The write's effect on the store (caller holds the lock): (status, encoded answer)."""
+        cur = st.objs.get(key)
+        if op == "CREATE" and cur is not None:
+            raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (plural, key[2]))
+        if op != "CREATE" and (cur is None or cur["metadata"]["resourceVersion"] != old["metadata"]["resourceVersion"]):
+            raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has '
+                           'been modified; please apply your changes to the latest version and try again'
+                           % (plural, key[2]))
+        if dry:
+            return 200 if op != "CREATE" else 201, json.dumps(new if new is not None else old).encode()
+        if op == "DELETE":
+            gone = copy.deepcopy(old)
+            gone["metadata"]["resourceVersion"] = st.next_rv()
+            del st.objs[key]
+            st.record(plural, "DELETED", gone)
+            return 200, json.dumps(gone).encode()
+        same = op == "UPDATE" and _without_rv(new) == _without_rv(old)
+        if same:
+            # a no-op write keeps the resourceVersion and sends no event (as the apiserver)
+            return 200, json.dumps(old).encode()
+        new["metadata"]["resourceVersion"] = st.next_rv()
+        st.objs[key] = new
+        st.record(plural, "ADDED" if op == "CREATE" else "MODIFIED", new)
+        return 201 if op == "CREATE" else 200, json.dumps(new).encode()
 
     # ---- admission
     def admit(self, res, ns, name, op, new, old, dry):

@@ -13,6 +13,8 @@ usage: reconcile_test.py GATEWARDEN_BINARY
    the other takes the Lease over and repairs a stripped Service; the old leader,
    resumed, never writes again. Across the whole run the writers (Lease writes
    aside) form one sequence A* B*: never both.
+4. A slow API server: a Lease call it never answers gives up at its deadline and the
+   next round takes the Lease; SIGTERM ends a replica whose write hangs.
 """
 import base64
 import http.client
@@ -229,10 +231,10 @@ def main():
         check('gatewarden_kcache_synced{resource="Gateway"} 1' in text, "/metrics: the cache's counters")
         lease_path = "/apis/coordination.k8s.io/v1/namespaces/infra/leases/gatewarden-reconciler"
 
-        def holder():
+        def holder(ids=("A", "B")):
             st, b = srv.call("GET", lease_path)
             h = b["spec"].get("holderIdentity") if st == 200 else None
-            return h if h in ("A", "B") else None
+            return h if h in ids else None
 
         first = wait_for("a leader", holder)
         other = "B" if first == "A" else "A"
@@ -290,6 +292,47 @@ def main():
                 logs[ident].seek(0)
                 tail = logs[ident].read()[-6000:]
                 print("---- replica %s, last of its log:\n%s" % (ident, tail))
+
+        # ---- a slow API server: a Lease call gives up at its deadline (the lease
+        # duration) and the next tick succeeds; SIGTERM ends a write still in flight
+        logs["C"] = open(os.path.join(tmp, "C.log"), "w+")
+        srv.must("POST", "/_control", {"faults": [{"verb": "get", "resource": "leases", "action": "hang"}]})
+        c = subprocess.Popen(base + ["--identity", "C", "--lease-duration", "2", "--resync", "1"], stderr=logs["C"])
+        procs = [("C", c)]
+
+        def c_log(pred):
+            logs["C"].seek(0)
+            for line in logs["C"]:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if pred(rec):
+                    return rec
+            return None
+
+        gave_up = wait_for("C's unanswered Lease call to give up",
+                           lambda: c_log(lambda r: r.get("msg") == "leader election round failed"
+                                         and "deadline" in r.get("error", "")))
+        check(bool(gave_up), "an unanswered Lease call gives up at its deadline: %s" % (gave_up or {}).get("error"))
+        check(bool(wait_for("C to take the Lease", lambda: holder(("C",)))), "the next round takes the Lease")
+        srv.must("POST", "/_control", {"faults": [{"verb": "patch", "resource": "services", "action": "hang"}]})
+        strip = svc(srv, "svc-a")
+        strip["metadata"]["annotations"].pop(ANN, None)
+        srv.must("PUT", "/api/v1/namespaces/infra/services/svc-a", strip)
+        wait_for("C's patch to hang", lambda: srv.stats()["faults"].get("hang", 0) >= 2)
+        c.send_signal(signal.SIGTERM)
+        try:
+            rc = c.wait(30)  # hang guard: the hung patch would hold it for 120 s
+        except subprocess.TimeoutExpired:
+            print("replica C still runs 30 s after SIGTERM; its threads:\n%s" % backtrace(c.pid))
+            c.kill()
+            rc = c.wait()
+        check(rc == 0, "SIGTERM ends a replica whose write the API server never answers (exit %d)" % rc)
+        procs = []
+        if kubetest.failures:
+            logs["C"].seek(0)
+            print("---- replica C, last of its log:\n%s" % logs["C"].read()[-6000:])
     finally:
         for ident, p in procs:
             if p.poll() is None:
