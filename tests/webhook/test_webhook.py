@@ -269,6 +269,31 @@ def route(name, ns="echo", section="http", hostnames=("a.example.com",), gw="pla
     return r
 
 
+def sequence_once(port, cafile, seq, small, big, bad):
+    """seq's requests in turn on one kept-alive connection, then again on a new one that
+    starts with a big answer; wrong answers go to bad; returns the slowest one's time."""
+    slowest = 0.0
+    for round_ in range(2):
+        conn = Conn(port, client_ctx(cafile))
+        order = seq if round_ == 0 else [seq[2]] + seq  # the second starts with a big answer
+        for i, (method, what) in enumerate(order):
+            t0 = time.monotonic()
+            if method == "POST":
+                st, _, body = post(conn, "/validate", json.dumps(
+                    review("HTTPRoute", big if what == "big" else small, uid="seq-%d-%d" % (round_, i))))
+                ok = st == 200 and json.loads(body)["response"]["uid"] == "seq-%d-%d" % (round_, i)
+            else:
+                conn.request(method, "/metrics" if method == "HEAD" else "/healthz")
+                r = conn.getresponse()
+                r.read()
+                ok = r.status == 200
+            slowest = max(slowest, time.monotonic() - t0)
+            if not ok:
+                bad.append((round_, i, method, what))
+        conn.close()
+    return slowest
+
+
 def run(tmp):
     ca = make_ca(tmp, "ca")
     leaf = make_leaf(tmp, "leaf1", ca, "gatewarden", ["DNS:" + SVC, "DNS:localhost", "IP:127.0.0.1"])
@@ -618,48 +643,42 @@ def run(tmp):
               "a large answer (%d bytes) on a kept-alive connection arrives whole, request %d" % (len(body), i))
     conn.close()
     # ... but a HEAD answer has no body to wait for: held back, each header waited for the
-    # kernel's timer (about 200 ms; ten took 1.9 s), unheld ten take milliseconds
-    conn = Conn(ps.port, client_ctx(ca[0]))
-    sizes, t0 = [], time.monotonic()
-    for i in range(10):
-        conn.request("HEAD", "/metrics")
-        r = conn.getresponse()
-        r.read()
-        sizes.append(int(r.getheader("Content-Length") or 0))
-    took = time.monotonic() - t0
-    conn.close()
-    check(min(sizes) >= 1200 and took < 1.0,
-          "ten HEAD /metrics (%d bytes each) on a kept-alive connection are not held back (%.2f s)"
-          % (min(sizes), took))
+    # kernel's timer (about 200 ms; ten took 1.9 s), unheld ten take milliseconds. A held
+    # answer is held on every try, a busy machine's delay is not: the best of three tries
+    # counts.
+    tries = []
+    for _ in range(3):
+        conn = Conn(ps.port, client_ctx(ca[0]))
+        sizes, t0 = [], time.monotonic()
+        for i in range(10):
+            conn.request("HEAD", "/metrics")
+            r = conn.getresponse()
+            r.read()
+            sizes.append(int(r.getheader("Content-Length") or 0))
+        tries.append(time.monotonic() - t0)
+        conn.close()
+        if tries[-1] < 1.0:
+            break
+    check(min(sizes) >= 1200 and min(tries) < 1.0,
+          "ten HEAD /metrics (%d bytes each) on a kept-alive connection are not held back (%s s)"
+          % (min(sizes), ", ".join("%.2f" % t for t in tries)))
     # each answer leaves as one TLS record once it is complete (httpd.c, answer_flush),
     # whatever libmicrohttpd did to TCP_CORK before: answers of every size and HEAD in
     # turn on one connection, then a new connection (most likely on the same descriptor,
-    # whose state must start afresh). A held answer waits for the kernel's 200 ms timer.
+    # whose state must start afresh). A held answer waits for the kernel's 200 ms timer,
+    # on every try; a busy machine's delay does not repeat: the best of three tries counts.
     small = route("small")
     seq = [("POST", "small"), ("HEAD", None), ("POST", "big"), ("GET", None), ("POST", "small"),
            ("POST", "big"), ("HEAD", None), ("POST", "small")]
-    slowest, bad = 0.0, []
-    for round_ in range(2):
-        conn = Conn(ps.port, client_ctx(ca[0]))
-        order = seq if round_ == 0 else [seq[2]] + seq  # the second starts with a big answer
-        for i, (method, what) in enumerate(order):
-            t0 = time.monotonic()
-            if method == "POST":
-                st, _, body = post(conn, "/validate", json.dumps(
-                    review("HTTPRoute", big if what == "big" else small, uid="seq-%d-%d" % (round_, i))))
-                ok = st == 200 and json.loads(body)["response"]["uid"] == "seq-%d-%d" % (round_, i)
-            else:
-                conn.request(method, "/metrics" if method == "HEAD" else "/healthz")
-                r = conn.getresponse()
-                r.read()
-                ok = r.status == 200
-            slowest = max(slowest, time.monotonic() - t0)
-            if not ok:
-                bad.append((round_, i, method, what))
-        conn.close()
-    check(not bad and slowest < 0.18,
+    bad, tries = [], []
+    for _ in range(3):
+        tries.append(sequence_once(ps.port, ca[0], seq, small, big, bad))
+        if tries[-1] < 0.18:
+            break
+    check(not bad and min(tries) < 0.18,
           "small, large, HEAD and GET answers in turn on kept-alive connections, twice: all whole, "
-          "none held back (slowest %.3f s; wrong: %s)" % (slowest, bad))
+          "none held back (slowest answer of each try: %s s; wrong: %s)"
+          % (", ".join("%.3f" % t for t in tries), bad))
     # a client that sends requests and never reads the answers: once the kernel's buffers
     # are full the server waits for it 250 ms, then drops the connection, and other
     # clients are served meanwhile
