@@ -29,6 +29,7 @@
 #include "kcache.h"
 #include "kubeopts.h"
 #include "lbplan.h"
+#include "monotime.h"
 #include "stateload.h"
 #include "store.h"
 #include "viewsrc.h"
@@ -355,14 +356,6 @@ static void on_cache_change(void *ud, enum kind k, const char *type, const json_
 	atomic_store(dirty, 1);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One pass from the watch cache: plan under the cache lock, program after releasing
  * it. Returns 0, 1 (some frontends skipped, warned) or 2 (failed, logged). */
 static int sync_cluster_once(const struct dp_args *a, struct datapath *dp, const struct viewsrc *vs,
@@ -428,7 +421,7 @@ static int cmd_sync_cluster(const struct dp_args *a)
 	kcache_viewsrc(kc.cache, &vs);
 	fprintf(stderr, "gatewarden datapath sync: watching %s; nothing is programmed before the first full sync\n",
 		a->ko.kubeconfig != NULL ? a->ko.kubeconfig : "the cluster (in-cluster service account)");
-	wait_log_at = now_ms() + DP_WAIT_LOG_MS;
+	wait_log_at = monotime_ms() + DP_WAIT_LOG_MS;
 	for (;;) {
 		struct timespec tick = { 0, DP_TICK_MS * 1000000L };
 		long long now;
@@ -437,7 +430,7 @@ static int cmd_sync_cluster(const struct dp_args *a)
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
-		now = now_ms();
+		now = monotime_ms();
 		if (!ready) {
 			/* an empty plan before the sync would delete every frontend */
 			if (!kcache_ready(kc.cache)) {
@@ -459,7 +452,7 @@ static int cmd_sync_cluster(const struct dp_args *a)
 		if (now < next_at || !atomic_exchange(&dirty, 0))
 			continue;
 		rc = sync_cluster_once(a, dp, &vs, programmed);
-		now = now_ms();
+		now = monotime_ms();
 		if (rc == 2) {
 			atomic_store(&dirty, 1);
 			next_at = now + DP_RETRY_MS;

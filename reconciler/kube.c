@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "monotime.h"
+
 #define BODY_MAX (256u << 20)   /* a list page or error body larger than this is refused */
 #define LINE_MAX_BYTES (64u << 20)
 
@@ -458,14 +460,6 @@ static void count(struct kube *k, unsigned long *field)
 	pthread_mutex_unlock(&k->mu);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int kube_request(struct kube *k, const char *method, const char *path, const char *ctype,
 		 const json_t *body, struct kube_resp *ret, struct err *err)
 {
@@ -493,7 +487,7 @@ int kube_request_until(struct kube *k, const char *method, const char *path, con
 		long code = 0;
 
 		if (deadline_ms > 0) {
-			x.timeout_ms = (long)(deadline_ms - mono_ms());
+			x.timeout_ms = (long)(deadline_ms - monotime_ms());
 			if (x.timeout_ms <= 0) {
 				free(text);
 				return err_set(err, ERR_IO, "kube: %s %s%s: no answer within the call's deadline", method,
@@ -543,7 +537,7 @@ int kube_request_until(struct kube *k, const char *method, const char *path, con
 		long wait = x.retry_after >= 0 ? x.retry_after * 1000 : kube_backoff_ms(k, attempt);
 		if (x.retry_after == 0)
 			wait = kube_backoff_ms(k, 0);
-		if (deadline_ms > 0 && mono_ms() + wait >= deadline_ms) {
+		if (deadline_ms > 0 && monotime_ms() + wait >= deadline_ms) {
 			free(text);
 			if (cc != CURLE_OK)
 				return err_set(err, ERR_IO, "kube: %s %s%s: %s (no time left to retry within the call's deadline)",

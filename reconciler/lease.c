@@ -12,6 +12,7 @@
 
 #include "jlog.h"
 #include "jv.h"
+#include "monotime.h"
 
 struct lease {
 	struct kube *kube;
@@ -25,14 +26,6 @@ struct lease {
 	unsigned long transitions;
 	bool leader;
 };
-
-long long lease_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void micro_time(char *buf, size_t n)
 {
@@ -90,7 +83,7 @@ bool lease_held(struct lease *l)
 	bool held;
 
 	pthread_mutex_lock(&l->mu);
-	held = l->leader && lease_now_ms() < l->valid_until;
+	held = l->leader && monotime_ms() < l->valid_until;
 	pthread_mutex_unlock(&l->mu);
 	return held;
 }
@@ -149,7 +142,7 @@ int lease_tick(struct lease *l, struct err *err)
 {
 	char path[768];
 	struct kube_resp r;
-	long long start = lease_now_ms();
+	long long start = monotime_ms();
 	/* an answer later than a lease duration is of no use: the next tick asks again */
 	long long deadline = start + (long long)l->duration_s * 1000;
 	json_t *body = NULL;
@@ -216,7 +209,7 @@ void lease_release(struct lease *l)
 	char path[768];
 	struct kube_resp r;
 	struct err e;
-	long long deadline = lease_now_ms() + (long long)l->duration_s * 1000;  /* never hold up a shutdown */
+	long long deadline = monotime_ms() + (long long)l->duration_s * 1000;  /* never hold up a shutdown */
 
 	if (!lease_held(l))
 		return;

@@ -38,8 +38,6 @@ int lease_tick(struct lease *l, struct err *err);
 bool lease_held(struct lease *l);
 /* Give the Lease up (holderIdentity cleared) if we hold it: for a clean shutdown. */
 void lease_release(struct lease *l);
-/* Monotonic milliseconds (the clock lease_held uses). */
-long long lease_now_ms(void);
 /* Leadership changes seen (for metrics). */
 unsigned long lease_transitions(struct lease *l);
 

@@ -20,6 +20,7 @@
 #include "hostname.h"
 #include "jlog.h"
 #include "jv.h"
+#include "monotime.h"
 #include "policy.h"
 #include "viewsrc.h"
 
@@ -41,14 +42,6 @@ struct reconciler {
 	json_t *expiry;               /* {"ns/name": notAfter} for TLS Secrets */
 	struct reconcile_stats st;
 };
-
-static long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 struct reconciler *reconcile_new(const struct reconcile_options *o, struct err *err)
 {
@@ -99,7 +92,7 @@ void reconcile_on_change(void *ud, enum kind k, const char *type, const json_t *
 	pthread_mutex_lock(&r->mu);
 	if (!r->dirty) {
 		r->dirty = true;
-		r->dirty_since_ns = mono_ns();
+		r->dirty_since_ns = monotime_ns();
 	}
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
@@ -545,7 +538,7 @@ void reconcile_pass(struct reconciler *r)
 	r->st.problems = json_array_size(p.keys);
 	r->st.immutable += p.immutable;
 	if (since != 0) {
-		long long lat = mono_ns() - since;
+		long long lat = monotime_ns() - since;
 
 		r->st.latency_last_ns = lat;
 		if (lat > r->st.latency_max_ns)
@@ -571,7 +564,7 @@ static void *reconcile_main(void *arg)
 
 	kube_set_thread_stop(&r->halt);
 	for (;;) {
-		long long now = mono_ns() / 1000000;
+		long long now = monotime_ns() / 1000000;
 		bool run = false;
 
 		pthread_mutex_lock(&r->mu);
@@ -599,7 +592,7 @@ static void *reconcile_main(void *arg)
 		pthread_mutex_lock(&r->mu);
 		r->st.leader = leader;
 		if (ready) {
-			if (r->dirty && mono_ns() - r->dirty_since_ns >= (long long)r->o.debounce_ms * 1000000)
+			if (r->dirty && monotime_ns() - r->dirty_since_ns >= (long long)r->o.debounce_ms * 1000000)
 				run = true;
 			if (now >= next_resync)
 				run = true;
