@@ -31,6 +31,19 @@ def finish():
     return 0
 
 
+def log_record(f, pred):
+    """The first JSON log line of the open file f for which pred is true, or None."""
+    f.seek(0)
+    for line in f:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if pred(rec):
+            return rec
+    return None
+
+
 class Server:
     def __init__(self, *args, dir=None):
         self.dir = dir or tempfile.mkdtemp(prefix="gw-apiserver-")

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubetest  # noqa: E402
-from kubetest import check  # noqa: E402
+from kubetest import check, log_record  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TLS = os.path.join(HERE, "..", "data", "tls")
@@ -202,15 +202,8 @@ def main():
                                                           "--resync", "1"] + extra, stderr=logs[ident])))
 
         def metrics_port():
-            logs["A"].seek(0)
-            for line in logs["A"]:
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                if rec.get("msg") == "metrics listening":
-                    return rec["port"]
-            return None
+            rec = log_record(logs["A"], lambda r: r.get("msg") == "metrics listening")
+            return rec["port"] if rec else None
 
         mport = wait_for("the metrics server", metrics_port)
 
@@ -300,19 +293,8 @@ def main():
         c = subprocess.Popen(base + ["--identity", "C", "--lease-duration", "2", "--resync", "1"], stderr=logs["C"])
         procs = [("C", c)]
 
-        def c_log(pred):
-            logs["C"].seek(0)
-            for line in logs["C"]:
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                if pred(rec):
-                    return rec
-            return None
-
         gave_up = wait_for("C's unanswered Lease call to give up",
-                           lambda: c_log(lambda r: r.get("msg") == "leader election round failed"
+                           lambda: log_record(logs["C"], lambda r: r.get("msg") == "leader election round failed"
                                          and "deadline" in r.get("error", "")))
         check(bool(gave_up), "an unanswered Lease call gives up at its deadline: %s" % (gave_up or {}).get("error"))
         check(bool(wait_for("C to take the Lease", lambda: holder(("C",)))), "the next round takes the Lease")

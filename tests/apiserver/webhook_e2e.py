@@ -14,7 +14,6 @@ same requests are sent by this script (the apiserver's side is what is tested).
 """
 import base64
 import http.client
-import json
 import os
 import shutil
 import signal
@@ -98,14 +97,8 @@ def main():
     port = None
     try:
         for _ in range(300):  # hang guard
-            log.seek(0)
-            for line in log:
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                if rec.get("msg") == "serving":
-                    port = rec["port"]
+            rec = kubetest.log_record(log, lambda r: r.get("msg") == "serving")
+            port = rec["port"] if rec else None
             if port or serve.poll() is not None:
                 break
             time.sleep(0.05)
