@@ -22,7 +22,6 @@
 struct kube {
 	struct kube_config c;
 	struct kube_retry retry;
-	const atomic_int *stop;
 	pthread_mutex_t mu;       /* token cache, rng, stats */
 	char *token;              /* current token (from file or config) */
 	struct timespec token_mtime;
@@ -122,11 +121,6 @@ void kube_set_retry(struct kube *k, const struct kube_retry *r)
 	k->retry = *r;
 }
 
-void kube_set_stop(struct kube *k, const atomic_int *stop)
-{
-	k->stop = stop;
-}
-
 void kube_stats(const struct kube *k, struct kube_stats *ret)
 {
 	pthread_mutex_lock((pthread_mutex_t *)&k->mu);
@@ -149,21 +143,22 @@ void kube_set_thread_stop(const atomic_int *stop)
 	thread_stop = stop;
 }
 
-static bool stopped(const struct kube *k)
+static bool stopped(void)
 {
-	return (k->stop != NULL && atomic_load(k->stop)) || (thread_stop != NULL && atomic_load(thread_stop));
+	return thread_stop != NULL && atomic_load(thread_stop);
 }
 
 bool kube_sleep(struct kube *k, long ms)
 {
-	while (ms > 0 && !stopped(k)) {
+	(void)k;  /* the stop flag is the calling thread's */
+	while (ms > 0 && !stopped()) {
 		long step = ms > 50 ? 50 : ms;
 		struct timespec ts = { step / 1000, (step % 1000) * 1000000L };
 
 		nanosleep(&ts, NULL);
 		ms -= step;
 	}
-	return !stopped(k);
+	return !stopped();
 }
 
 long kube_backoff_ms(struct kube *k, int attempt)
@@ -359,10 +354,8 @@ static size_t on_stream(char *d, size_t sz, size_t n, void *ud)
 
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	struct xfer *x = ud;
-
-	(void)dt; (void)dn; (void)ut; (void)un;
-	return stopped(x->k) ? 1 : 0;
+	(void)ud; (void)dt; (void)dn; (void)ut; (void)un;
+	return stopped() ? 1 : 0;
 }
 
 /* A prepared handle for one call. headers is returned for freeing. */
@@ -448,7 +441,6 @@ static CURL *prepare(struct kube *k, struct xfer *x, const char *method, const c
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
 	*ret_headers = hl;
 	return h;
 }
@@ -504,7 +496,7 @@ int kube_request_until(struct kube *k, const char *method, const char *path, con
 		curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &code);
 		curl_easy_cleanup(x.h);
 		curl_slist_free_all(hl);
-		if (stopped(k)) {
+		if (stopped()) {
 			free(x.body.p);
 			free(text);
 			return err_set(err, ERR_IO, "kube: stopped");
@@ -692,7 +684,7 @@ int kube_watch(struct kube *k, const char *path, kube_event_fn fn, void *ud, lon
 		count(k, &k->stats.server_errors);
 	if (x.fn_ret != 0 && x.fn_ret != ERR_IO && x.fn_ret != ERR_LIMIT) {
 		rc = x.fn_ret;          /* the callback stopped the stream */
-	} else if (stopped(k)) {
+	} else if (stopped()) {
 		rc = err_set(err, ERR_IO, "kube: stopped");
 	} else if (x.fn_ret != 0) {
 		rc = err_set(err, x.fn_ret, "kube: watch %s: malformed or oversized event line", path);

@@ -58,11 +58,10 @@ struct kube_retry {
 struct kube *kube_new(const struct kube_config *c, struct err *err);
 void kube_free(struct kube *k);
 void kube_set_retry(struct kube *k, const struct kube_retry *r);
-/* A stop flag checked while waiting (backoff) and during transfers; when it becomes
- * non-zero, calls return ERR_IO ("stopped") as soon as they can. */
-void kube_set_stop(struct kube *k, const atomic_int *stop);
-/* A second stop flag for the calling thread only (a cache's worker threads use it so
- * that stopping the cache does not stop the client's other users). */
+/* The calling thread's stop flag, checked while waiting (backoff) and during
+ * transfers: once it is non-zero, the thread's calls return ERR_IO ("stopped") as soon
+ * as they can. Per thread, so that stopping one user of a client (a cache's workers,
+ * the reconciler's thread) does not stop the others. */
 void kube_set_thread_stop(const atomic_int *stop);
 
 struct kube_resp {
@@ -122,7 +121,7 @@ typedef int (*kube_event_fn)(void *ud, json_t *event);
 int kube_watch(struct kube *k, const char *path, kube_event_fn fn, void *ud, long *ret_status,
 	       long *ret_retry_after, struct err *err);
 
-/* Sleep ms milliseconds or until the stop flag rises; false when stopped. */
+/* Sleep ms milliseconds or until the calling thread's stop flag rises; false when stopped. */
 bool kube_sleep(struct kube *k, long ms);
 /* Backoff for attempt n (0-based): full jitter in [base/2, min(max, base * 2^n)]. */
 long kube_backoff_ms(struct kube *k, int attempt);
