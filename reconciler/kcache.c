@@ -63,6 +63,12 @@ static const struct kres RESOURCES[] = {
 };
 #define NRES (sizeof(RESOURCES) / sizeof(RESOURCES[0]))
 
+/* A watch silent this long is taken for dead. The API server sends a bookmark about
+ * once a minute on a quiet watch that asked for them (its watch cache's bookmark
+ * frequency), so a live stream is never that quiet; a dead one (a peer gone without a
+ * FIN) would otherwise hold until TCP keepalive gives up, about ten minutes. */
+#define KCACHE_WATCH_STALL_S 120
+
 /* a callback's answer that ends the stream and asks for a relist */
 #define STREAM_RELIST 1
 #define STREAM_RETRY 2
@@ -458,7 +464,8 @@ static void *worker_main(void *arg)
 		w->st.watches++;
 		w->error_code = 0;
 		pthread_rwlock_unlock(&c->mu);
-		rc = kube_watch(c->kube, path, on_event, w, &status, &retry_after, &e);
+		rc = kube_watch(c->kube, path, c->o.watch_stall > 0 ? c->o.watch_stall : KCACHE_WATCH_STALL_S, on_event, w,
+				&status, &retry_after, &e);
 		if (atomic_load(&c->stop))
 			break;
 		if (rc == STREAM_RELIST || status == 410) {
@@ -493,6 +500,8 @@ static void *worker_main(void *arg)
 			log_res("warning", "watch refused; backing off", w, e.msg);
 		else if (rc == STREAM_RETRY)
 			log_res("warning", "watch stream reported an error; resuming", w, NULL);
+		else if (rc < 0)
+			log_res("warning", "watch stream broke; resuming", w, e.msg);
 		kube_sleep(c->kube, kube_backoff_ms(c->kube, fails++ > 3 ? 3 : fails));
 	}
 	return NULL;

@@ -49,6 +49,8 @@ struct kcache_options {
 	unsigned kinds;        /* bit (1u << KIND_x) per resource; 0 = all of the above */
 	size_t page;           /* list page size; 0 = 500 */
 	int watch_timeout;     /* timeoutSeconds asked of the server; 0 = 300..600 s */
+	int watch_stall;       /* seconds without a byte (event or bookmark) after which a
+				  watch is taken for dead and made again; 0 = 120 s */
 	kcache_change_fn on_change;
 	void *ud;
 	bool slim;             /* keep only what admission reads (core/admit.h admit_slim):

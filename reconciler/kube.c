@@ -659,7 +659,7 @@ nomem:
 	return err_set(err, ERR_NOMEM, "kube: out of memory listing %s", path);
 }
 
-int kube_watch(struct kube *k, const char *path, kube_event_fn fn, void *ud, long *ret_status,
+int kube_watch(struct kube *k, const char *path, int stall_s, kube_event_fn fn, void *ud, long *ret_status,
 	       long *ret_retry_after, struct err *err)
 {
 	struct xfer x = { .k = k, .retry_after = -1, .fn = fn, .ud = ud };
@@ -673,6 +673,12 @@ int kube_watch(struct kube *k, const char *path, kube_event_fn fn, void *ud, lon
 	x.h = prepare(k, &x, "GET", path, NULL, NULL, &hl, true);
 	if (x.h == NULL)
 		return err_set(err, ERR_NOMEM, "kube: out of memory preparing a watch");
+	if (stall_s > 0) {
+		/* a stream that carries nothing (no event, no bookmark) for stall_s is dead or
+		 * stuck: end it; the caller watches again from its last resourceVersion */
+		curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_TIME, (long)stall_s);
+	}
 	count(k, &k->stats.requests);
 	cc = curl_easy_perform(x.h);
 	curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &code);
@@ -688,6 +694,10 @@ int kube_watch(struct kube *k, const char *path, kube_event_fn fn, void *ud, lon
 		rc = err_set(err, ERR_IO, "kube: stopped");
 	} else if (x.fn_ret != 0) {
 		rc = err_set(err, x.fn_ret, "kube: watch %s: malformed or oversized event line", path);
+	} else if (cc == CURLE_OPERATION_TIMEDOUT && stall_s > 0) {
+		count(k, &k->stats.transport_errors);
+		rc = err_set(err, ERR_IO, "kube: watch %s: nothing received for %d s (no event, no bookmark)", path,
+			     stall_s);
 	} else if (cc != CURLE_OK) {
 		count(k, &k->stats.transport_errors);
 		rc = err_set(err, ERR_IO, "kube: watch %s: %s", path, curl_easy_strerror(cc));

@@ -114,11 +114,12 @@ typedef int (*kube_event_fn)(void *ud, json_t *event);
 /*
  * A watch stream: GET path (which carries watch=1 and resourceVersion). Each line of
  * the chunked body is handed to fn. Returns when the server ends the stream (0), the
- * callback stops it (its value), the connection drops (ERR_IO), or stop is raised.
+ * callback stops it (its value), the connection drops (ERR_IO), nothing at all arrives
+ * for stall_s seconds (ERR_IO; 0: no such limit), or stop is raised.
  * *ret_status gets the HTTP status (a 410 or 429 arrives as the status of the watch
  * request itself; retry_after likewise).
  */
-int kube_watch(struct kube *k, const char *path, kube_event_fn fn, void *ud, long *ret_status,
+int kube_watch(struct kube *k, const char *path, int stall_s, kube_event_fn fn, void *ud, long *ret_status,
 	       long *ret_retry_after, struct err *err);
 
 /* Sleep ms milliseconds or until the calling thread's stop flag rises; false when stopped. */

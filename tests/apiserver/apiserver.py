@@ -22,9 +22,11 @@ client and for `kubectl --kubeconfig` (get, apply, delete):
   * faults, scripted by CLI flags (--fault JSON) or POST /_control:
         {"faults": [{"verb": "watch"|"list"|"get"|"create"|"update"|"patch"|"delete"|"*",
                      "resource": "httproutes"|"*", "action": "429"|"500"|"410"|"409"|"drop"
-                     |"gone-in-stream"|"drop-after"|"hang", "count": N, "retryAfter": S,
+                     |"gone-in-stream"|"drop-after"|"hang"|"stall", "count": N, "retryAfter": S,
                      "after": K, "seconds": S}],
          "compact": true, "tokens": ["..."], "bookmarkInterval": S}
+    "stall" (watch) sends the watch's first events, then nothing at all (no event, no
+    bookmark) while keeping the connection open, as a dead peer would look;
     "409" answers a write as if another writer had changed the object first;
     "drop" closes the connection without an answer; "hang" never answers (until the
     client goes away, or "seconds", default 600, pass); "drop-after" (watch) closes it
@@ -645,6 +647,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             emit({"type": "ERROR", "object": status_body(410, "Expired", "too old resource version: injected")})
             self.wfile.write(b"0\r\n\r\n")
             return
+        if fault is not None and fault["action"] == "stall":
+            for etype, o in pending:
+                emit({"type": etype, "object": o})
+            self.hang(fault.get("seconds", 600))
+            raise DropConnection()
         while True:
             with st.lock:
                 # events after `since` that this watch has not sent

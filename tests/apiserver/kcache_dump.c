@@ -12,8 +12,9 @@
  *          change-to-decision latency {"decisions", "avg_ms", "max_ms"}
  *   reset  forget the latency samples so far (prints "{}")
  *   quit   stop the cache and exit 0
- * Usage: kcache_dump KUBECONFIG [--page N] [--reconcile] [--slim]
- * (--slim: the cache serve runs, objects slimmed and routes kept as text)
+ * Usage: kcache_dump KUBECONFIG [--page N] [--reconcile] [--slim] [--watch-stall S]
+ * (--slim: the cache serve runs, objects slimmed and routes kept as text;
+ * --watch-stall: kcache_options.watch_stall)
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -159,7 +160,7 @@ int main(int argc, char **argv)
 	struct lease *lease = NULL;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: kcache_dump KUBECONFIG [--page N] [--reconcile] [--slim]\n");
+		fprintf(stderr, "usage: kcache_dump KUBECONFIG [--page N] [--reconcile] [--slim] [--watch-stall S]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
 			with_reconcile = true;
 		else if (strcmp(argv[i], "--slim") == 0)
 			o.slim = true;
+		else if (strcmp(argv[i], "--watch-stall") == 0 && i + 1 < argc)
+			o.watch_stall = atoi(argv[++i]);
 	}
 	json_object_seed(0);
 	err_init(&e);
