@@ -5,11 +5,9 @@ kept, the deep one is left out (the store refuses it and the cache logs why).
 
 usage: kcache_deep.py KCACHE_DUMP_BINARY
 """
-import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubetest  # noqa: E402
@@ -40,29 +38,18 @@ def main():
             at = at["x"]
         for name, extra in (("r1", None), ("deep", deep), ("r2", None)):
             srv.must("POST", GW + "/namespaces/a/httproutes", route(name, extra))
-        p = subprocess.Popen([binary, srv.kubeconfig, "--slim"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        d = None
-        for _ in range(300):  # hang guard: 30 s
-            p.stdin.write("dump\n")
-            p.stdin.flush()
-            d = json.loads(p.stdout.readline())
-            if d["ready"]:
-                break
-            time.sleep(0.1)
-        check(d is not None and d["ready"], "the slim cache completed its first sync")
+        p = kubetest.KcacheDump(binary, srv.kubeconfig, ["--slim"], stderr=subprocess.PIPE)
+        d = p.wait_ready()
+        check(d["ready"], "the slim cache completed its first sync")
         routes = sorted(n for k, ns, n, rv in d["objects"] if k == "HTTPRoute")
         check(routes == ["r1", "r2"], "the cache keeps r1 and r2 and leaves the deep route out: %s" % routes)
-        p.stdin.write("quit\n")
-        p.stdin.flush()
-        rc = p.wait(30)
-        err = p.stderr.read()
+        rc = p.quit()
+        err = p.p.stderr.read()
         check(rc == 0, "kcache_dump exited %s" % rc)
         check("deeper than 512 levels" in err, "the cache logged why the deep route is left out: %s" % err[-600:])
     finally:
-        if p is not None and p.poll() is None:
-            p.kill()
-            p.wait()
+        if p is not None:
+            p.quit()
         srv.stop()
     return kubetest.finish()
 

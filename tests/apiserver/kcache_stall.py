@@ -6,7 +6,6 @@ healthy watches, which carry a bookmark every half second, are never cut.
 
 usage: kcache_stall.py KCACHE_DUMP_BINARY
 """
-import json
 import os
 import subprocess
 import sys
@@ -26,12 +25,6 @@ def route(name):
             "spec": {"hostnames": ["%s.example.com" % name], "parentRefs": [{"name": "gw"}]}}
 
 
-def dump(p):
-    p.stdin.write("dump\n")
-    p.stdin.flush()
-    return json.loads(p.stdout.readline())
-
-
 def main():
     binary = sys.argv[1]
     srv = kubetest.Server("--bookmark-interval", "0.5")
@@ -41,15 +34,9 @@ def main():
         srv.must("POST", GW + "/namespaces/a/httproutes", route("r1"))
         # the first HTTPRoute watch (after the first list) goes silent for good
         srv.control(faults=[{"verb": "watch", "resource": "httproutes", "action": "stall"}])
-        p = subprocess.Popen([binary, srv.kubeconfig, "--watch-stall", str(STALL_S)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        d = None
-        for _ in range(300):  # hang guard: 30 s
-            d = dump(p)
-            if d["ready"]:
-                break
-            time.sleep(0.1)
-        check(d is not None and d["ready"], "the cache completed its first sync")
+        p = kubetest.KcacheDump(binary, srv.kubeconfig, ["--watch-stall", str(STALL_S)], stderr=subprocess.PIPE)
+        d = p.wait_ready()
+        check(d["ready"], "the cache completed its first sync")
         for _ in range(300):  # hang guard
             if srv.stats()["faults"].get("stall", 0) >= 1:
                 break
@@ -58,7 +45,7 @@ def main():
         srv.must("POST", GW + "/namespaces/a/httproutes", route("r2"))
         routes = []
         for _ in range(600):  # hang guard: 60 s; the silent watch itself lasts 600 s
-            d = dump(p)
+            d = p.dump()
             routes = sorted(n for k, ns, n, rv in d["objects"] if k == "HTTPRoute")
             if "r2" in routes:
                 break
@@ -70,17 +57,14 @@ def main():
               % st["HTTPRoute"])
         cut = {k: v["drops"] for k, v in st.items() if k != "HTTPRoute" and v["drops"]}
         check(not cut, "no healthy watch (a bookmark every 0.5 s) was cut: %s" % cut)
-        p.stdin.write("quit\n")
-        p.stdin.flush()
-        rc = p.wait(30)
-        err = p.stderr.read()
+        rc = p.quit()
+        err = p.p.stderr.read()
         check(rc == 0, "kcache_dump exited %s" % rc)
         check("nothing received for %d s" % STALL_S in err, "the cache logged why it made the watch again: %s"
               % err[-600:])
     finally:
-        if p is not None and p.poll() is None:
-            p.kill()
-            p.wait()
+        if p is not None:
+            p.quit()
         srv.stop()
     return kubetest.finish()
 

@@ -14,10 +14,8 @@ end equal to the server; no event may be applied twice or out of order.
 Both phases end when the cache equals the server (the test then checks all the above)
 or after a hang guard of 120 s (a failure, not a timing threshold).
 """
-import json
 import os
 import random
-import subprocess
 import sys
 import time
 
@@ -42,32 +40,6 @@ def server_state(srv):
         out[("Namespace", "", o["metadata"]["name"])] = o["metadata"]["resourceVersion"]
     return out
 
-
-class Cache:
-    def __init__(self, binary, kubeconfig, extra=()):
-        self.p = subprocess.Popen([binary, kubeconfig] + list(extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  text=True)
-        self.applied = []
-
-    def dump(self):
-        self.p.stdin.write("dump\n")
-        self.p.stdin.flush()
-        d = json.loads(self.p.stdout.readline())
-        self.applied.extend(d["applied"])
-        d["state"] = {(k, ns, n): rv for k, ns, n, rv in d["objects"]}
-        return d
-
-    def quit(self):
-        if self.p.poll() is None:
-            self.p.stdin.write("quit\n")
-            self.p.stdin.flush()
-            try:
-                return self.p.wait(30)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-                return -1
-        return self.p.returncode
 
 
 def converge(srv, cache):
@@ -152,7 +124,7 @@ def main():
             srv.must("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         log0 = []
         writes(srv, rng, 40, log0)  # state before the cache starts: listed in pages of 7
-        cache = Cache(binary, srv.kubeconfig, extra)
+        cache = kubetest.KcacheDump(binary, srv.kubeconfig, extra)
         d = converge(srv, cache)
         check(d["ready"], "cache not ready after the first sync")
         routes = [o for o in d["objects"] if o[0] == "HTTPRoute"]

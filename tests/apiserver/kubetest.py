@@ -44,6 +44,45 @@ def log_record(f, pred):
     return None
 
 
+class KcacheDump:
+    """tests/apiserver/kcache_dump.c run against a test server: dump (its state, the
+    events applied since the last dump gathered in .applied), wait_ready, quit."""
+
+    def __init__(self, binary, kubeconfig, extra=(), stderr=None):
+        self.p = subprocess.Popen([binary, kubeconfig] + list(extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=stderr, text=True)
+        self.applied = []
+
+    def dump(self):
+        self.p.stdin.write("dump\n")
+        self.p.stdin.flush()
+        d = json.loads(self.p.stdout.readline())
+        self.applied.extend(d["applied"])
+        d["state"] = {(k, ns, n): rv for k, ns, n, rv in d["objects"]}
+        return d
+
+    def wait_ready(self):
+        """The first dump after the first full sync (hang guard 30 s), or the last one."""
+        for _ in range(300):
+            d = self.dump()
+            if d["ready"]:
+                break
+            time.sleep(0.1)
+        return d
+
+    def quit(self):
+        if self.p.poll() is None:
+            self.p.stdin.write("quit\n")
+            self.p.stdin.flush()
+            try:
+                return self.p.wait(30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+                return -1
+        return self.p.returncode
+
+
 class Server:
     def __init__(self, *args, dir=None):
         self.dir = dir or tempfile.mkdtemp(prefix="gw-apiserver-")
