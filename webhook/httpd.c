@@ -519,6 +519,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct req *q = *con_cls;
 	struct httpd_request hr = { .method = method, .path = url };
 	struct httpd_response resp = { 0 };
+	bool head = strcmp(method, "HEAD") == 0;  /* libmicrohttpd sends no body: answer_cork */
 
 	(void)version;
 	if (q == NULL) {
@@ -546,7 +547,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			simple(&resp, cs, cs == 401 ? "a client certificate is required\n"
 						    : "client certificate not accepted\n");
 			q->answered = true;
-			return send_resp(h, conn, q, &resp, true, strcmp(method, "HEAD") == 0);
+			return send_resp(h, conn, q, &resp, true, head);
 		}
 		hr.content_type = q->content_type;
 		hr.timeout = q->timeout;
@@ -561,7 +562,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (resp.status != 0) {
 			q->answered = true;
-			return send_resp(h, conn, q, &resp, true, strcmp(method, "HEAD") == 0);
+			return send_resp(h, conn, q, &resp, true, head);
 		}
 		return MHD_YES;
 	}
@@ -584,7 +585,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			q->answered = true;
 			*upload_data_size = 0;
 			/* MHD refuses a response in the middle of a body: then close */
-			return send_resp(h, conn, q, &resp, true, strcmp(method, "HEAD") == 0) == MHD_YES ? MHD_YES : MHD_NO;
+			return send_resp(h, conn, q, &resp, true, head) == MHD_YES ? MHD_YES : MHD_NO;
 		}
 		if (q->len + n + 1 > q->cap) {
 			size_t ncap = q->cap ? q->cap : 16384;
@@ -615,7 +616,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (resp.status == 0)
 		simple(&resp, 500, "no answer\n");
 	q->answered = true;
-	return send_resp(h, conn, q, &resp, false, strcmp(method, "HEAD") == 0);
+	return send_resp(h, conn, q, &resp, false, head);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
