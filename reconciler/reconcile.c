@@ -31,8 +31,8 @@ struct reconciler {
 	pthread_cond_t cv;
 	pthread_t th;
 	atomic_bool running;          /* the thread runs; atomic, not under mu (the metrics server) */
-	atomic_int halt;              /* raised by reconcile_stop: the thread's requests give up */
-	bool stop;
+	atomic_int halt;              /* raised by reconcile_stop (under mu, for the cv): the
+				       * thread ends, its requests give up */
 	bool dirty;
 	long long dirty_since_ns;     /* monotonic: first change not yet decided on */
 	struct hmap logged;           /* problem key -> generation (uintptr) */
@@ -568,7 +568,7 @@ static void *reconcile_main(void *arg)
 		bool run = false;
 
 		pthread_mutex_lock(&r->mu);
-		if (r->stop) {
+		if (atomic_load(&r->halt)) {
 			pthread_mutex_unlock(&r->mu);
 			break;
 		}
@@ -604,7 +604,7 @@ static void *reconcile_main(void *arg)
 			continue;
 		}
 		pthread_mutex_lock(&r->mu);
-		if (!r->stop) {
+		if (!atomic_load(&r->halt)) {
 			struct timespec ts;
 			long long wait_ms = r->dirty ? r->o.debounce_ms : 100;
 
@@ -623,7 +623,6 @@ int reconcile_start(struct reconciler *r, struct err *err)
 {
 	if (atomic_load(&r->running))
 		return 0;
-	r->stop = false;
 	atomic_store(&r->halt, 0);
 	if (pthread_create(&r->th, NULL, reconcile_main, r) != 0)
 		return err_set(err, ERR_NOMEM, "reconcile: cannot start the thread");
@@ -636,10 +635,9 @@ void reconcile_stop(struct reconciler *r)
 	if (r == NULL || !atomic_load(&r->running))
 		return;
 	pthread_mutex_lock(&r->mu);
-	r->stop = true;
+	atomic_store(&r->halt, 1);  /* a request in flight (a slow API server) ends now */
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
-	atomic_store(&r->halt, 1);  /* a request in flight (a slow API server) ends now */
 	pthread_join(r->th, NULL);
 	atomic_store(&r->running, false);
 	lease_release(r->o.lease);
