@@ -248,7 +248,6 @@ static int buf_add(struct buf *b, const char *d, size_t n)
 }
 
 struct xfer {
-	struct kube *k;
 	CURL *h;
 	struct buf body;
 	long retry_after;
@@ -473,7 +472,7 @@ int kube_request_until(struct kube *k, const char *method, const char *path, con
 			return err_set(err, ERR_NOMEM, "kube: out of memory encoding the request");
 	}
 	for (int attempt = 0;; attempt++) {
-		struct xfer x = { .k = k, .retry_after = -1 };
+		struct xfer x = { .retry_after = -1 };
 		struct curl_slist *hl = NULL;
 		CURLcode cc;
 		long code = 0;
@@ -662,7 +661,7 @@ nomem:
 int kube_watch(struct kube *k, const char *path, int stall_s, kube_event_fn fn, void *ud, long *ret_status,
 	       long *ret_retry_after, struct err *err)
 {
-	struct xfer x = { .k = k, .retry_after = -1, .fn = fn, .ud = ud };
+	struct xfer x = { .retry_after = -1, .fn = fn, .ud = ud };
 	struct curl_slist *hl = NULL;
 	CURLcode cc;
 	long code = 0;
