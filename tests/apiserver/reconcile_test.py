@@ -185,7 +185,7 @@ def main():
 
         # ---- idempotent: a second replica writes nothing new
         r = subprocess.run(base + ["--once", "--identity", "second"], capture_output=True, text=True, timeout=120)
-        check(r.returncode == 0, "second run exits 0")
+        check(r.returncode == 0, "second run exits 0 (exit %d; stderr: %s)" % (r.returncode, r.stderr[-3000:]))
         patches2 = [w for w in writes(srv, "services") if w["method"] == "PATCH"]
         check(len(patches2) == len(patches), "second run: no patch (no write loop)")
         check(len(events(srv)) == nev, "second run: no new Event (deduplicated by name)")
