@@ -2,6 +2,10 @@
  * jv: typed, NULL-safe reads from jansson values. Every getter returns a borrowed
  * pointer (or NULL) when the value exists with the expected type, so rules never need
  * to check types the schema pass already reports. Pure.
+ *
+ * The getters are inline: the rules call them thousands of times per object, almost
+ * always with a literal key, and inlined the key's length is a constant
+ * (json_object_getn), so no call and no strlen is left but jansson's own lookup.
  */
 #ifndef CORE_JV_H
 #define CORE_JV_H
@@ -9,18 +13,73 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* borrowed; NULL when obj is not an object or key is absent or null */
-json_t *jv_get(const json_t *obj, const char *key);
-json_t *jv_obj(const json_t *obj, const char *key);   /* only if an object */
-json_t *jv_arr(const json_t *obj, const char *key);   /* only if an array */
-const char *jv_str(const json_t *obj, const char *key); /* only if a string */
+static inline json_t *jv_get(const json_t *obj, const char *key)
+{
+	json_t *v;
+
+	if (obj == NULL || !json_is_object(obj))
+		return NULL;
+	v = json_object_getn(obj, key, strlen(key));
+	return json_is_null(v) ? NULL : v;
+}
+
+/* only if an object */
+static inline json_t *jv_obj(const json_t *obj, const char *key)
+{
+	json_t *v = jv_get(obj, key);
+
+	return json_is_object(v) ? v : NULL;
+}
+
+/* only if an array */
+static inline json_t *jv_arr(const json_t *obj, const char *key)
+{
+	json_t *v = jv_get(obj, key);
+
+	return json_is_array(v) ? v : NULL;
+}
+
+/* only if a string */
+static inline const char *jv_str(const json_t *obj, const char *key)
+{
+	json_t *v = jv_get(obj, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
 /* length of the string member (0 when absent or not a string) */
-size_t jv_strlen(const json_t *obj, const char *key);
+static inline size_t jv_strlen(const json_t *obj, const char *key)
+{
+	json_t *v = jv_get(obj, key);
+
+	return json_is_string(v) ? json_string_length(v) : 0;
+}
+
 /* true and *ret set when obj.key is a JSON integer */
-bool jv_int(const json_t *obj, const char *key, long long *ret);
+static inline bool jv_int(const json_t *obj, const char *key, long long *ret)
+{
+	json_t *v = jv_get(obj, key);
+
+	if (!json_is_integer(v))
+		return false;
+	*ret = (long long)json_integer_value(v);
+	return true;
+}
+
 /* array size, 0 when not an array */
-size_t jv_size(const json_t *arr);
-bool jv_streq(const json_t *obj, const char *key, const char *want);
+static inline size_t jv_size(const json_t *arr)
+{
+	return json_is_array(arr) ? json_array_size(arr) : 0;
+}
+
+static inline bool jv_streq(const json_t *obj, const char *key, const char *want)
+{
+	const char *s = jv_str(obj, key);
+
+	return s != NULL && strcmp(s, want) == 0;
+}
 
 #endif
