@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "jbytes.h"
 
 struct rd {
 	const unsigned char *p, *start, *end;
@@ -157,7 +158,22 @@ static int read_string(struct rd *r, const char **ret, size_t *ret_len)
 	const unsigned char *s = ++r->p, *q = s;
 	size_t o = 0;
 
-	/* fast path: printable ASCII up to the closing quote */
+	/* fast path: printable ASCII up to the closing quote, eight bytes at a time while
+	 * the text lasts (the first byte that ends the run is found in its word), then
+	 * byte by byte */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (r->end - q >= 8) {
+		uint64_t x, m;
+
+		memcpy(&x, q, 8);
+		m = jbytes_special_mask8(x);
+		if (m != 0) {
+			q += __builtin_ctzll(m) >> 3;
+			break;
+		}
+		q += 8;
+	}
+#endif
 	while (q < r->end && *q != '"' && *q != '\\' && *q >= 0x20 && *q < 0x80)
 		q++;
 	if (q < r->end && *q == '"') {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jbytes.h"
+
 #define JWRITE_DEFAULT_DEPTH 64
 
 static bool reserve(struct jwbuf *b, size_t len)
@@ -80,18 +82,6 @@ static const unsigned char NEEDS_ESCAPE[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
-/* true when one of the 8 bytes of x is below 0x20, '"' or '\\' (NEEDS_ESCAPE) */
-static inline bool escape8(uint64_t x)
-{
-	uint64_t lt = (x - 0x2020202020202020ULL) & ~x;
-	uint64_t q = x ^ 0x2222222222222222ULL;
-	uint64_t bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
-
-	q = (q - 0x0101010101010101ULL) & ~q;
-	bs = (bs - 0x0101010101010101ULL) & ~bs;
-	return ((lt | q | bs) & 0x8080808080808080ULL) != 0;
-}
-
 /* s (len bytes) escaped, then the closing quote */
 static void write_escaped(struct jwbuf *b, const char *s, size_t len)
 {
@@ -141,7 +131,7 @@ void jwrite_str(struct jwbuf *b, const char *s, size_t len)
 		uint64_t x;
 
 		memcpy(&x, s + i, 8);
-		if (escape8(x))
+		if (jbytes_escape8(x))
 			break;
 		memcpy(d + i, &x, 8);
 	}
@@ -151,14 +141,14 @@ void jwrite_str(struct jwbuf *b, const char *s, size_t len)
 
 		if (len >= 8) {
 			memcpy(&x, s + len - 8, 8);
-			if (!escape8(x)) {
+			if (!jbytes_escape8(x)) {
 				memcpy(d + len - 8, &x, 8);
 				i = len;
 			}
 		} else if (len >= 4) {
 			memcpy(&lo, s, 4);
 			memcpy(&hi, s + len - 4, 4);
-			if (!escape8((uint64_t)hi << 32 | lo)) {
+			if (!jbytes_escape8((uint64_t)hi << 32 | lo)) {
 				memcpy(d, &lo, 4);
 				memcpy(d + len - 4, &hi, 4);
 				i = len;

@@ -58,6 +58,52 @@ static void test_jparse__same_values_as_jansson(void **state)
 	}
 }
 
+/* Strings are scanned eight bytes at a time: put each byte that ends a plain run
+ * (the closing quote, an escape, a UTF-8 sequence, a control character, invalid UTF-8)
+ * at every offset of strings of 0 to 24 bytes, as a key and as a value, with the text
+ * ending right after the string or not, and compare with jansson's loader, accepted
+ * or refused. */
+static void test_jparse__strings_at_every_offset(void **state)
+{
+	static const char *const specials[] = { "", "\\\"", "\\n", "\\u00e9", "\xc3\xa9", "\xe2\x82\xac",
+						"\x01", "\x1f", "\xff", "\xc3", "\\" };
+	char text[128], body[64];
+
+	(void)state;
+	for (size_t sp = 0; sp < sizeof(specials) / sizeof(specials[0]); sp++) {
+		for (size_t len = 0; len <= 24; len++) {
+			for (size_t at = 0; at <= len; at++) {
+				for (int shape = 0; shape < 3; shape++) {
+					struct err e;
+					json_error_t je;
+					json_t *got, *want;
+
+					snprintf(body, sizeof(body), "%.*s%s%.*s", (int)at, "abcdefghijklmnopqrstuvwxyz",
+						 specials[sp], (int)(len - at), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+					if (shape == 0)
+						snprintf(text, sizeof(text), "\"%s\"", body);
+					else if (shape == 1)
+						snprintf(text, sizeof(text), "{\"%s\":1}", body);
+					else
+						snprintf(text, sizeof(text), "[\"%s\", \"tail text past eight\"]", body);
+					err_init(&e);
+					got = jparse(text, strlen(text), 100, &e);
+					want = json_loads(text, JSON_DECODE_ANY, &je);
+					if ((got == NULL) != (want == NULL))
+						fail_msg("%s: jparse %s, jansson %s", text, got ? "accepts" : e.msg,
+							 want ? "accepts" : je.text);
+					if (got != NULL && !json_equal(got, want))
+						fail_msg("%s: a different value", text);
+					json_decref(got);
+					json_decref(want);
+				}
+			}
+		}
+	}
+	/* unterminated, the text ending inside a plain run longer than eight bytes */
+	refused("\"abcdefghijklmnop", ERR_INVALID, "line 1 column 1: unterminated string");
+}
+
 /* A duplicate is reported where its key ends, also when what follows it is broken:
  * it comes first in the text. */
 static void test_jparse__duplicate_keys(void **state)
@@ -94,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jparse__same_values_as_jansson),
+		cmocka_unit_test(test_jparse__strings_at_every_offset),
 		cmocka_unit_test(test_jparse__duplicate_keys),
 		cmocka_unit_test(test_jparse__refusals),
 	};
