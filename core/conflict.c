@@ -1,14 +1,25 @@
 /*
  * conflict: see conflict.h.
  *
- * Every string a claim is made of (listener, effective hostname, canonical match key)
- * is interned in one table, so a claim is the triple of their canonical pointers plus
- * the kind's tag: the claims tables (one per listener) hash and compare pointers, never
- * text, and each distinct string is stored once however many routes repeat it. Claims
- * live in slabs (never moved, freed at once); route records in a vector indexed by
- * route id. A claim holds the winner so far; a route's refs list every claim it
- * offered (a route that was overtaken and offers the same claim again gets a second
- * ref, removed when reporting).
+ * Claims are grouped by listener, then by (kind tag, effective hostname): a group
+ * holds the claims of every match offered for that hostname on that listener. Most
+ * hostnames belong to one route, and a group that one route alone has offered to
+ * holds no claims at all: it names that route (solo), whose matches are kept with the
+ * route record. A second route expands it: the solo route's claims are made then, as
+ * if it had offered them on arrival (their winner and their order in its report are
+ * the same), and the group is an ordinary table of claims from then on. From 40,000
+ * routes on, the claims were most of the memory the cluster pass allocated, and
+ * clearing that memory a quarter of its time, for tables that nearly all held one
+ * route.
+ *
+ * Listeners and canonical match keys are interned (few distinct strings: a claim's
+ * key compares by pointer); hostnames are not (nearly all distinct, one table of all
+ * of them was a cache miss per offer): each group keeps a copy of its own. Claims and
+ * groups live in slabs, hostnames in text chunks (never moved, freed at once); route
+ * records in a vector indexed by route id. A claim holds the winner so far; a route's
+ * refs list every claim it offered, each with its place (seq) among the route's
+ * offers, which orders its report (a route that was overtaken and offers the same
+ * claim again gets a second ref, removed when reporting).
  */
 #include "conflict.h"
 
@@ -31,7 +42,8 @@ struct conflict_route;
 
 /* one (kind, listener, hostname, match) and the route that wins it so far */
 struct conflict_claim {
-	const char *listener, *host, *mkey; /* interned (conflict_index.strings) */
+	const char *listener, *mkey; /* interned (conflict_index.strings) */
+	const char *host;           /* its group's copy */
 	const struct conflict_route *win;
 	uint32_t win_rule, win_idx;
 	bool win_implicit;          /* the winner's match is an implicit gRPC catch-all */
@@ -44,14 +56,16 @@ struct conflict_claim {
 struct conflict_ref {
 	const struct conflict_claim *claim;
 	uint32_t rule, idx;
+	uint32_t seq;               /* the offer's place among the route's offers */
 	bool implicit;              /* an implicit gRPC catch-all (a rule without matches) */
 };
 
-/* one match of the route being added */
-struct cached_match {
+/* one match of a route, as it offers it on every listener */
+struct route_match {
 	const char *key;            /* interned canonical key */
-	const json_t *m;            /* the match; NULL: an implicit gRPC catch-all */
 	uint32_t rule, idx;
+	bool implicit;              /* an implicit gRPC catch-all, or a TCPRoute/UDPRoute's
+				     * whole-listener claim */
 };
 
 struct conflict_route {
@@ -60,33 +74,60 @@ struct conflict_route {
 	char *created;              /* owned metadata.creationTimestamp; NULL = newest */
 	struct conflict_ref *refs;  /* owned */
 	size_t nrefs, cap;
+	struct route_match *matches; /* owned; made at the route's first registration */
+	size_t nmatches;
+	bool has_matches;
+	uint32_t nseq;              /* offers so far: the seq of the next one */
 };
 
-#define SLAB_CLAIMS 1024
+/* the claims of one (kind tag, effective hostname) on one listener */
+struct group {
+	const char *listener;       /* interned */
+	const char *host;           /* owned copy (conflict_index.text) */
+	uint64_t hhash;             /* hmap_hash(host) */
+	char tag;
+	bool grpc;
+	/* while one route alone has offered here: that route, the seq of its offer of its
+	 * first match here and the step between its matches' offers; NULL once expanded */
+	const struct conflict_route *solo;
+	uint32_t solo_seq, solo_step;
+	struct ptab *claims;        /* owned, once expanded: mkey -> struct conflict_claim */
+};
+
+#define SLAB_ITEMS 1024
 
 struct claim_slab {
 	struct claim_slab *next;
 	size_t used;
-	struct conflict_claim v[SLAB_CLAIMS];
+	struct conflict_claim v[SLAB_ITEMS];
+};
+
+struct group_slab {
+	struct group_slab *next;
+	size_t used;
+	struct group v[SLAB_ITEMS];
+};
+
+#define TEXT_CHUNK (64 * 1024)
+
+struct text_chunk {
+	struct text_chunk *next;
+	size_t used, size;
+	char text[];
 };
 
 struct conflict_index {
-	struct hmap strings;        /* interned strings (values unused) */
-	struct hmap listeners;      /* listener -> struct ptab of its claims (struct
-				     * conflict_claim); the hash in each slot keeps probes off
-				     * the claims. A table per listener stays small and in cache
-				     * while the routes of one namespace, which mostly share
-				     * listeners, are added; one table for all claims was a
-				     * cache miss per claim from 40k routes on */
-	struct claim_slab *slabs;   /* owned; the claims themselves */
+	struct hmap strings;        /* interned listeners and match keys (values unused) */
+	struct hmap listeners;      /* listener -> struct ptab of its groups. A table per
+				     * listener stays small and in cache while the routes of
+				     * one namespace, which mostly share listeners, are
+				     * added; one table for all was a cache miss per offer
+				     * from 40k routes on */
+	struct claim_slab *claim_slabs; /* owned: the claims */
+	struct group_slab *group_slabs; /* owned: the groups */
+	struct text_chunk *text;    /* owned: the groups' hostnames */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
 	size_t nroutes;
-	/* the matches of the last route added: a route attached to several listeners is
-	 * added once per listener, and its matches do not depend on the listener */
-	size_t cache_rid;
-	bool cache_valid;
-	struct cached_match *cache; /* owned, in rule/match order */
-	size_t cache_n, cache_cap;
 };
 
 /* ---- index ---- */
@@ -109,11 +150,14 @@ static void route_free(struct conflict_route *r)
 	free(r->name);
 	free(r->created);
 	free(r->refs);
+	free(r->matches);
 	free(r);
 }
 
-static void claims_free(void *p)
+static void ptab_free(void *p)
 {
+	if (p == NULL)
+		return;
 	ptab_release(p);
 	free(p);
 }
@@ -122,17 +166,30 @@ void conflict_free(struct conflict_index *ci)
 {
 	if (ci == NULL)
 		return;
-	while (ci->slabs != NULL) {
-		struct claim_slab *next = ci->slabs->next;
+	while (ci->claim_slabs != NULL) {
+		struct claim_slab *next = ci->claim_slabs->next;
 
-		free(ci->slabs);
-		ci->slabs = next;
+		free(ci->claim_slabs);
+		ci->claim_slabs = next;
 	}
-	hmap_release(&ci->listeners, claims_free);
+	while (ci->group_slabs != NULL) {
+		struct group_slab *next = ci->group_slabs->next;
+
+		for (size_t i = 0; i < ci->group_slabs->used; i++)
+			ptab_free(ci->group_slabs->v[i].claims);
+		free(ci->group_slabs);
+		ci->group_slabs = next;
+	}
+	while (ci->text != NULL) {
+		struct text_chunk *next = ci->text->next;
+
+		free(ci->text);
+		ci->text = next;
+	}
+	hmap_release(&ci->listeners, ptab_free);
 	for (size_t i = 0; i < ci->nroutes; i++)
 		route_free(ci->routes[i]);
 	free(ci->routes);
-	free(ci->cache);
 	hmap_release(&ci->strings, NULL);
 	free(ci);
 }
@@ -213,8 +270,8 @@ static struct conflict_route *route_get(struct conflict_index *ci, size_t id, co
 	return r;
 }
 
-static int ref_add(struct conflict_route *r, const struct conflict_claim *c, const json_t *m,
-		   size_t rule, size_t idx)
+static int ref_add(struct conflict_route *r, const struct conflict_claim *c, const struct route_match *rm,
+		   uint32_t seq)
 {
 	if (r->nrefs == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 4;
@@ -225,7 +282,7 @@ static int ref_add(struct conflict_route *r, const struct conflict_claim *c, con
 		r->refs = v;
 		r->cap = cap;
 	}
-	r->refs[r->nrefs++] = (struct conflict_ref){ c, (uint32_t)rule, (uint32_t)idx, m == NULL };
+	r->refs[r->nrefs++] = (struct conflict_ref){ c, rm->rule, rm->idx, seq, rm->implicit };
 	return 0;
 }
 
@@ -251,48 +308,68 @@ static bool route_before(const struct conflict_route *a, const struct conflict_r
 	return c < 0;
 }
 
-/* ---- the claims table ---- */
+/* ---- storage ---- */
 
-static uint64_t claim_hash(char tag, const char *listener, const char *host, const char *mkey)
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-	uint64_t h = (uint64_t)(unsigned char)tag;
-
-	h = (h ^ (uint64_t)(uintptr_t)listener) * 0x9e3779b97f4a7c15ULL;
-	h = (h ^ (h >> 29) ^ (uint64_t)(uintptr_t)host) * 0xbf58476d1ce4e5b9ULL;
-	h = (h ^ (h >> 31) ^ (uint64_t)(uintptr_t)mkey) * 0x94d049bb133111ebULL;
-	return h ^ (h >> 32);
-}
-
-/* the slot of the claim (tag, listener, host, mkey), or the empty slot where it would
- * go; the table must have room (ptab_reserve) */
-static size_t claim_slot(const struct ptab *t, uint64_t h, char tag, const char *listener,
-			 const char *host, const char *mkey)
-{
-	size_t i;
-
-	for (i = ptab_home(t, h); t->v[i].p != NULL; i = ptab_next(t, i)) {
-		const struct conflict_claim *c = t->v[i].p;
-
-		if (t->v[i].hash == h && c->tag == tag && c->listener == listener && c->host == host &&
-		    c->mkey == mkey)
-			return i;
-	}
-	return i;
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
 }
 
 /* a new claim from the slabs, or NULL on ENOMEM */
 static struct conflict_claim *claim_alloc(struct conflict_index *ci)
 {
-	if (ci->slabs == NULL || ci->slabs->used == SLAB_CLAIMS) {
+	if (ci->claim_slabs == NULL || ci->claim_slabs->used == SLAB_ITEMS) {
 		struct claim_slab *s = malloc(sizeof(*s));
 
 		if (s == NULL)
 			return NULL;
-		s->next = ci->slabs;
+		s->next = ci->claim_slabs;
 		s->used = 0;
-		ci->slabs = s;
+		ci->claim_slabs = s;
 	}
-	return &ci->slabs->v[ci->slabs->used++];
+	return &ci->claim_slabs->v[ci->claim_slabs->used++];
+}
+
+/* a new, zeroed group from the slabs, or NULL on ENOMEM */
+static struct group *group_alloc(struct conflict_index *ci)
+{
+	struct group *g;
+
+	if (ci->group_slabs == NULL || ci->group_slabs->used == SLAB_ITEMS) {
+		struct group_slab *s = malloc(sizeof(*s));
+
+		if (s == NULL)
+			return NULL;
+		s->next = ci->group_slabs;
+		s->used = 0;
+		ci->group_slabs = s;
+	}
+	g = &ci->group_slabs->v[ci->group_slabs->used++];
+	memset(g, 0, sizeof(*g));
+	return g;
+}
+
+/* a copy of s in the text chunks, or NULL on ENOMEM */
+static const char *text_copy(struct conflict_index *ci, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct text_chunk *t = ci->text;
+
+	if (t == NULL || t->size - t->used < n) {
+		size_t size = n > TEXT_CHUNK ? n : TEXT_CHUNK;
+
+		t = malloc(sizeof(*t) + size);
+		if (t == NULL)
+			return NULL;
+		t->next = ci->text;
+		t->used = 0;
+		t->size = size;
+		ci->text = t;
+	}
+	memcpy(t->text + t->used, s, n);
+	t->used += n;
+	return t->text + t->used - n;
 }
 
 /* ---- registering ---- */
@@ -304,7 +381,7 @@ struct adder {
 	bool grpc;
 	char tag;                   /* see conflict_claim.tag */
 	const char *listener;       /* interned */
-	struct ptab *claims;        /* the listener's */
+	struct ptab *groups;        /* the listener's */
 };
 
 /* what route hostname h becomes on a listener with hostname lh (NULL = any): itself
@@ -318,10 +395,9 @@ static const char *effective_host(const char *h, const char *lh)
 	return lh != NULL ? lh : "*";
 }
 
-/* the route's effective hostnames on the listener into *ret (malloc'd, interned
- * strings); returns how many, or (size_t)-1 on ENOMEM */
-static size_t effective_hosts(struct conflict_index *ci, const json_t *route, const char *lh,
-			      const char ***ret)
+/* the route's effective hostnames on the listener into *ret (malloc'd; borrowed from
+ * the route, lh or literals); returns how many, or (size_t)-1 on ENOMEM */
+static size_t effective_hosts(const json_t *route, const char *lh, const char ***ret)
 {
 	const json_t *hosts = jv_arr(jv_obj(route, "spec"), "hostnames");
 	size_t n = 0, cap = jv_size(hosts) ? jv_size(hosts) : 1;
@@ -334,82 +410,169 @@ static size_t effective_hosts(struct conflict_index *ci, const json_t *route, co
 		const json_t *h = json_array_get(hosts, i);
 		const char *e = json_is_string(h) ? effective_host(json_string_value(h), lh) : NULL;
 
-		if (e != NULL && (v[n++] = hmap_intern(&ci->strings, e)) == NULL)
-			return (size_t)-1;
+		if (e != NULL)
+			v[n++] = e;
 	}
-	if (jv_size(hosts) == 0 && (v[n++] = hmap_intern(&ci->strings, lh != NULL ? lh : "*")) == NULL)
-		return (size_t)-1;
+	if (jv_size(hosts) == 0)
+		v[n++] = lh != NULL ? lh : "*";
 	return n;
 }
 
-static void claim_win(struct conflict_claim *c, const struct conflict_route *r, const json_t *m,
-		      size_t rule, size_t idx)
+static void claim_win(struct conflict_claim *c, const struct conflict_route *r, const struct route_match *rm)
 {
 	c->win = r;
-	c->win_implicit = m == NULL;
-	c->win_rule = (uint32_t)rule;
-	c->win_idx = (uint32_t)idx;
+	c->win_implicit = rm->implicit;
+	c->win_rule = rm->rule;
+	c->win_idx = rm->idx;
 }
 
-/* route a->r offers match m (rule, idx) for host (interned), whose interned canonical
- * key is mkey: take the claim or contest it (hot: one per match and hostname) */
-static int offer(struct adder *a, const char *host, const char *mkey, const json_t *m, size_t rule,
-		 size_t idx)
+/* route r offers its match rm (offer number seq) in expanded group g: take the claim
+ * or contest it (hot: one per match and hostname where two routes meet) */
+static int offer(struct conflict_index *ci, struct group *g, struct conflict_route *r,
+		 const struct route_match *rm, uint32_t seq)
 {
-	struct conflict_index *ci = a->ci;
-	uint64_t h = claim_hash(a->tag, a->listener, host, mkey);
+	uint64_t h = mix(0x51ed27a3u, (uint64_t)(uintptr_t)rm->key);
+	struct ptab *t = g->claims;
 	struct conflict_claim *c;
 	size_t i;
 
-	if (ptab_reserve(a->claims) != 0)
+	if (ptab_reserve(t) != 0)
 		return ERR_NOMEM;
-	i = claim_slot(a->claims, h, a->tag, a->listener, host, mkey);
-	c = a->claims->v[i].p;
+	for (i = ptab_home(t, h); t->v[i].p != NULL; i = ptab_next(t, i))
+		if (t->v[i].hash == h && ((struct conflict_claim *)t->v[i].p)->mkey == rm->key)
+			break;
+	c = t->v[i].p;
 	if (c == NULL) {
 		c = claim_alloc(ci);
 		if (c == NULL)
 			return ERR_NOMEM;
-		*c = (struct conflict_claim){ .listener = a->listener, .host = host, .mkey = mkey,
-					      .grpc = a->grpc, .tag = a->tag };
-		claim_win(c, a->r, m, rule, idx);
-		a->claims->v[i] = (struct ptab_slot){ h, c };
-		a->claims->n++;
-	} else if (c->win == a->r) {
+		*c = (struct conflict_claim){ .listener = g->listener, .host = g->host, .mkey = rm->key,
+					      .grpc = g->grpc, .tag = g->tag };
+		claim_win(c, r, rm);
+		t->v[i] = (struct ptab_slot){ h, c };
+		t->n++;
+	} else if (c->win == r) {
 		return 0;           /* the route repeats its own match: WX-RULE-SHADOW */
-	} else if (route_before(a->r, c->win)) {
-		claim_win(c, a->r, m, rule, idx);
+	} else if (route_before(r, c->win)) {
+		claim_win(c, r, rm);
 	}
-	return ref_add(a->r, c, m, rule, idx);
+	return ref_add(r, c, rm, seq);
 }
 
-/* every match of route that has a key, in rule/match order, computed once per
- * route_id */
-static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *route, bool grpc)
+/* the first route's claims in g, made now that another route comes: as they would
+ * have been made when it offered them */
+static int expand(struct conflict_index *ci, struct group *g)
+{
+	struct conflict_route *solo = (struct conflict_route *)g->solo;
+	int rc = 0;
+
+	g->claims = calloc(1, sizeof(*g->claims));
+	if (g->claims == NULL)
+		return ERR_NOMEM;
+	ptab_init(g->claims);
+	g->solo = NULL;
+	for (size_t i = 0; rc == 0 && i < solo->nmatches; i++)
+		rc = offer(ci, g, solo, &solo->matches[i], g->solo_seq + (uint32_t)i * g->solo_step);
+	return rc;
+}
+
+/* the group (a->tag, host) of the listener, made on first use; NULL on ENOMEM */
+static struct group *group_get(struct adder *a, const char *host, bool *made)
+{
+	uint64_t hh = hmap_hash(host), h = mix(mix((uint64_t)(unsigned char)a->tag, hh), 0x2545f491u);
+	struct ptab *t = a->groups;
+	struct group *g;
+	size_t i;
+
+	*made = false;
+	if (ptab_reserve(t) != 0)
+		return NULL;
+	for (i = ptab_home(t, h); t->v[i].p != NULL; i = ptab_next(t, i)) {
+		g = t->v[i].p;
+		if (t->v[i].hash == h && g->tag == a->tag && g->hhash == hh && strcmp(g->host, host) == 0)
+			return g;
+	}
+	g = group_alloc(a->ci);
+	if (g == NULL || (g->host = text_copy(a->ci, host)) == NULL)
+		return NULL;
+	g->listener = a->listener;
+	g->hhash = hh;
+	g->tag = a->tag;
+	g->grpc = a->grpc;
+	t->v[i] = (struct ptab_slot){ h, g };
+	t->n++;
+	*made = true;
+	return g;
+}
+
+/* route a->r offers its matches for host, the j-th of nhosts hostnames in this call */
+static int offer_host(struct adder *a, const char *host, size_t j, size_t nhosts)
+{
+	struct conflict_route *r = a->r;
+	uint32_t seq0 = r->nseq + (uint32_t)j;
+	bool made;
+	struct group *g = group_get(a, host, &made);
+	int rc = 0;
+
+	if (g == NULL)
+		return ERR_NOMEM;
+	if (made) {
+		g->solo = r;
+		g->solo_seq = seq0;
+		g->solo_step = (uint32_t)nhosts;
+		return 0;
+	}
+	if (g->solo == r)
+		return 0;           /* all its own claims again */
+	if (g->solo != NULL && (rc = expand(a->ci, g)) != 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < r->nmatches; i++)
+		rc = offer(a->ci, g, r, &r->matches[i], seq0 + (uint32_t)(i * nhosts));
+	return rc;
+}
+
+static int match_push(struct conflict_route *r, size_t *cap, struct route_match m)
+{
+	if (r->nmatches == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4;
+		struct route_match *v = realloc(r->matches, ncap * sizeof(*v));
+
+		if (v == NULL)
+			return ERR_NOMEM;
+		r->matches = v;
+		*cap = ncap;
+	}
+	r->matches[r->nmatches++] = m;
+	return 0;
+}
+
+/* every match of route that has a key, in rule/match order, at its first registration */
+static int matches_fill(struct conflict_index *ci, struct conflict_route *r, const json_t *route, char tag)
 {
 	const json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
+	size_t cap = 0;
 
-	if (ci->cache_valid && ci->cache_rid == route_id)
+	if (r->has_matches)
 		return 0;
-	ci->cache_n = 0;
-	ci->cache_valid = false;
-	for (size_t r = 0; r < jv_size(rules); r++) {
-		const json_t *rule = json_array_get(rules, r);
-		size_t n = route_rule_nmatches(rule, grpc);
+	r->nmatches = 0;
+	if (tag == 'T' || tag == 'U') {
+		/* no hostnames, no matches: the route claims the whole listener */
+		const char *none = hmap_intern(&ci->strings, "");
+
+		if (none == NULL || match_push(r, &cap, (struct route_match){ none, 0, 0, true }) != 0)
+			return ERR_NOMEM;
+		r->has_matches = true;
+		return 0;
+	}
+	for (size_t ri = 0; ri < jv_size(rules); ri++) {
+		const json_t *rule = json_array_get(rules, ri);
+		size_t n = route_rule_nmatches(rule, tag == 'G');
 
 		for (size_t k = 0; k < n; k++) {
 			const json_t *m = route_rule_match(rule, k);
 			const char *key;
 			char *text = NULL;
 
-			if (ci->cache_n == ci->cache_cap) {
-				size_t cap = ci->cache_cap ? ci->cache_cap * 2 : 16;
-				struct cached_match *v = realloc(ci->cache, cap * sizeof(*v));
-
-				if (v == NULL)
-					return ERR_NOMEM;
-				ci->cache = v;
-				ci->cache_cap = cap;
-			}
 			/* cluster_prune_route leaves each match as its key string */
 			if (json_is_string(m)) {
 				key = hmap_intern(&ci->strings, json_string_value(m));
@@ -421,31 +584,17 @@ static int cache_fill(struct conflict_index *ci, size_t route_id, const json_t *
 				key = hmap_intern(&ci->strings, text);
 				free(text);
 			}
-			if (key == NULL)
+			if (key == NULL ||
+			    match_push(r, &cap, (struct route_match){ key, (uint32_t)ri, (uint32_t)k, m == NULL }) != 0)
 				return ERR_NOMEM;
-			ci->cache[ci->cache_n++] = (struct cached_match){ key, m, (uint32_t)r, (uint32_t)k };
 		}
 	}
-	ci->cache_rid = route_id;
-	ci->cache_valid = true;
+	r->has_matches = true;
 	return 0;
 }
 
-static int offer_rules(struct adder *a, const json_t *route, const char **hosts, size_t nhosts)
-{
-	int rc = cache_fill(a->ci, a->r->id, route, a->grpc);
-
-	for (size_t i = 0; rc == 0 && i < a->ci->cache_n; i++) {
-		const struct cached_match *cm = &a->ci->cache[i];
-
-		for (size_t h = 0; rc == 0 && h < nhosts; h++)
-			rc = offer(a, hosts[h], cm->key, cm->m, cm->rule, cm->idx);
-	}
-	return rc;
-}
-
-/* the claims table of listener, made on first use; NULL on ENOMEM */
-static struct ptab *listener_claims(struct conflict_index *ci, const char *listener)
+/* the groups table of listener, made on first use; NULL on ENOMEM */
+static struct ptab *listener_groups(struct conflict_index *ci, const char *listener)
 {
 	struct ptab *t = hmap_get(&ci->listeners, listener);
 
@@ -468,7 +617,7 @@ int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const 
 	struct adder a = { .ci = ci, .grpc = k == KIND_GRPCROUTE };
 	const char **hosts;
 	size_t nhosts;
-	int rc;
+	int rc = 0;
 
 	switch (k) {
 	case KIND_HTTPROUTE: a.tag = 'H'; break;
@@ -478,27 +627,30 @@ int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const 
 	default: return 0;
 	}
 	a.listener = hmap_intern(&ci->strings, listener);
-	a.claims = listener_claims(ci, listener);
+	a.groups = listener_groups(ci, listener);
 	a.r = route_get(ci, route_id, route);
-	if (a.listener == NULL || a.claims == NULL || a.r == NULL)
+	if (a.listener == NULL || a.groups == NULL || a.r == NULL || matches_fill(ci, a.r, route, a.tag) != 0)
 		return ERR_NOMEM;
 	if (a.tag == 'T' || a.tag == 'U') {
-		/* no hostnames, no matches: the route claims the whole listener */
-		const char *any = hmap_intern(&ci->strings, "*"), *none = hmap_intern(&ci->strings, "");
-
-		return any == NULL || none == NULL ? ERR_NOMEM : offer(&a, any, none, NULL, 0, 0);
+		rc = offer_host(&a, "*", 0, 1);
+		a.r->nseq++;
+		return rc;
 	}
 	if (listener_host != NULL && (listener_host[0] == '\0' || strcmp(listener_host, "*") == 0))
 		listener_host = NULL;
-	nhosts = effective_hosts(ci, route, listener_host, &hosts);
-	rc = nhosts == (size_t)-1 ? ERR_NOMEM : offer_rules(&a, route, hosts, nhosts);
+	nhosts = effective_hosts(route, listener_host, &hosts);
+	if (nhosts == (size_t)-1)
+		return ERR_NOMEM;
+	for (size_t j = 0; rc == 0 && j < nhosts; j++)
+		rc = offer_host(&a, hosts[j], j, nhosts);
+	a.r->nseq += (uint32_t)(a.r->nmatches * nhosts);
 	free(hosts);
 	return rc;
 }
 
 /* ---- reporting ---- */
 
-/* a lost claim and its place among the route's refs */
+/* a lost claim and its place among the route's offers */
 struct loss {
 	const struct conflict_ref *ref;
 	size_t pos;
@@ -533,7 +685,7 @@ static size_t collect_losses(const struct conflict_route *r, struct loss **ret)
 		return (size_t)-1;
 	for (size_t i = 0; i < r->nrefs; i++)
 		if (r->refs[i].claim->win != r)
-			v[n++] = (struct loss){ &r->refs[i], i };
+			v[n++] = (struct loss){ &r->refs[i], r->refs[i].seq };
 	qsort(v, n, sizeof(*v), loss_by_claim);
 	for (size_t i = 0; i < n; i++)
 		if (u == 0 || v[u - 1].ref->claim != v[i].ref->claim)

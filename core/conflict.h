@@ -10,7 +10,10 @@
  * effective hostname, canonical match key) is a claim in a hash map that keeps its
  * current winner, so registering costs O(matches * effective hostnames) and no pair of
  * routes is ever compared directly. Every route remembers the claims it made;
- * conflict_report reads, for each, whether the route still wins it. The canonical
+ * conflict_report reads, for each, whether the route still wins it. The claims of a
+ * (kind, listener, hostname) that only one route has offered are not made until a
+ * second route offers there (most hostnames belong to one route), with the same
+ * result (conflict.c). The canonical
  * match key is route_match_key (route_int.h), the one WX-RULE-SHADOW uses: matches
  * after defaulting, absent/null/[] members dropped, headers and queryParams as sets.
  *

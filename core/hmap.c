@@ -18,9 +18,9 @@
 
 #define HMAP_MIN_CAP 16
 
-/* 8 bytes at a time: keys here are 10 to 200 bytes ("ns/name", canonical match
+/* hmap.h. 8 bytes at a time: keys here are 10 to 200 bytes ("ns/name", canonical match
  * keys), where a byte-wise FNV loop is bound by its multiply chain. */
-static uint64_t hash_str(const char *s)
+uint64_t hmap_hash(const char *s)
 {
 	size_t len = strlen(s);
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
@@ -102,7 +102,7 @@ static int grow(struct hmap *m)
 
 int hmap_put(struct hmap *m, const char *key, void *val, void **ret_old)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = hmap_hash(key);
 	size_t i;
 	char *copy;
 
@@ -137,7 +137,7 @@ int hmap_put(struct hmap *m, const char *key, void *val, void **ret_old)
 
 const char *hmap_intern(struct hmap *m, const char *key)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = hmap_hash(key);
 	size_t i;
 	char *copy;
 
@@ -163,13 +163,13 @@ void *hmap_get(const struct hmap *m, const char *key)
 
 	if (m->cap == 0)
 		return NULL;
-	i = find_slot(m, key, hash_str(key));
+	i = find_slot(m, key, hmap_hash(key));
 	return m->v[i].key ? m->v[i].val : NULL;
 }
 
 bool hmap_has(const struct hmap *m, const char *key)
 {
-	return m->cap > 0 && m->v[find_slot(m, key, hash_str(key))].key != NULL;
+	return m->cap > 0 && m->v[find_slot(m, key, hmap_hash(key))].key != NULL;
 }
 
 bool hmap_del(struct hmap *m, const char *key, void **ret_val)
@@ -179,7 +179,7 @@ bool hmap_del(struct hmap *m, const char *key, void **ret_val)
 	if (m->cap == 0)
 		return false;
 	mask = m->cap - 1;
-	i = find_slot(m, key, hash_str(key));
+	i = find_slot(m, key, hmap_hash(key));
 	if (m->v[i].key == NULL)
 		return false;
 	if (ret_val)

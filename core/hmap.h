@@ -63,6 +63,9 @@ const char *hmap_intern(struct hmap *m, const char *key);
  * is its value for the caller to free. */
 bool hmap_del(struct hmap *m, const char *key, void **ret_val);
 size_t hmap_count(const struct hmap *m);
+/* The hash the map uses for key: for callers that key tables of their own by string
+ * content (equal strings, equal hashes). */
+uint64_t hmap_hash(const char *key);
 
 void hmap_iter_init(struct hmap_iter *it, const struct hmap *m);
 /* The next key and value (both borrowed); false when done. Either out-param may be
