@@ -898,6 +898,42 @@ static void test_route_match_key__edges(void **state)
 	}
 }
 
+/*
+ * A hostname one route alone has offered holds no claims until a second route comes
+ * (conflict.c). Route a offers foo (alone) then bar (where c already is); b, older,
+ * then comes to foo and to bar. a loses both, and its report must still follow the
+ * order in which a offered them (foo's match before bar's, rule 0 before rule 1), not
+ * the order in which the claims were made; on another listener a stays alone, and
+ * nothing is reported there.
+ */
+static void test_conflict_report__late_second_route_keeps_order(void **state)
+{
+	struct fx *f = *state;
+	const char *rules = "[{'matches':[{'path':{'type':'Exact','value':'/a'}}]},"
+			    "{'matches':[{'path':{'type':'Exact','value':'/b'}}]}]";
+	size_t c = add(f, "c", TS2, "['bar.example.com']", rules);
+	size_t a = add(f, "a", TS2, "['foo.example.com','bar.example.com']", rules);
+	size_t a2 = add_on(f, mk(KIND_HTTPROUTE, "alone", TS2, "['foo.example.com']", rules), KIND_HTTPROUTE,
+			   "infra/gw/https", NULL);
+	size_t b = add(f, "b", TS1, "['foo.example.com','bar.example.com']", rules);
+
+	assert_int_equal(report(f, b), 0);
+	assert_int_equal(report(f, a2), 0);
+	assert_int_equal(report(f, c), 2); /* loses /a and /b on bar to b */
+	assert_int_equal(report(f, a), 4);
+	assert_string_equal(f->fs.v[0].field, "spec.rules[0].matches[0]");
+	contains(f->fs.v[0].message, "hostname foo.example.com");
+	contains(f->fs.v[0].message, "route apps/b");
+	assert_string_equal(f->fs.v[1].field, "spec.rules[0].matches[0]");
+	contains(f->fs.v[1].message, "hostname bar.example.com");
+	assert_string_equal(f->fs.v[2].field, "spec.rules[1].matches[0]");
+	contains(f->fs.v[2].message, "hostname foo.example.com");
+	contains(f->fs.v[2].message, "path Exact /b");
+	assert_string_equal(f->fs.v[3].field, "spec.rules[1].matches[0]");
+	contains(f->fs.v[3].message, "hostname bar.example.com");
+	contains(f->fs.v[3].message, "route apps/b");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -918,6 +954,7 @@ int main(void)
 		T(test_conflict_report__missing_timestamp_loses),
 		T(test_conflict_report__own_duplicates_ignored),
 		T(test_conflict_report__registered_twice),
+		T(test_conflict_report__late_second_route_keeps_order),
 		T(test_conflict_report__capped),
 		T(test_conflict_report__unknown_route),
 		T(test_conflict_add__other_kind_ignored),
