@@ -22,8 +22,11 @@
 
 #define LISTENERS_MAX 64
 
+/* what the pass keeps for each Gateway routes attach to: found once, not per route */
 struct counts {
 	size_t attached[LISTENERS_MAX];
+	const json_t *listeners;    /* the Gateway's spec.listeners (borrowed from the view) */
+	struct conflict_listener *cl[LISTENERS_MAX]; /* made on first use */
 };
 
 struct run {
@@ -79,22 +82,31 @@ static const json_t *gateway_of(const struct view *v, const char *key)
 static int record_attachment(struct run *r, size_t rid, enum kind k, const json_t *route,
 			     const struct attach_parent *p)
 {
-	const json_t *gw = gateway_of(r->v, p->gateway);
-	const json_t *listeners = jv_arr(jv_obj(gw, "spec"), "listeners");
-	struct counts *c;
+	struct counts *c = hmap_get(&r->counts, p->gateway);
+	const json_t *gw;
 
-	if (gw == NULL || (c = counts_for(r, p->gateway)) == NULL)
-		return gw == NULL ? 0 : ERR_NOMEM;
-	for (size_t i = 0; i < jv_size(listeners) && i < LISTENERS_MAX; i++) {
-		const json_t *l = json_array_get(listeners, i);
-		char key[600];
+	if (c == NULL) {
+		if ((gw = gateway_of(r->v, p->gateway)) == NULL)
+			return 0;
+		if ((c = counts_for(r, p->gateway)) == NULL)
+			return ERR_NOMEM;
+		c->listeners = jv_arr(jv_obj(gw, "spec"), "listeners");
+	}
+	for (size_t i = 0; i < jv_size(c->listeners) && i < LISTENERS_MAX; i++) {
+		const json_t *l = json_array_get(c->listeners, i);
 		int rc;
 
 		if (!(p->listeners & ((uint64_t)1 << i)))
 			continue;
 		c->attached[i]++;
-		snprintf(key, sizeof(key), "%s/%s", p->gateway, jv_str(l, "name") ? jv_str(l, "name") : "");
-		rc = conflict_add(r->ci, rid, k, route, key, jv_str(l, "hostname"));
+		if (c->cl[i] == NULL) {
+			char key[600];
+
+			snprintf(key, sizeof(key), "%s/%s", p->gateway, jv_str(l, "name") ? jv_str(l, "name") : "");
+			if ((c->cl[i] = conflict_listener(r->ci, key)) == NULL)
+				return ERR_NOMEM;
+		}
+		rc = conflict_add_on(r->ci, rid, k, route, c->cl[i], jv_str(l, "hostname"));
 		if (rc < 0)
 			return rc;
 	}

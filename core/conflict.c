@@ -118,9 +118,9 @@ struct text_chunk {
 
 struct conflict_index {
 	struct hmap strings;        /* interned listeners and match keys (values unused) */
-	struct hmap listeners;      /* listener -> struct ptab of its groups. A table per
-				     * listener stays small and in cache while the routes of
-				     * one namespace, which mostly share listeners, are
+	struct hmap listeners;      /* listener -> struct conflict_listener. A groups table
+				     * per listener stays small and in cache while the routes
+				     * of one namespace, which mostly share listeners, are
 				     * added; one table for all was a cache miss per offer
 				     * from 40k routes on */
 	struct claim_slab *claim_slabs; /* owned: the claims */
@@ -128,6 +128,12 @@ struct conflict_index {
 	struct text_chunk *text;    /* owned: the groups' hostnames */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
 	size_t nroutes;
+};
+
+/* a listener's groups (conflict_listener) */
+struct conflict_listener {
+	const char *name;           /* interned */
+	struct ptab groups;         /* (tag, hostname) -> struct group */
 };
 
 /* ---- index ---- */
@@ -162,6 +168,14 @@ static void ptab_free(void *p)
 	free(p);
 }
 
+static void listener_free(void *p)
+{
+	struct conflict_listener *l = p;
+
+	ptab_release(&l->groups);
+	free(l);
+}
+
 void conflict_free(struct conflict_index *ci)
 {
 	if (ci == NULL)
@@ -186,7 +200,7 @@ void conflict_free(struct conflict_index *ci)
 		free(ci->text);
 		ci->text = next;
 	}
-	hmap_release(&ci->listeners, ptab_free);
+	hmap_release(&ci->listeners, listener_free);
 	for (size_t i = 0; i < ci->nroutes; i++)
 		route_free(ci->routes[i]);
 	free(ci->routes);
@@ -383,6 +397,7 @@ struct adder {
 	const char *listener;       /* interned */
 	struct ptab *groups;        /* the listener's */
 };
+
 
 /* what route hostname h becomes on a listener with hostname lh (NULL = any): itself
  * when the listener's covers it, else the listener's; NULL when they do not meet */
@@ -593,26 +608,34 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r, con
 	return 0;
 }
 
-/* the groups table of listener, made on first use; NULL on ENOMEM */
-static struct ptab *listener_groups(struct conflict_index *ci, const char *listener)
+struct conflict_listener *conflict_listener(struct conflict_index *ci, const char *listener)
 {
-	struct ptab *t = hmap_get(&ci->listeners, listener);
+	struct conflict_listener *l = hmap_get(&ci->listeners, listener);
 
-	if (t != NULL)
-		return t;
-	t = malloc(sizeof(*t));
-	if (t == NULL)
+	if (l != NULL)
+		return l;
+	l = malloc(sizeof(*l));
+	if (l == NULL)
 		return NULL;
-	ptab_init(t);
-	if (hmap_put(&ci->listeners, listener, t, NULL) != 0) {
-		free(t);
+	ptab_init(&l->groups);
+	l->name = hmap_intern(&ci->strings, listener);
+	if (l->name == NULL || hmap_put(&ci->listeners, listener, l, NULL) != 0) {
+		free(l);
 		return NULL;
 	}
-	return t;
+	return l;
 }
 
 int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
 		 const char *listener, const char *listener_host)
+{
+	struct conflict_listener *l = conflict_listener(ci, listener);
+
+	return l == NULL ? ERR_NOMEM : conflict_add_on(ci, route_id, k, route, l, listener_host);
+}
+
+int conflict_add_on(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
+		    struct conflict_listener *l, const char *listener_host)
 {
 	struct adder a = { .ci = ci, .grpc = k == KIND_GRPCROUTE };
 	const char **hosts;
@@ -626,10 +649,10 @@ int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const 
 	case KIND_UDPROUTE: a.tag = 'U'; break;
 	default: return 0;
 	}
-	a.listener = hmap_intern(&ci->strings, listener);
-	a.groups = listener_groups(ci, listener);
+	a.listener = l->name;
+	a.groups = &l->groups;
 	a.r = route_get(ci, route_id, route);
-	if (a.listener == NULL || a.groups == NULL || a.r == NULL || matches_fill(ci, a.r, route, a.tag) != 0)
+	if (a.r == NULL || matches_fill(ci, a.r, route, a.tag) != 0)
 		return ERR_NOMEM;
 	if (a.tag == 'T' || a.tag == 'U') {
 		rc = offer_host(&a, "*", 0, 1);

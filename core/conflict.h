@@ -71,6 +71,15 @@ void conflict_free(struct conflict_index *ci);
 int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
 		 const char *listener, const char *listener_host);
 
+/* A listener of the index ("ns/gateway/listenername", copied), made on first use: a
+ * handle for conflict_add_on, valid until conflict_free; NULL when out of memory. */
+struct conflict_listener;
+struct conflict_listener *conflict_listener(struct conflict_index *ci, const char *listener);
+/* conflict_add on the listener l: for a caller that registers many routes on the same
+ * listeners, without naming the listener each time. */
+int conflict_add_on(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
+		    struct conflict_listener *l, const char *listener_host);
+
 /*
  * Append to fs one XO-MATCH-CONFLICT finding per (listener, hostname, match) that
  * route_id loses to another route, in registration order, at the losing match
