@@ -355,8 +355,8 @@ static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_ite
  * then took turns instead of running together (the pass took the sum of their CPU
  * times, not the larger).
  */
-#define AHEAD_SLOTS 64
-#define AHEAD_BATCH 16        /* < AHEAD_SLOTS, or the two could wait for each other */
+#define AHEAD_SLOTS 256
+#define AHEAD_BATCH 64        /* < AHEAD_SLOTS, or the two could wait for each other */
 #define AHEAD_MIN_ROUTES 64   /* fewer routes: not worth a thread */
 
 struct ahead {
