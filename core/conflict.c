@@ -96,16 +96,11 @@ struct group {
 
 #define SLAB_ITEMS 1024
 
-struct claim_slab {
-	struct claim_slab *next;
+/* SLAB_ITEMS items of one type, handed out in order and freed all at once */
+struct slab {
+	struct slab *next;
 	size_t used;
-	struct conflict_claim v[SLAB_ITEMS];
-};
-
-struct group_slab {
-	struct group_slab *next;
-	size_t used;
-	struct group v[SLAB_ITEMS];
+	_Alignas(16) unsigned char v[];
 };
 
 #define TEXT_CHUNK (64 * 1024)
@@ -123,8 +118,8 @@ struct conflict_index {
 				     * of one namespace, which mostly share listeners, are
 				     * added; one table for all was a cache miss per offer
 				     * from 40k routes on */
-	struct claim_slab *claim_slabs; /* owned: the claims */
-	struct group_slab *group_slabs; /* owned: the groups */
+	struct slab *claim_slabs;   /* owned: the claims (struct conflict_claim) */
+	struct slab *group_slabs;   /* owned: the groups (struct group) */
 	struct text_chunk *text;    /* owned: the groups' hostnames */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
 	size_t nroutes;
@@ -181,16 +176,17 @@ void conflict_free(struct conflict_index *ci)
 	if (ci == NULL)
 		return;
 	while (ci->claim_slabs != NULL) {
-		struct claim_slab *next = ci->claim_slabs->next;
+		struct slab *next = ci->claim_slabs->next;
 
 		free(ci->claim_slabs);
 		ci->claim_slabs = next;
 	}
 	while (ci->group_slabs != NULL) {
-		struct group_slab *next = ci->group_slabs->next;
+		struct slab *next = ci->group_slabs->next;
+		struct group *g = (struct group *)ci->group_slabs->v;
 
 		for (size_t i = 0; i < ci->group_slabs->used; i++)
-			ptab_free(ci->group_slabs->v[i].claims);
+			ptab_free(g[i].claims);
 		free(ci->group_slabs);
 		ci->group_slabs = next;
 	}
@@ -330,38 +326,33 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/* a new claim from the slabs, or NULL on ENOMEM */
-static struct conflict_claim *claim_alloc(struct conflict_index *ci)
+/* the next item (size bytes, zeroed) of the slabs *head, or NULL on ENOMEM */
+static void *slab_take(struct slab **head, size_t size)
 {
-	if (ci->claim_slabs == NULL || ci->claim_slabs->used == SLAB_ITEMS) {
-		struct claim_slab *s = malloc(sizeof(*s));
+	unsigned char *p;
+
+	if (*head == NULL || (*head)->used == SLAB_ITEMS) {
+		struct slab *s = malloc(sizeof(*s) + SLAB_ITEMS * size);
 
 		if (s == NULL)
 			return NULL;
-		s->next = ci->claim_slabs;
+		s->next = *head;
 		s->used = 0;
-		ci->claim_slabs = s;
+		*head = s;
 	}
-	return &ci->claim_slabs->v[ci->claim_slabs->used++];
+	p = (*head)->v + size * (*head)->used++;
+	memset(p, 0, size);
+	return p;
 }
 
-/* a new, zeroed group from the slabs, or NULL on ENOMEM */
+static struct conflict_claim *claim_alloc(struct conflict_index *ci)
+{
+	return slab_take(&ci->claim_slabs, sizeof(struct conflict_claim));
+}
+
 static struct group *group_alloc(struct conflict_index *ci)
 {
-	struct group *g;
-
-	if (ci->group_slabs == NULL || ci->group_slabs->used == SLAB_ITEMS) {
-		struct group_slab *s = malloc(sizeof(*s));
-
-		if (s == NULL)
-			return NULL;
-		s->next = ci->group_slabs;
-		s->used = 0;
-		ci->group_slabs = s;
-	}
-	g = &ci->group_slabs->v[ci->group_slabs->used++];
-	memset(g, 0, sizeof(*g));
-	return g;
+	return slab_take(&ci->group_slabs, sizeof(struct group));
 }
 
 /* a copy of s in the text chunks, or NULL on ENOMEM */
