@@ -350,10 +350,9 @@ static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_ite
  * findings are written by the worker before the pass reads them.
  *
  * A side that has to wait sleeps until the other is a batch further, not one route:
- * waking per route cost a context switch per route on each side, two of which (with
- * this VM's interrupt cost) were more than attaching the route, and the two threads
- * then took turns instead of running together (the pass took the sum of their CPU
- * times, not the larger).
+ * waking per route cost a context switch per route on each side (check of 40,000
+ * routes: 8,000 to 23,000 voluntary switches in all and 1.3 to 1.5 s of system time
+ * then; 1,000 to 1,900 and about 1 s now).
  */
 #define AHEAD_SLOTS 256
 #define AHEAD_BATCH 64        /* < AHEAD_SLOTS, or the two could wait for each other */
