@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <jansson.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "filesrc.h"
 #include "httpd.h"
 #include "jarena.h"
+#include "memtrim.h"
 #include "jlog.h"
 #include "kcache.h"
 #include "kube.h"
@@ -396,7 +396,7 @@ int serve_main(int argc, char **argv)
 			return 2;
 		}
 		/* loading freed most of each parsed document (slimming): hand the holes back */
-		malloc_trim(0);
+		memtrim();
 		fsrc = filesrc_new(s, nobjs);
 		if (fsrc == NULL) {
 			log_error("out of memory");

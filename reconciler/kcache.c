@@ -11,7 +11,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "kcache.h"
 
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "admit.h"
 #include "hmap.h"
 #include "jarena.h"
+#include "memtrim.h"
 #include "jlog.h"
 #include "jparse.h"
 #include "jv.h"
@@ -453,7 +453,7 @@ static void *worker_main(void *arg)
 			/* a list parsed pages of whole objects on this thread's malloc arena; the
 			 * cache keeps a fraction of them: hand the freed pages back (lists are
 			 * rare: the first sync and relists) */
-			malloc_trim(0);
+			memtrim();
 			fails = 0;
 		}
 		int timeout = c->o.watch_timeout > 0 ? c->o.watch_timeout
