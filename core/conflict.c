@@ -47,8 +47,7 @@ struct conflict_claim {
 	const struct conflict_route *win;
 	uint32_t win_rule, win_idx;
 	bool win_implicit;          /* the winner's match is an implicit gRPC catch-all */
-	bool grpc;
-	char tag;                   /* H, G, or T/U (TCPRoute/UDPRoute: the whole listener
+	char tag;                   /* H, G (GRPCRoute), or T/U (TCPRoute/UDPRoute: the whole listener
 				     * is the claim) */
 };
 
@@ -86,7 +85,6 @@ struct group {
 	const char *host;           /* owned copy (conflict_index.text) */
 	uint64_t hhash;             /* hmap_hash(host) */
 	char tag;
-	bool grpc;
 	/* while one route alone has offered here: that route, the seq of its offer of its
 	 * first match here and the step between its matches' offers; NULL once expanded */
 	const struct conflict_route *solo;
@@ -383,7 +381,6 @@ static const char *text_copy(struct conflict_index *ci, const char *s)
 struct adder {
 	struct conflict_index *ci;
 	struct conflict_route *r;
-	bool grpc;
 	char tag;                   /* see conflict_claim.tag */
 	const char *listener;       /* interned */
 	struct ptab *groups;        /* the listener's */
@@ -453,7 +450,7 @@ static int offer(struct conflict_index *ci, struct group *g, struct conflict_rou
 		if (c == NULL)
 			return ERR_NOMEM;
 		*c = (struct conflict_claim){ .listener = g->listener, .host = g->host, .mkey = rm->key,
-					      .grpc = g->grpc, .tag = g->tag };
+					      .tag = g->tag };
 		claim_win(c, r, rm);
 		t->v[i] = (struct ptab_slot){ h, c };
 		t->n++;
@@ -504,7 +501,6 @@ static struct group *group_get(struct adder *a, const char *host, bool *made)
 	g->listener = a->listener;
 	g->hhash = hh;
 	g->tag = a->tag;
-	g->grpc = a->grpc;
 	t->v[i] = (struct ptab_slot){ h, g };
 	t->n++;
 	*made = true;
@@ -628,7 +624,7 @@ int conflict_add(struct conflict_index *ci, size_t route_id, enum kind k, const 
 int conflict_add_on(struct conflict_index *ci, size_t route_id, enum kind k, const json_t *route,
 		    struct conflict_listener *l, const char *listener_host)
 {
-	struct adder a = { .ci = ci, .grpc = k == KIND_GRPCROUTE };
+	struct adder a = { .ci = ci };
 	const char **hosts;
 	size_t nhosts;
 	int rc = 0;
@@ -823,7 +819,7 @@ static void report_loss(const struct conflict_route *r, const struct conflict_re
 
 	match_field(field, sizeof(field), ref->implicit, ref->rule, ref->idx);
 	match_field(wfield, sizeof(wfield), c->win_implicit, c->win_rule, c->win_idx);
-	describe_match(match, sizeof(match), m, c->grpc);
+	describe_match(match, sizeof(match), m, c->tag == 'G');
 	json_decref(m);
 	describe_why(why, sizeof(why), c->win, r);
 	findings_add(fs, "XO-MATCH-CONFLICT", field,
