@@ -5,7 +5,7 @@
 
 #include "err.h"
 
-#define PTAB_MIN_CAP 256
+#define PTAB_MIN_CAP 8
 
 void ptab_init(struct ptab *t)
 {
