@@ -27,6 +27,8 @@
 #include "gwstatus.h"
 #include "hmap.h"
 #include "input.h"
+#include "jarena.h"
+#include "jcopy.h"
 #include "jv.h"
 #include "kind.h"
 #include "policyload.h"
@@ -166,15 +168,33 @@ static int record(struct check *c, const char *source, int line, enum kind k, js
 	return engine_check_object(obj, &o->fs, &checked);
 }
 
+/* A copy of obj in the keep area (jarena.h) for an object kept until the pass: its
+ * nodes lie side by side there, so the pass reads a few adjacent cache lines per
+ * object instead of blocks scattered over the heap, and the document's tree goes back
+ * to the heap for the next document. NULL when out of memory. */
+static json_t *keep_copy(json_t *obj)
+{
+	json_t *copy;
+
+	jarena_keep_begin();
+	copy = jcopy(obj);
+	jarena_keep_end();
+	return copy;
+}
+
 /* Keep a route for the cluster pass; a later object with the same kind, namespace
  * and name replaces an earlier one, as a second apply would. */
-static int keep_route(struct check *c, enum kind k, json_t *obj, size_t item)
+static int keep_route(struct check *c, enum kind k, json_t *doc_obj, size_t item)
 {
 	const json_t *meta;
+	json_t *obj;
 	char key[600];
 	size_t at;
 
-	if (cluster_prune_route(obj) != 0)
+	if (cluster_prune_route(doc_obj) != 0)
+		return ERR_NOMEM;
+	obj = keep_copy(doc_obj);
+	if (obj == NULL)
 		return ERR_NOMEM;
 	meta = jv_obj(obj, "metadata"); /* after pruning: it replaces metadata */
 	snprintf(key, sizeof(key), "%d/%s/%s", (int)k, jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "",
@@ -182,19 +202,21 @@ static int keep_route(struct check *c, enum kind k, json_t *obj, size_t item)
 	at = (size_t)(uintptr_t)hmap_get(&c->route_keys, key);
 	if (at != 0) {
 		json_decref(c->routes[at - 1].obj);
-		c->routes[at - 1] = (struct route_src){ json_incref(obj), k, item };
+		c->routes[at - 1] = (struct route_src){ obj, k, item };
 		return 0;
 	}
 	if (c->nroutes == c->caproutes) {
 		size_t ncap = c->caproutes ? c->caproutes * 2 : 64;
 		struct route_src *nr = realloc(c->routes, ncap * sizeof(*nr));
 
-		if (nr == NULL)
+		if (nr == NULL) {
+			json_decref(obj);
 			return ERR_NOMEM;
+		}
 		c->routes = nr;
 		c->caproutes = ncap;
 	}
-	c->routes[c->nroutes] = (struct route_src){ json_incref(obj), k, item };
+	c->routes[c->nroutes] = (struct route_src){ obj, k, item };
 	c->nroutes++;
 	return hmap_put(&c->route_keys, key, (void *)(uintptr_t)c->nroutes, NULL) == 0 ? 0 : ERR_NOMEM;
 }
@@ -224,10 +246,25 @@ static int take_object(struct check *c, const char *source, int line, json_t *ob
 		return rc;
 	if (kind_is_route(k))
 		return keep_route(c, k, obj, c->applying ? c->nobjs - 1 : SIZE_MAX);
-	err_init(&err);
-	/* objects the store refuses (no name) are reported by the engine already */
-	rc = store_add(c->store, obj, &err);
-	return rc == ERR_NOMEM ? rc : 0;
+	/* what the store keeps: a TLS Secret's summary, a Service, a Gateway, ... */
+	if (k != KIND_SECRET || jv_streq(obj, "type", "kubernetes.io/tls")) {
+		struct report_obj *o = c->applying && kind_is_validated(k) ? &c->objs[c->nobjs - 1] : NULL;
+		json_t *copy = keep_copy(obj);
+
+		if (copy == NULL)
+			return ERR_NOMEM;
+		/* the report reads the same object as the store */
+		if (o != NULL && o->obj == obj) {
+			json_decref(o->obj);
+			o->obj = json_incref(copy);
+		}
+		err_init(&err);
+		/* objects the store refuses (no name) are reported by the engine already */
+		rc = store_add(c->store, copy, &err);
+		json_decref(copy);
+		return rc == ERR_NOMEM ? rc : 0;
+	}
+	return 0;
 }
 
 static int on_doc(void *ud, const char *source, struct yamldoc *doc)
@@ -569,7 +606,8 @@ static void usage(FILE *f)
 	      "environment: check re-executes itself once with GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n"
 	      "(transparent huge pages for its heap: far fewer page faults on a large tree) unless\n"
 	      "GATEWARDEN_HUGEPAGES=0, GLIBC_TUNABLES already names that tunable, or the kernel's\n"
-	      "THP mode is never. GATEWARDEN_TIMING=1 prints each phase's wall time on stderr.\n",
+	      "THP mode is never. GATEWARDEN_TIMING=1 prints each phase's wall time on stderr, and the\n"
+	      "memory the objects kept for the cross-object pass take (copied side by side).\n",
 	      f);
 }
 
@@ -612,6 +650,7 @@ static void check_release(struct check *c, bool exiting)
 	store_free(c->store);
 	policy_set_free(c->policies);
 	report_release(&c->rep);
+	jarena_keep_release(); /* every kept object is gone now */
 }
 
 static int parse_now(const char *s, long long *ret, struct err *err)
@@ -729,8 +768,8 @@ static void print_timing(const double *t)
 
 	if (e == NULL || strcmp(e, "1") != 0)
 		return;
-	fprintf(stderr, "gatewarden check: timing: read %.4f s, cross-object pass %.4f s, policies %.4f s, report %.4f s\n",
-		t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
+	fprintf(stderr, "gatewarden check: timing: read %.4f s, cross-object pass %.4f s, policies %.4f s, report %.4f s, kept %.1f MiB\n",
+		t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], (double)jarena_keep_used() / (1024 * 1024));
 }
 
 int check_main(int argc, char **argv)
@@ -762,6 +801,7 @@ int check_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	jarena_keep_init();
 	c.store = store_new();
 	if (c.store == NULL || store_set_default_namespace(c.store, c.default_ns) != 0) {
 		fprintf(stderr, "gatewarden check: out of memory\n");

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -49,6 +50,31 @@ static atomic_bool installed;
 static pthread_mutex_t abandoned_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct chunk *abandoned;
 static atomic_bool any_abandoned;
+
+/* the keep area (jarena_keep_init): [base, base + size), bump pointer at used */
+#define KEEP_RESERVE ((size_t)16 << 30)
+static char *keep_base;
+static size_t keep_size;
+static atomic_size_t keep_used;
+static _Thread_local bool keeping;
+
+static bool in_keep(const void *p)
+{
+	return (const char *)p >= keep_base && (const char *)p < keep_base + keep_size;
+}
+
+static void *keep_take(size_t n)
+{
+	size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	size_t at;
+
+	if (need == 0)
+		need = ALIGN;
+	at = atomic_fetch_add_explicit(&keep_used, need, memory_order_relaxed);
+	if (at + need > keep_size)
+		return malloc(n); /* full: the rest comes from the heap */
+	return keep_base + at;
+}
 
 static bool in_chunks(const struct chunk *c, const void *p)
 {
@@ -96,6 +122,8 @@ static void *ja_malloc(size_t n)
 	size_t need = ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1)) + HEADER;
 	char *q;
 
+	if (keeping)
+		return keep_base != NULL ? keep_take(n) : malloc(n);
 	if (!r->open || r->suspended > 0 || n > JARENA_BIG)
 		return malloc(n);
 	if (need == 0)
@@ -118,7 +146,7 @@ static void ja_free(void *p)
 {
 	struct region *r = &tls;
 
-	if (p == NULL)
+	if (p == NULL || in_keep(p))
 		return;
 	if (r->chunks != NULL && in_chunks(r->chunks, p)) {
 		if (!r->open) {
@@ -253,6 +281,49 @@ void jarena_resume(void)
 {
 	if (tls.open && tls.suspended > 0)
 		tls.suspended--;
+}
+
+void jarena_keep_init(void)
+{
+	void *p;
+
+	jarena_install();
+	if (JARENA_ASAN || keep_base != NULL || !atomic_load(&installed))
+		return;
+	p = mmap(NULL, KEEP_RESERVE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	/* huge pages where the system allows them: one fault per 2 MiB, not per 4 KiB */
+	(void)madvise(p, KEEP_RESERVE, MADV_HUGEPAGE);
+	keep_base = p;
+	keep_size = KEEP_RESERVE;
+}
+
+void jarena_keep_begin(void)
+{
+	keeping = true;
+}
+
+void jarena_keep_end(void)
+{
+	keeping = false;
+}
+
+size_t jarena_keep_used(void)
+{
+	size_t used = atomic_load(&keep_used);
+
+	return used < keep_size ? used : keep_size;
+}
+
+void jarena_keep_release(void)
+{
+	if (keep_base == NULL)
+		return;
+	munmap(keep_base, keep_size);
+	keep_base = NULL;
+	keep_size = 0;
+	atomic_store(&keep_used, 0);
 }
 
 void jarena_free(void *p)

@@ -51,6 +51,33 @@ size_t jarena_close(void);
 void jarena_suspend(void);
 void jarena_resume(void);
 
+/*
+ * The keep area: one process-wide reservation of address space for values that live
+ * until the process ends (check keeps every applied route's pruned tree for the
+ * cluster pass). Between jarena_keep_begin and jarena_keep_end every value jansson
+ * allocates on the calling thread is cut from the area with a bump pointer: no block
+ * header, and one value's nodes lie side by side, so a later walk of the value reads
+ * a few adjacent cache lines instead of blocks scattered over the heap. Freeing a
+ * block of the area does nothing (its memory is never reused); jarena_keep_release
+ * unmaps the whole area at once.
+ *
+ * jarena_keep_init reserves the area (address space only: pages are made when first
+ * touched) and installs jarena. Without an area (never reserved, the reservation
+ * failed, released) or once it is full, values made while keeping come from malloc,
+ * as in a suspended region: keeping is an optimisation, never an error, and values
+ * made while keeping always outlive a region open on the thread. Builds with
+ * AddressSanitizer never reserve (the sanitizer cannot see blocks inside the area),
+ * so they check the plain path. Call jarena_keep_init before threads start and
+ * jarena_keep_release after they end.
+ */
+void jarena_keep_init(void);
+void jarena_keep_begin(void);
+void jarena_keep_end(void);
+/* The bytes cut from the area so far. */
+size_t jarena_keep_used(void);
+/* Unmap the area. Every value in it must be dead and no longer referenced. */
+void jarena_keep_release(void);
+
 /* jansson's current free function (the text of json_dumps) */
 void jarena_free(void *p);
 /* json_dumps into malloc'd memory (free with free), whatever the region; NULL on

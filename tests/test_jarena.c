@@ -262,12 +262,69 @@ static void test_free_after_close(void **state)
 	assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* the keep area: values made between keep_begin and keep_end are cut from it side by
+ * side (no block headers), freeing them does nothing, a region's count does not see
+ * them and they outlive it; sanitizer builds never keep (values come from malloc) */
+static void test_keep(void **state)
+{
+	json_t *a, *b, *outside, *copy;
+	size_t before, after;
+
+	(void)state;
+	jarena_keep_init();
+	jarena_keep_init(); /* idempotent */
+	before = jarena_keep_used();
+	assert_int_equal(jarena_open(), 0);
+	jarena_keep_begin();
+	a = make_tree(1);
+	b = make_tree(2);
+	jarena_keep_end();
+	outside = make_tree(3);
+	after = jarena_keep_used();
+	/* kept values are not the region's: it closes clean, and they live on */
+	json_decref(outside);
+	assert_int_equal(jarena_close(), 0);
+	if (ASAN_BUILD) {
+		assert_int_equal(after, 0);
+	} else {
+		/* a's nodes and b's nodes follow each other in the area: b starts where a ends */
+		assert_true(after > before);
+		assert_true((uintptr_t)b > (uintptr_t)a);
+		assert_true((uintptr_t)b - (uintptr_t)a < after - before);
+	}
+	assert_int_equal(json_integer_value(json_object_get(a, "port")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(b, "hosts"), 1)), "b.example.com");
+	/* a deep copy made while keeping is equal and lies in the area too */
+	jarena_keep_begin();
+	copy = json_deep_copy(b);
+	jarena_keep_end();
+	assert_non_null(copy);
+	assert_true(json_equal(copy, b));
+	if (!ASAN_BUILD)
+		assert_true(jarena_keep_used() > after);
+	/* freeing kept values (a no-op) and making new ones outside still work */
+	json_decref(a);
+	json_decref(b);
+	json_decref(copy);
+	outside = make_tree(4);
+	json_decref(outside);
+	jarena_keep_release();
+	assert_int_equal(jarena_keep_used(), 0);
+	/* after the release nothing is kept: begin..end values come from malloc */
+	jarena_keep_begin();
+	a = make_tree(5);
+	jarena_keep_end();
+	assert_int_equal(jarena_keep_used(), 0);
+	json_decref(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_close), cmocka_unit_test(test_recycled), cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_suspend),    cmocka_unit_test(test_dumps),    cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_kept_value), cmocka_unit_test(test_free_after_close),
+		cmocka_unit_test(test_keep),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -275,7 +275,7 @@ done
 
 # GATEWARDEN_TIMING=1: one line of phase times on stderr, nothing on stdout changes
 t timing 0 env GATEWARDEN_TIMING=1 "$GW" check $D/valid.yaml
-has timing-line "$TMP/err" '^gatewarden check: timing: read [0-9.]+ s, cross-object pass [0-9.]+ s, policies [0-9.]+ s, report [0-9.]+ s$'
+has timing-line "$TMP/err" '^gatewarden check: timing: read [0-9.]+ s, cross-object pass [0-9.]+ s, policies [0-9.]+ s, report [0-9.]+ s, kept [0-9.]+ MiB$'
 has timing-out "$TMP/out" '^1 objects checked'
 
 # Huge pages (cli/hugepages.c): check re-executes itself with glibc.malloc.hugetlb=1, so
