@@ -813,6 +813,7 @@ int check_main(int argc, char **argv)
 	in.on_doc = on_doc;
 	in.on_error = on_input_error;
 	in.ud = &c;
+	in.regions = true; /* on_doc keeps copies only (keep_copy) */
 	c.in = &in;
 	t[0] = now_s();
 	for (size_t i = 0; i < c.nstate && c.fatal == 0; i++)

@@ -231,6 +231,8 @@ static int parse_pipelined(struct input_ctx *ctx, struct reader *r, const char *
 		yamldoc_builder_free(yb);
 		return err_set(err, ERR_NOMEM, "out of memory");
 	}
+	if (ctx->regions)
+		(void)yamldoc_builder_use_regions(yb);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->changed, NULL);
 	q->r = r;

@@ -32,6 +32,9 @@ struct input_ctx {
 	 * of kilobytes for a large route, so a process whose peak memory counts more than
 	 * its reading speed asks for fewer. */
 	unsigned queue_docs;
+	/* build each document in a jarena region (yamldoc_builder_use_regions): for a
+	 * caller whose on_doc keeps none of the document's jansson values */
+	bool regions;
 	unsigned nerrors;     /* input problems reported so far */
 	unsigned nfiles;      /* files read */
 };

@@ -12,6 +12,7 @@
 #define CLI_YAMLDOC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct err;
@@ -62,6 +63,13 @@ int yamldoc_scan_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_batch_fn fn, 
 void yamldoc_batch_free(struct yamldoc_batch *batch);
 struct yamldoc_builder *yamldoc_builder_new(void);
 void yamldoc_builder_free(struct yamldoc_builder *yb);
+/* Build each document in a jarena region of the calling thread (common/jarena.h),
+ * recycled whole once the document is delivered and dropped: no malloc or free per
+ * node, and every document reuses the memory, still in cache, of the one before. The
+ * callback must keep none of the document's jansson values: what it keeps it copies
+ * with jarena_keep_begin/end. Only on the thread that builds, with jarena installed;
+ * returns false (and builds as before) when no region could be opened. */
+bool yamldoc_builder_use_regions(struct yamldoc_builder *yb);
 /* Builds batch and calls fn with the document. The batch stays the caller's (free it
  * with yamldoc_batch_free, from any thread): the document's mapping keys are read
  * from its events while building. Returns 0, fn's negative code, or ERR_INVALID /

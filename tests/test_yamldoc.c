@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "err.h"
+#include "jarena.h"
+#include "jcopy.h"
 #include "yamldoc.h"
 
 struct src {
@@ -264,6 +266,77 @@ static void test_yamldoc_build__errors(void **state)
 	free(deep);
 }
 
+/* regions: each document is built in a jarena region recycled once it is dropped, so
+ * the next document's nodes reuse its memory; what the callback keeps it copies with
+ * jarena_keep_begin/end (here from malloc: no keep area), and the copies are the same
+ * documents as the plain parse's */
+struct copies {
+	json_t *v[8];
+	uintptr_t root[8];
+	int n;
+};
+
+static int collect_copy(void *ud, struct yamldoc *doc)
+{
+	struct copies *c = ud;
+
+	if (c->n >= 8) {
+		json_decref(doc->root);
+		return -1;
+	}
+	jarena_keep_begin();
+	c->v[c->n] = jcopy(doc->root);
+	jarena_keep_end();
+	c->root[c->n] = (uintptr_t)doc->root;
+	c->n++;
+	json_decref(doc->root);
+	return 0;
+}
+
+static void test_yamldoc_build__regions(void **state)
+{
+	const char *text = "a: 1\nb: [x, {c: 2}]\n---\nd: &x {e: 3}\nf: *x\n---\ng: 4\n";
+	struct src s = { text, strlen(text), 0 };
+	struct batches bs = { { NULL }, 0 };
+	struct yamldoc_builder *yb = yamldoc_builder_new();
+	struct copies c = { { NULL }, { 0 }, 0 };
+	struct docs p;
+	struct err e;
+
+	(void)state;
+	jarena_install();
+	assert_non_null(yb);
+	assert_true(yamldoc_builder_use_regions(yb));
+	assert_true(yamldoc_builder_use_regions(yb)); /* already on */
+	/* the region is the thread's: a second builder on this thread cannot have one */
+	{
+		struct yamldoc_builder *other = yamldoc_builder_new();
+
+		assert_non_null(other);
+		assert_false(yamldoc_builder_use_regions(other));
+		yamldoc_builder_free(other);
+	}
+	err_init(&e);
+	assert_int_equal(yamldoc_scan_stream(rd, &s, keep_batch, &bs, &e), 0);
+	for (int i = 0; i < bs.n; i++) {
+		assert_int_equal(yamldoc_build(yb, bs.v[i], collect_copy, &c, &e), 0);
+		yamldoc_batch_free(bs.v[i]);
+	}
+	yamldoc_builder_free(yb);
+	assert_int_equal(jarena_close(), 0); /* the builder closed its region */
+	assert_int_equal(parse(text, &p, &e), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(p.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(c.v[i]);
+		assert_true(json_equal(c.v[i], p.v[i]));
+		json_decref(c.v[i]);
+	}
+	/* every document starts where the one before did: the region was recycled */
+	assert_true(c.root[1] == c.root[0] && c.root[2] == c.root[0]);
+	release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_yamldoc_parse_stream__invalid_utf8),
 		cmocka_unit_test(test_yamldoc_build__same_documents_as_parse),
 		cmocka_unit_test(test_yamldoc_build__errors),
+		cmocka_unit_test(test_yamldoc_build__regions),
 	};
 
 	return cmocka_run_group_tests_name("yamldoc", tests, NULL, NULL);
