@@ -326,45 +326,52 @@ static void on_gateway(void *ud, size_t item, const struct gwstatus *s)
 }
 
 /*
- * The cluster pass takes the routes grouped by namespace, in input order within one.
+ * The cluster pass takes the routes grouped by namespace (the namespaces in the order
+ * they first appear), in input order within one.
  * Routes of one namespace look up the same Services, grants, namespace labels and
  * mostly the same Gateways, so consecutive routes find them in cache; a tree that
  * interleaves namespaces would otherwise make every lookup a miss once the view
  * outgrows the cache. The report does not depend on the order: each route's findings
  * and status are its own, and a conflict's winner is decided by age and name.
  */
-struct ns_pos {
-	const char *ns;
-	size_t i;
-};
-
-static int ns_pos_cmp(const void *a, const void *b)
-{
-	const struct ns_pos *x = a, *y = b;
-	int c = strcmp(x->ns, y->ns);
-
-	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
-}
-
 static int route_order(struct check *c)
 {
-	struct ns_pos *v = malloc((c->nroutes ? c->nroutes : 1) * sizeof(*v));
+	struct hmap groups = HMAP_INIT;  /* namespace -> its group's number + 1 */
+	size_t *group = malloc((c->nroutes ? c->nroutes : 1) * sizeof(*group));
+	size_t *next = NULL, ngroups = 0;
+	int rc = ERR_NOMEM;
 
 	c->order = malloc((c->nroutes ? c->nroutes : 1) * sizeof(*c->order));
-	if (v == NULL || c->order == NULL) {
-		free(v);
-		return ERR_NOMEM;
-	}
+	if (group == NULL || c->order == NULL)
+		goto out;
+	/* a counting sort: the groups in the order their namespaces first appear, each
+	 * group's routes in input order; linear, where a comparison sort was not */
 	for (size_t i = 0; i < c->nroutes; i++) {
 		const char *ns = jv_str(jv_obj(c->routes[i].obj, "metadata"), "namespace");
+		size_t g = (size_t)(uintptr_t)hmap_get(&groups, ns != NULL ? ns : "");
 
-		v[i] = (struct ns_pos){ ns != NULL ? ns : "", i };
+		if (g == 0) {
+			g = ++ngroups;
+			if (hmap_put(&groups, ns != NULL ? ns : "", (void *)(uintptr_t)g, NULL) != 0)
+				goto out;
+		}
+		group[i] = g - 1;
 	}
-	qsort(v, c->nroutes, sizeof(*v), ns_pos_cmp);
+	next = calloc(ngroups + 1, sizeof(*next));
+	if (next == NULL)
+		goto out;
 	for (size_t i = 0; i < c->nroutes; i++)
-		c->order[i] = v[i].i;
-	free(v);
-	return 0;
+		next[group[i] + 1]++;
+	for (size_t g = 1; g <= ngroups; g++)
+		next[g] += next[g - 1];  /* next[g]: where group g's next route goes */
+	for (size_t i = 0; i < c->nroutes; i++)
+		c->order[next[group[i]]++] = i;
+	rc = 0;
+out:
+	hmap_release(&groups, NULL);
+	free(group);
+	free(next);
+	return rc;
 }
 
 static json_t *route_at(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item)
