@@ -502,9 +502,24 @@ int yamldoc_parse_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_fn fn, void 
 
 /* ---- split mode: scan in one thread, build in another ---- */
 
+/* A document's events. Their strings (scalar values, tags, anchors) are copied into
+ * the batch's own text blocks as each event is scanned, and libyaml's copies freed at
+ * once, while still in the scanning thread's cache: freeing a batch is then a few
+ * blocks, not every string of the document long after it was made (which was a
+ * quarter of the scanning thread's time, and that thread bounds the reading). */
+struct text_block {
+	struct text_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define TEXT_BLOCK (16 * 1024)
+
 struct yamldoc_batch {
-	yaml_event_t *v; /* owned events of one document, ending with DOCUMENT_END */
+	yaml_event_t *v;          /* events of one document, ending with DOCUMENT_END; their
+				   * strings point into text (never into libyaml's memory) */
 	size_t n, cap;
+	struct text_block *text;  /* the block being filled first; never moved */
 };
 
 struct yamldoc_builder {
@@ -515,14 +530,68 @@ void yamldoc_batch_free(struct yamldoc_batch *batch)
 {
 	if (batch == NULL)
 		return;
-	for (size_t i = 0; i < batch->n; i++)
-		yaml_event_delete(&batch->v[i]);
+	while (batch->text != NULL) {
+		struct text_block *next = batch->text->next;
+
+		free(batch->text);
+		batch->text = next;
+	}
 	free(batch->v);
 	free(batch);
 }
 
-static int batch_push(struct yamldoc_batch *batch, yaml_event_t *ev)
+/* A copy of the n bytes at p and a NUL in the batch's text (p may hold no NUL before
+ * n: a scalar's value may contain one). NULL on ENOMEM. */
+static yaml_char_t *batch_text(struct yamldoc_batch *batch, const yaml_char_t *p, size_t n)
 {
+	struct text_block *t = batch->text;
+	char *q;
+
+	if (t == NULL || t->cap - t->used < n + 1) {
+		size_t cap = n + 1 > TEXT_BLOCK / 4 ? n + 1 : TEXT_BLOCK;
+
+		t = malloc(sizeof(*t) + cap);
+		if (t == NULL)
+			return NULL;
+		t->used = 0;
+		t->cap = cap;
+		if (cap == TEXT_BLOCK || batch->text == NULL) {
+			t->next = batch->text;   /* the new block is the one being filled */
+			batch->text = t;
+		} else {
+			t->next = batch->text->next; /* a large string's own block, kept behind */
+			batch->text->next = t;
+		}
+	}
+	q = t->data + t->used;
+	memcpy(q, p, n);
+	q[n] = '\0';
+	t->used += (n + 1 + 7) & ~(size_t)7;
+	if (t->used > t->cap)
+		t->used = t->cap;
+	return (yaml_char_t *)q;
+}
+
+/* NULL stays NULL; *ok turns false on ENOMEM */
+static yaml_char_t *batch_cstr(struct yamldoc_batch *batch, const yaml_char_t *p, bool *ok)
+{
+	yaml_char_t *q;
+
+	if (p == NULL)
+		return NULL;
+	q = batch_text(batch, p, strlen((const char *)p));
+	if (q == NULL)
+		*ok = false;
+	return q;
+}
+
+/* Store a copy of ev in the batch, its strings in the batch's text; ev stays the
+ * caller's to delete. */
+static int batch_push(struct yamldoc_batch *batch, const yaml_event_t *ev)
+{
+	yaml_event_t *e;
+	bool ok = true;
+
 	if (batch->n == batch->cap) {
 		size_t cap = batch->cap ? batch->cap * 2 : 64;
 		yaml_event_t *v = realloc(batch->v, cap * sizeof(*v));
@@ -532,7 +601,37 @@ static int batch_push(struct yamldoc_batch *batch, yaml_event_t *ev)
 		batch->v = v;
 		batch->cap = cap;
 	}
-	batch->v[batch->n++] = *ev; /* the batch now owns the event's strings */
+	e = &batch->v[batch->n];
+	memset(e, 0, sizeof(*e));
+	e->type = ev->type;
+	e->start_mark = ev->start_mark;
+	e->end_mark = ev->end_mark;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		e->data.scalar = ev->data.scalar;
+		e->data.scalar.anchor = batch_cstr(batch, ev->data.scalar.anchor, &ok);
+		e->data.scalar.tag = batch_cstr(batch, ev->data.scalar.tag, &ok);
+		e->data.scalar.value = batch_text(batch, ev->data.scalar.value, ev->data.scalar.length);
+		ok = ok && e->data.scalar.value != NULL;
+		break;
+	case YAML_ALIAS_EVENT:
+		e->data.alias.anchor = batch_cstr(batch, ev->data.alias.anchor, &ok);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		e->data.sequence_start = ev->data.sequence_start;
+		e->data.sequence_start.anchor = batch_cstr(batch, ev->data.sequence_start.anchor, &ok);
+		e->data.sequence_start.tag = batch_cstr(batch, ev->data.sequence_start.tag, &ok);
+		break;
+	case YAML_MAPPING_START_EVENT:
+		e->data.mapping_start = ev->data.mapping_start;
+		e->data.mapping_start.anchor = batch_cstr(batch, ev->data.mapping_start.anchor, &ok);
+		e->data.mapping_start.tag = batch_cstr(batch, ev->data.mapping_start.tag, &ok);
+		break;
+	default: break; /* the ends carry no strings; the stream and document starts are not stored */
+	}
+	if (!ok)
+		return ERR_NOMEM;
+	batch->n++;
 	return 0;
 }
 
@@ -577,16 +676,12 @@ int yamldoc_scan_stream(yamldoc_read_fn rd, void *rd_data, yamldoc_batch_fn fn, 
 				rc = set_mark_err(err, ERR_LIMIT, &ev.start_mark, "document has too many nodes");
 			else if (batch_push(batch, &ev) != 0)
 				rc = err_set(err, ERR_NOMEM, "out of memory");
-			else {
-				/* stored: the batch owns the event from here on */
-				if (ev.type == YAML_DOCUMENT_END_EVENT) {
-					rc = fn(ud, batch); /* fn owns the batch now */
-					batch = NULL;
-				}
-				continue;
+			else if (ev.type == YAML_DOCUMENT_END_EVENT) {
+				rc = fn(ud, batch); /* fn owns the batch now */
+				batch = NULL;
 			}
 		}
-		yaml_event_delete(&ev);
+		yaml_event_delete(&ev); /* the batch has its own copy */
 	}
 	yamldoc_batch_free(batch);
 	yaml_parser_delete(&parser);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,6 +247,41 @@ static void test_yamldoc_build__same_documents_as_parse(void **state)
 	release(&b);
 }
 
+/* a batch keeps its events' strings in blocks of its own: a document of more text than
+ * one block, a string longer than a quarter block (a block of its own), anchors and
+ * tags on scalars and collections come out as the direct parse makes them */
+static void test_yamldoc_build__batch_text(void **state)
+{
+	size_t cap = 64 * 1024;
+	char *text = malloc(cap);
+	struct docs p, b;
+	struct err e;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(text);
+	n += (size_t)snprintf(text + n, cap - n, "s: &a !!str 5\nt: *a\nm: &c !!map {k: v}\nu: *c\nlong: ");
+	memset(text + n, 'x', 6000);
+	n += 6000;
+	n += (size_t)snprintf(text + n, cap - n, "\nitems:\n");
+	for (int i = 0; i < 1500; i++)
+		n += (size_t)snprintf(text + n, cap - n, "  - name-%04d\n", i);
+	n += (size_t)snprintf(text + n, cap - n, "---\nafter: [a, b]\n");
+	assert_true(n < cap);
+	assert_int_equal(parse(text, &p, &e), 0);
+	assert_int_equal(scan_build(text, &b, &e), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(b.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_true(json_equal(p.v[i], b.v[i]));
+	assert_int_equal(json_string_length(json_object_get(b.v[0], "long")), 6000);
+	assert_string_equal(json_string_value(json_object_get(b.v[0], "t")), "5");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(b.v[0], "items"), 1499)), "name-1499");
+	release(&p);
+	release(&b);
+	free(text);
+}
+
 static void test_yamldoc_build__errors(void **state)
 {
 	struct docs d;
@@ -351,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_yamldoc_parse_stream__invalid_utf8),
 		cmocka_unit_test(test_yamldoc_build__same_documents_as_parse),
 		cmocka_unit_test(test_yamldoc_build__errors),
+		cmocka_unit_test(test_yamldoc_build__batch_text),
 		cmocka_unit_test(test_yamldoc_build__regions),
 	};
 
