@@ -174,6 +174,14 @@ if grep -q 'platform-private: warning: .*XO-CERT-MISSING' "$TMP/out"; then
 	echo "FAIL cross-certificate: the Secret a Certificate will issue was reported missing"; fail=$((fail + 1))
 else pass=$((pass + 1)); fi
 
+# what check keeps it copies out of each document's region (cli/yamldoc.c): a List's
+# items, a TLS Secret's certificate summary from --state, an Opaque Secret and an
+# anchored document it drops; the verdicts are those of the objects themselves
+t cross-kept 1 "$GW" check --state $X/kept-state.yaml $X/kept.yaml
+has cross-kept-cert "$TMP/out" 'Gateway infra/gw: error: .*Secret infra/web-tls is not a usable TLS key pair: tls.crt holds no PEM certificate.*\[XO-CERT-MALFORMED\]$'
+has cross-kept-route "$TMP/out" 'HTTPRoute app/r: note: parent infra/gw: Accepted: attached to listener https$'
+has cross-kept-sum "$TMP/out" '^2 objects checked .* 1 allowed, 1 denied; 1 errors, 0 warnings; 2 context objects; 1 other objects skipped$'
+
 # a kustomization's namespace applies below it (the outer one wins), as kustomize does
 t kustomize-ns 0 "$GW" check data/cli/kust
 has kustomize-ns-gw "$TMP/out" '^data/cli/kust/gateway.yaml:1: Gateway team-a/web: note: listener http: 1 route\(s\) attached'
