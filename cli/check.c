@@ -248,8 +248,7 @@ static int take_object(struct check *c, const char *source, int line, json_t *ob
 		return rc;
 	if (kind_is_route(k))
 		return keep_route(c, k, obj, c->applying ? c->nobjs - 1 : SIZE_MAX);
-	/* what the store keeps: a TLS Secret's summary, a Service, a Gateway, ... */
-	if (k != KIND_SECRET || jv_streq(obj, "type", "kubernetes.io/tls")) {
+	if (store_keeps(k, obj)) {
 		struct report_obj *o = c->applying && kind_is_validated(k) ? &c->objs[c->nobjs - 1] : NULL;
 		json_t *copy = keep_copy(obj);
 
@@ -350,11 +349,13 @@ static int route_order(struct check *c)
 	 * group's routes in input order; linear, where a comparison sort was not */
 	for (size_t i = 0; i < c->nroutes; i++) {
 		const char *ns = jv_str(jv_obj(c->routes[i].obj, "metadata"), "namespace");
-		size_t g = (size_t)(uintptr_t)hmap_get(&groups, ns != NULL ? ns : "");
+		size_t g;
 
+		ns = ns != NULL ? ns : "";
+		g = (size_t)(uintptr_t)hmap_get(&groups, ns);
 		if (g == 0) {
 			g = ++ngroups;
-			if (hmap_put(&groups, ns != NULL ? ns : "", (void *)(uintptr_t)g, NULL) != 0)
+			if (hmap_put(&groups, ns, (void *)(uintptr_t)g, NULL) != 0)
 				goto out;
 		}
 		group[i] = g - 1;

@@ -579,6 +579,14 @@ static int to_text(const json_t *obj, const char *name, char **ret, size_t *ret_
 	return 0;
 }
 
+bool store_keeps(enum kind k, const json_t *obj)
+{
+	if ((int)k <= KIND_OTHER || k >= KIND_MAX)
+		return false;
+	/* listeners only ever reference TLS Secrets; the rest is noise (and secrets) */
+	return k != KIND_SECRET || jv_streq(obj, "type", "kubernetes.io/tls");
+}
+
 int store_add(struct store *s, json_t *obj, struct err *err)
 {
 	enum kind k = kind_classify(jv_str(obj, "apiVersion"), jv_str(obj, "kind"), NULL);
@@ -596,8 +604,7 @@ int store_add(struct store *s, json_t *obj, struct err *err)
 	if (ki == NULL)
 		return 0;
 	ki->bare_valid = false; /* the by-name index is rebuilt on the next list_name */
-	/* listeners only ever reference TLS Secrets; the rest is noise (and secrets) */
-	if (k == KIND_SECRET && !jv_streq(obj, "type", "kubernetes.io/tls"))
+	if (!store_keeps(k, obj))
 		return 0;
 	if (name == NULL || *name == '\0')
 		return err_set(err, ERR_INVALID, "%s without metadata.name cannot be part of the cluster state",

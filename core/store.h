@@ -131,6 +131,11 @@ void store_reader_reset(struct store_reader *r);
 /* NULL-safe. */
 void store_reader_free(struct store_reader *r);
 
+/* Whether store_add keeps obj, of kind k: every kind the store indexes, and of Secrets
+ * only kubernetes.io/tls ones (the only ones listeners reference). A caller that
+ * prepares objects for the store (check copies them) skips the rest. */
+bool store_keeps(enum kind k, const json_t *obj);
+
 /* Number of objects of kind k kept. */
 size_t store_count(const struct store *s, enum kind k);
 
