@@ -55,6 +55,16 @@ static void key_clear(struct frame *f)
 	f->key_borrowed = false;
 }
 
+/* Recycle the region of the document just dropped and open one for the next. A value
+ * still alive there (a callback kept one: a bug) keeps that memory from being reused:
+ * it stays valid, and sanitizer builds abort (jarena.h). */
+static void regions_next(void)
+{
+	jarena_close();
+	(void)jarena_open();
+}
+
+/* Drop the document being built (and with regions, recycle its region). */
 static void builder_reset(struct builder *b)
 {
 	for (int i = 0; i < b->depth; i++) {
@@ -73,6 +83,8 @@ static void builder_reset(struct builder *b)
 	b->root = NULL;
 	b->nodes = 0;
 	b->nlines = 0;
+	if (b->regions)
+		regions_next();
 }
 
 static int set_mark_err(struct err *err, int code, const yaml_mark_t *m, const char *what)
@@ -396,15 +408,6 @@ static int on_end(struct builder *b, const yaml_event_t *ev, struct err *err)
 	return rc;
 }
 
-/* Recycle the region of the document just dropped and open one for the next. A value
- * still alive there (a callback kept one: a bug) keeps that memory from being reused:
- * it stays valid, and sanitizer builds abort (jarena.h). */
-static void regions_next(void)
-{
-	jarena_close();
-	(void)jarena_open();
-}
-
 static int deliver(struct builder *b, yamldoc_fn fn, void *ud)
 {
 	struct yamldoc doc;
@@ -422,8 +425,6 @@ static int deliver(struct builder *b, yamldoc_fn fn, void *ud)
 	rc = fn(ud, &doc);
 	/* anchors do not cross documents */
 	builder_reset(b);
-	if (b->regions)
-		regions_next();
 	return rc;
 }
 
@@ -729,11 +730,8 @@ int yamldoc_build(struct yamldoc_builder *yb, struct yamldoc_batch *batch, yamld
 
 	for (size_t i = 0; i < batch->n && rc == 0; i++)
 		rc = builder_event(yb->b, &batch->v[i], fn, ud, err);
-	if (rc != 0) {
+	if (rc != 0)
 		builder_reset(yb->b); /* a half-built document is dropped */
-		if (yb->b->regions)
-			regions_next();
-	}
 	if (rc == ERR_NOMEM)
 		err_set(err, ERR_NOMEM, "out of memory");
 	return rc;
