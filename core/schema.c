@@ -90,8 +90,11 @@ static void check_string(const struct schema_node *n, const json_t *v, struct pa
 	size_t len = json_string_length(v);
 	char q[128];
 
-	/* hot path: most strings are valid, so quote only when reporting */
-	if (n->flags & (SCHEMA_HAS_MIN | SCHEMA_HAS_MAX)) {
+	/* hot path: most strings are valid, so quote only when reporting. A code point
+	 * takes one to four bytes, so len bounds the count from both sides: only a string
+	 * whose byte length leaves the answer open is counted. */
+	if (((n->flags & SCHEMA_HAS_MAX) && (long long)len > n->max) ||
+	    ((n->flags & SCHEMA_HAS_MIN) && (long long)(len / 4) < n->min)) {
 		long long cps = (long long)pattern_codepoints(s, len);
 
 		if ((n->flags & SCHEMA_HAS_MIN) && cps < n->min) {
