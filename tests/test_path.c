@@ -97,12 +97,82 @@ static void test_path__cut_is_a_prefix(void **state)
 	}
 }
 
+/* the eager reference: what a path shows, rebuilt from its segments */
+struct ref_seg {
+	const char *key;
+	size_t idx;
+};
+
+static void ref_text(const struct ref_seg *v, size_t n, char *out)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char seg[64];
+		size_t sl;
+
+		if (v[i].key != NULL)
+			snprintf(seg, sizeof(seg), "%s%s", len > 0 ? "." : "", v[i].key);
+		else
+			snprintf(seg, sizeof(seg), "[%zu]", v[i].idx);
+		sl = strlen(seg);
+		if (len + sl + 4 >= PATH_MAX_LEN) {
+			memcpy(out + len, "...", 4);
+			return;
+		}
+		memcpy(out + len, seg, sl + 1);
+		len += sl;
+	}
+}
+
+/* pushes, pops and reads in a pseudo-random order (the text is written lazily, only
+ * when read, and reused after a pop): always what the eager reference shows */
+static void test_path__lazy_matches_eager(void **state)
+{
+	static const char *const keys[] = { "spec", "rules", "", "backendRefs", "a-rather-long-key-name-here",
+					    "x" };
+	struct ref_seg v[600];
+	size_t marks[600], n = 0;
+	uint32_t r = 12345;
+	struct path p;
+	char want[2 * PATH_MAX_LEN];
+
+	(void)state;
+	path_init(&p);
+	for (int step = 0; step < 20000; step++) {
+		r = r * 1103515245u + 12345u;
+		unsigned op = (r >> 16) % 10;
+
+		if (op < 6 && n < 600) {
+			if (op < 3) {
+				v[n] = (struct ref_seg){ keys[(r >> 8) % 6], 0 };
+				marks[n] = path_key(&p, v[n].key);
+			} else {
+				v[n] = (struct ref_seg){ NULL, (r >> 4) % 100000 };
+				marks[n] = path_idx(&p, v[n].idx);
+			}
+			n++;
+		} else if (op < 8 && n > 0) {
+			size_t back = 1 + (r >> 12) % (n < 5 ? n : 5);
+
+			n -= back;
+			path_pop(&p, marks[n]);
+		}
+		if ((r >> 20) % 3 == 0) {
+			ref_text(v, n, want);
+			assert_string_equal(path_str(&p), want);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path__keys_and_indexes),
 		cmocka_unit_test(test_path__overflow_ends_in_dots),
 		cmocka_unit_test(test_path__cut_is_a_prefix),
+		cmocka_unit_test(test_path__lazy_matches_eager),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
