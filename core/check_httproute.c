@@ -259,7 +259,7 @@ static void check_filters(const json_t *owner, struct path *p, struct findings *
 		check_filter(json_array_get(filters, k), p, fs);
 		path_pop(p, m);
 	}
-	if (route_filters_have_type(filters, "RequestRedirect") && route_filters_have_type(filters, "URLRewrite"))
+	if (route_filters_have_types(filters, "RequestRedirect", "URLRewrite"))
 		findings_add(fs, "HR-FLT-REDIRECT-REWRITE", path_str(p),
 			     "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both; keep one of them");
 	route_check_filter_repeat(filters, http_no_repeat, "HR-FLT-REPEAT", p, fs);

@@ -266,51 +266,100 @@ void route_check_header_matches(const json_t *headers, struct path *p, struct fi
 
 /* ---- filters ---- */
 
+/* The kinds' fields the filter sets: one walk over its members (a filter has two or
+ * three) instead of a lookup per kind. */
+#define FILTER_KINDS_MAX 16
+
 void route_check_filter_union(const json_t *filter, const struct route_filter_kind *kinds,
 			      const char *rule, const struct path *p, struct findings *fs)
 {
-	const char *type = jv_str(filter, "type");
+	const char *type = jv_str(filter, "type"), *key;
+	bool has[FILTER_KINDS_MAX] = { false };
+	size_t nk = 0;
+	json_t *member;
 
 	if (type == NULL)
 		return;
-	for (const struct route_filter_kind *k = kinds; k->type; k++) {
-		bool has = jv_get(filter, k->field) != NULL;
-		bool is = strcmp(type, k->type) == 0;
+	while (nk < FILTER_KINDS_MAX && kinds[nk].type != NULL)
+		nk++;
+	json_object_foreach((json_t *)filter, key, member) {
+		for (size_t i = 0; i < nk; i++)
+			if (key[0] == kinds[i].field[0] && strcmp(key, kinds[i].field) == 0) {
+				has[i] = true;
+				break;
+			}
+	}
+	for (size_t i = 0; i < nk; i++) {
+		bool is = strcmp(type, kinds[i].type) == 0;
 
-		if (has && !is)
+		if (has[i] && !is)
 			findings_add(fs, rule, path_str(p), "filter.%s must be nil if the filter.type is not %s",
-				     k->field, k->type);
-		else if (!has && is)
+				     kinds[i].field, kinds[i].type);
+		else if (!has[i] && is)
 			findings_add(fs, rule, path_str(p), "filter.%s must be specified for %s filter.type",
-				     k->field, k->type);
+				     kinds[i].field, kinds[i].type);
 	}
 }
 
-static size_t count_type(const json_t *filters, const char *t)
+/* how many filters of the list have type t, given each filter's type (types, n) */
+static size_t count_type(const char *const *types, size_t n, const char *t)
 {
-	size_t n = 0;
+	size_t c = 0;
 
-	for (size_t i = 0; i < jv_size(filters); i++)
-		if (jv_streq(json_array_get(filters, i), "type", t))
-			n++;
-	return n;
+	for (size_t i = 0; i < n; i++)
+		if (types[i] != NULL && strcmp(types[i], t) == 0)
+			c++;
+	return c;
 }
 
-bool route_filters_have_type(const json_t *filters, const char *t)
+/* Each filter's type (NULL when it has none), read once: into small when the list
+ * fits, else into an allocation the caller frees; NULL on ENOMEM. */
+static const char **filter_types(const json_t *filters, const char **small, size_t nsmall, size_t *ret_n)
 {
-	return count_type(filters, t) > 0;
+	size_t n = jv_size(filters);
+	const char **v = n <= nsmall ? small : malloc(n * sizeof(*v));
+
+	*ret_n = n;
+	for (size_t i = 0; v != NULL && i < n; i++)
+		v[i] = jv_str(json_array_get(filters, i), "type");
+	return v;
 }
 
-void route_check_filter_repeat(const json_t *filters, const char *const *types, const char *rule,
+bool route_filters_have_types(const json_t *filters, const char *a, const char *b)
+{
+	const char *small[16], **types;
+	size_t n;
+	bool both;
+
+	types = filter_types(filters, small, 16, &n);
+	if (types == NULL)
+		return false;
+	both = count_type(types, n, a) > 0 && count_type(types, n, b) > 0;
+	if (types != small)
+		free(types);
+	return both;
+}
+
+void route_check_filter_repeat(const json_t *filters, const char *const *kinds, const char *rule,
 			       const struct path *p, struct findings *fs)
 {
-	for (const char *const *t = types; *t; t++) {
-		size_t n = count_type(filters, *t);
+	const char *small[16], **types;
+	size_t n;
 
-		if (n > 1)
-			findings_add(fs, rule, path_str(p),
-				     "%s filter cannot be repeated (found %zu; merge them into one)", *t, n);
+	types = filter_types(filters, small, 16, &n);
+	if (types == NULL) {
+		fs->nomem = true;
+		return;
 	}
+	for (const char *const *t = kinds; *t; t++) {
+		size_t c = count_type(types, n, *t);
+
+		if (c > 1)
+			findings_add(fs, rule, path_str(p),
+				     "%s filter cannot be repeated (found %zu; merge them into one)", *t, c);
+	}
+	if (types != small)
+		free(types);
 }
 
 /* ---- header modifiers ---- */

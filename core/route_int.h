@@ -50,8 +50,9 @@ void route_check_filter_union(const json_t *filter, const struct route_filter_ki
  * (p at the filters list). */
 void route_check_filter_repeat(const json_t *filters, const char *const *types, const char *rule,
 			       const struct path *p, struct findings *fs);
-/* True when some filter of the list has type t. */
-bool route_filters_have_type(const json_t *filters, const char *t);
+/* True when some filter of the list has type a and some has type b (false on
+ * ENOMEM). */
+bool route_filters_have_types(const json_t *filters, const char *a, const char *b);
 
 /* The members every route filter may carry (p at the filter): request/response header
  * modifiers (OW-HDRMOD-MULTI, WX-HDR-VALUE, WX-HDRMOD-REMOVE-NAME) and requestMirror
