@@ -9,22 +9,13 @@
 #include "err.h"
 #include "jv.h"
 
-static int set_default(json_t *obj, const char *key, json_t *value)
+/* every key and default value here is a literal: valid UTF-8, so jansson's checks
+ * are skipped */
+static int put(json_t *obj, const char *key, json_t *value)
 {
-	json_t *cur;
-
 	if (value == NULL)
 		return ERR_NOMEM;
-	if (!json_is_object(obj)) {
-		json_decref(value);
-		return 0;
-	}
-	cur = json_object_get(obj, key);
-	if (cur != NULL && !json_is_null(cur)) {
-		json_decref(value);
-		return 0;
-	}
-	return json_object_set_new(obj, key, value) == 0 ? 0 : ERR_NOMEM;
+	return json_object_set_new_nocheck(obj, key, value) == 0 ? 0 : ERR_NOMEM;
 }
 
 /* Building a default costs an allocation, so ask first: most objects set most fields. */
@@ -40,12 +31,12 @@ static bool missing(const json_t *obj, const char *key)
 
 static int default_str(json_t *obj, const char *key, const char *value)
 {
-	return missing(obj, key) ? set_default(obj, key, json_string(value)) : 0;
+	return missing(obj, key) ? put(obj, key, json_string_nocheck(value)) : 0;
 }
 
 static int default_int(json_t *obj, const char *key, json_int_t value)
 {
-	return missing(obj, key) ? set_default(obj, key, json_integer(value)) : 0;
+	return missing(obj, key) ? put(obj, key, json_integer(value)) : 0;
 }
 
 static json_t *default_path_match(void)
@@ -123,7 +114,7 @@ static int default_httproute(json_t *spec)
 		return rc;
 	/* An absent rules list becomes one catch-all rule; an explicit [] stays (and fails). */
 	if (missing(spec, "rules"))
-		rc |= set_default(spec, "rules", json_pack("[{s:[o]}]", "matches",
+		rc |= put(spec, "rules", json_pack("[{s:[o]}]", "matches",
 							   json_pack("{s:o}", "path", default_path_match())));
 	rules = jv_arr(spec, "rules");
 	json_array_foreach(rules, i, rule) {
@@ -133,7 +124,7 @@ static int default_httproute(json_t *spec)
 		if (!json_is_object(rule))
 			continue;
 		if (missing(rule, "matches"))
-			rc |= set_default(rule, "matches", json_pack("[{s:o}]", "path", default_path_match()));
+			rc |= put(rule, "matches", json_pack("[{s:o}]", "path", default_path_match()));
 		matches = jv_arr(rule, "matches");
 		json_array_foreach(matches, j, m) {
 			json_t *pm, *h;
@@ -142,7 +133,7 @@ static int default_httproute(json_t *spec)
 			if (!json_is_object(m))
 				continue;
 			if (missing(m, "path"))
-				rc |= set_default(m, "path", default_path_match());
+				rc |= put(m, "path", default_path_match());
 			pm = jv_obj(m, "path");
 			rc |= default_str(pm, "type", "PathPrefix");
 			rc |= default_str(pm, "value", "/");
@@ -192,10 +183,10 @@ static int default_gateway(json_t *spec)
 		if (!json_is_object(l))
 			continue;
 		if (missing(l, "allowedRoutes"))
-			rc |= set_default(l, "allowedRoutes", json_pack("{s:{s:s}}", "namespaces", "from", "Same"));
+			rc |= put(l, "allowedRoutes", json_pack("{s:{s:s}}", "namespaces", "from", "Same"));
 		ar = jv_obj(l, "allowedRoutes");
 		if (missing(ar, "namespaces"))
-			rc |= set_default(ar, "namespaces", json_pack("{s:s}", "from", "Same"));
+			rc |= put(ar, "namespaces", json_pack("{s:s}", "from", "Same"));
 		ns = jv_obj(ar, "namespaces");
 		rc |= default_str(ns, "from", "Same");
 		json_array_foreach(jv_arr(ar, "kinds"), j, k)
@@ -215,7 +206,7 @@ static int default_gateway(json_t *spec)
 		json_t *al = jv_obj(spec, "allowedListeners");
 
 		if (missing(al, "namespaces"))
-			rc |= set_default(al, "namespaces", json_pack("{s:s}", "from", "None"));
+			rc |= put(al, "namespaces", json_pack("{s:s}", "from", "None"));
 		rc |= default_str(jv_obj(al, "namespaces"), "from", "None");
 	}
 	{
