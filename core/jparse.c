@@ -2,6 +2,7 @@
 #include "jparse.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -298,21 +299,30 @@ static json_t *read_number(struct rd *r)
 	n = (size_t)(q - s);
 	if (n >= sizeof(buf))
 		return fail(r, s, "number too long");
-	memcpy(buf, s, n);
-	buf[n] = '\0';
 	r->p = q;
-	errno = 0;
 	if (!real) {
-		long long v = strtoll(buf, NULL, 10);
+		/* the digits are checked above: accumulate them (strtoll wanted a copy) */
+		bool neg = *s == '-';
+		unsigned long long acc = 0, limit = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+		long long v;
 		json_t *j;
 
-		if (errno == ERANGE)
-			return fail(r, s, "integer out of range");
+		for (const unsigned char *d = s + neg; d < q; d++) {
+			unsigned dig = (unsigned)(*d - '0');
+
+			if (acc > (limit - dig) / 10)
+				return fail(r, s, "integer out of range");
+			acc = acc * 10 + dig;
+		}
+		v = neg ? (acc == limit ? LLONG_MIN : -(long long)acc) : (long long)acc;
 		j = json_integer(v);
 		if (j == NULL)
 			err_set(r->err, ERR_NOMEM, "out of memory");
 		return j;
 	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
 	{
 		double d = strtod(buf, NULL);
 		json_t *j;
@@ -331,6 +341,7 @@ static json_t *read_value(struct rd *r);
 static json_t *read_container(struct rd *r, bool obj)
 {
 	const unsigned char *open = r->p;
+	size_t nmembers = 0; /* json_object_size(c), counted here */
 	json_t *c;
 
 	if (++r->depth > r->max_depth) {
@@ -369,27 +380,29 @@ static json_t *read_container(struct rd *r, bool obj)
 			}
 			if (read_string(r, &k, &klen) != 0)
 				goto bad;
-			if (klen >= sizeof(kbuf) && (key = malloc(klen + 1)) == NULL) {
-				err_set(r->err, ERR_NOMEM, "out of memory");
-				goto bad;
-			}
-			memcpy(key, k, klen); /* scratch is reused by the value */
-			key[klen] = '\0';
-			if (memchr(key, '\0', klen) != NULL) {
-				fail(r, r->p, "NUL in an object key");
-				if (key != kbuf)
-					free(key);
-				goto bad;
+			/* a key without escapes is read where it is in the input (jansson takes
+			 * a length, no NUL needed); one from scratch is copied, since the value
+			 * reuses scratch. read_string refuses NUL (raw or \u0000), so a key
+			 * never holds one. */
+			if ((const unsigned char *)k >= r->start && (const unsigned char *)k < r->end) {
+				key = (char *)k;
+			} else {
+				if (klen >= sizeof(kbuf) && (key = malloc(klen + 1)) == NULL) {
+					err_set(r->err, ERR_NOMEM, "out of memory");
+					goto bad;
+				}
+				memcpy(key, k, klen);
+				key[klen] = '\0';
 			}
 			/* a duplicate is told by the size after the insert (one lookup, not
 			 * two) and reported where the key ends */
 			at = r->p;
-			size = json_object_size(c);
+			size = nmembers;
 			skip_ws(r);
 			if (r->p >= r->end || *r->p != ':') {
 				fail(r, r->p, "expected ':'");
 				prefer_duplicate(r, c, key, klen, at);
-				if (key != kbuf)
+				if (key != kbuf && key != k)
 					free(key);
 				goto bad;
 			}
@@ -400,16 +413,17 @@ static json_t *read_container(struct rd *r, bool obj)
 			if (v == NULL || json_object_setn_new_nocheck(c, key, klen, v) != 0) {
 				if (v != NULL)
 					err_set(r->err, ERR_NOMEM, "out of memory");
-				if (key != kbuf)
+				if (key != kbuf && key != k)
 					free(key);
 				goto bad;
 			}
-			if (key != kbuf)
+			if (key != kbuf && key != k)
 				free(key);
 			if (json_object_size(c) == size) {
 				fail(r, at, "duplicate object key");
 				goto bad;
 			}
+			nmembers++;
 		} else {
 			v = read_value(r);
 			if (v == NULL)

@@ -38,6 +38,10 @@ static void test_jparse__same_values_as_jansson(void **state)
 	static const char *const texts[] = {
 		"{}", "[]", "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"}}", " [1.5, -2, 1e3, \"\\u00e9\\n\"] ",
 		"{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2}}", "\"x\"", "{\"\":0}",
+		/* integers at the edges of json_int_t, and keys with escapes (copied out of
+		 * the scratch buffer the value then reuses) */
+		"[0, -0, 7, -7, 9223372036854775807, -9223372036854775808, 922337203685477580, -922337203685477580]",
+		"{\"k\\u00e9y\":\"v\\u00e9\",\"k\\\"2\":{\"\\n\":[\"\\t\"]}}",
 	};
 
 	(void)state;
@@ -134,6 +138,11 @@ static void test_jparse__refusals(void **state)
 	(void)state;
 	refused("{\"a\\u0000\":1}", ERR_INVALID, "line 1 column 4: \\u0000 is not allowed in strings");
 	refused("[1,]", ERR_INVALID, "line 1 column 4: invalid number");
+	refused("[9223372036854775808]", ERR_INVALID, "line 1 column 2: integer out of range");
+	refused("[-9223372036854775809]", ERR_INVALID, "line 1 column 2: integer out of range");
+	refused("{\"x\":99999999999999999999}", ERR_INVALID, "line 1 column 6: integer out of range");
+	/* a duplicate written with an escape is still the same key */
+	refused("{\"ab\":1,\"a\\u0062\":2}", ERR_INVALID, "line 1 column 18: duplicate object key");
 }
 
 int main(void)
