@@ -556,8 +556,9 @@ void route_check_backend_refs(const json_t *rule, struct path *p, struct finding
  * A match's key is its compact JSON with keys sorted, after making equal constraints
  * equal text: members that are absent, null or [] are dropped (none constrains), and
  * each list member is a set, its elements in the order of their own text. Nested
- * values are written as they are (keys sorted). At most KEY_MAX_DEPTH levels: deeper
- * is refused (no match is), not recursed on.
+ * values are written as they are (keys sorted). At most KEY_MAX_DEPTH levels: a
+ * deeper match (no valid one is; the schema reports it) gets no key, like a malformed
+ * one, and is not recursed on.
  *
  * It is written in one walk into one jwrite buffer. This runs for every match a
  * cluster view loads and twice per match of a reviewed route; building a canonical copy
@@ -690,6 +691,8 @@ int route_match_key(const json_t *m, char **ret)
 	else
 		key_match(&b, m);
 	*ret = jwrite_finish(&b, NULL);
+	if (*ret == NULL && b.too_deep)
+		return 0; /* no valid match nests that deep: like a malformed one, it has no key */
 	return *ret != NULL ? 0 : ERR_NOMEM;
 }
 

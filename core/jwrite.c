@@ -217,6 +217,7 @@ static void write_value(struct jwbuf *b, const json_t *v, int depth)
 
 	if (depth > (b->max_depth > 0 ? b->max_depth : JWRITE_DEFAULT_DEPTH)) {
 		b->failed = true;
+		b->too_deep = true;
 		return;
 	}
 	switch (json_typeof(v)) {

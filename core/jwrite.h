@@ -25,6 +25,7 @@ struct jwbuf {
 	char *p;        /* NUL-terminated once anything was written */
 	size_t n, cap;
 	bool failed;
+	bool too_deep;  /* failed because of max_depth, not for memory */
 	bool sort_keys; /* objects' members in strcmp order of their keys */
 	int max_depth;  /* 0: 64 */
 };

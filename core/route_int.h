@@ -71,7 +71,8 @@ void route_check_backend_refs(const json_t *rule, struct path *p, struct finding
  * their own canonical JSON. m NULL is the implicit catch-all of a gRPC rule without
  * matches and gets the key of an empty match, "{}".
  * Returns 0 with *ret malloc'd (the caller frees it), or with *ret NULL when m is not
- * an object (a malformed match is identical to nothing); ERR_NOMEM (*ret NULL).
+ * an object or nests deeper than any valid match (a malformed match is identical to
+ * nothing); ERR_NOMEM (*ret NULL).
  */
 int route_match_key(const json_t *m, char **ret);
 /* Match i of a rule (borrowed), NULL past the end or for the implicit gRPC catch-all. */

@@ -181,6 +181,10 @@ t cross-kept 1 "$GW" check --state $X/kept-state.yaml $X/kept.yaml
 has cross-kept-cert "$TMP/out" 'Gateway infra/gw: error: .*Secret infra/web-tls is not a usable TLS key pair: tls.crt holds no PEM certificate.*\[XO-CERT-MALFORMED\]$'
 has cross-kept-route "$TMP/out" 'HTTPRoute app/r: note: parent infra/gw: Accepted: attached to listener https$'
 has cross-kept-sum "$TMP/out" '^2 objects checked .* 1 allowed, 1 denied; 1 errors, 0 warnings; 2 context objects; 1 other objects skipped$'
+# a match nested deeper than any valid one: the schema's finding, not "out of memory"
+t cross-deep-match 1 "$GW" check $X/deep-match.yaml
+has cross-deep-match-schema "$TMP/out" 'HTTPRoute app/deep: error: spec.rules\[0\].matches\[0\].extra: strict decoding error: unknown field .*\[SCHEMA-UNKNOWN\]$'
+has cross-deep-match-sum "$TMP/out" '^2 objects checked .* 1 allowed, 1 denied; 1 errors, 0 warnings; 2 context objects$'
 
 # a kustomization's namespace applies below it (the outer one wins), as kustomize does
 t kustomize-ns 0 "$GW" check data/cli/kust
