@@ -73,9 +73,14 @@ struct conflict_route {
 	char *created;              /* owned metadata.creationTimestamp; NULL = newest */
 	struct conflict_ref *refs;  /* owned */
 	size_t nrefs, cap;
-	struct route_match *matches; /* owned; made at the route's first registration */
+	struct route_match *matches; /* owned; made when a group with another route in it
+				     * first needs them (most routes never meet another) */
 	size_t nmatches;
 	bool has_matches;
+	json_t *rules;              /* a reference to the route's spec.rules until then */
+	char tag;                   /* the index's tag of its kind; 0 until first registered */
+	uint32_t nslots;            /* the matches it may offer (some may get no key): the
+				     * step between its offers of one match on one listener */
 	uint32_t nseq;              /* offers so far: the seq of the next one */
 };
 
@@ -150,6 +155,7 @@ static void route_free(struct conflict_route *r)
 	free(r->created);
 	free(r->refs);
 	free(r->matches);
+	json_decref(r->rules);
 	free(r);
 }
 
@@ -462,13 +468,17 @@ static int offer(struct conflict_index *ci, struct group *g, struct conflict_rou
 	return ref_add(r, c, rm, seq);
 }
 
+static int matches_fill(struct conflict_index *ci, struct conflict_route *r);
+
 /* the first route's claims in g, made now that another route comes: as they would
  * have been made when it offered them */
 static int expand(struct conflict_index *ci, struct group *g)
 {
 	struct conflict_route *solo = (struct conflict_route *)g->solo;
-	int rc = 0;
+	int rc = matches_fill(ci, solo);
 
+	if (rc != 0)
+		return rc;
 	g->claims = calloc(1, sizeof(*g->claims));
 	if (g->claims == NULL)
 		return ERR_NOMEM;
@@ -528,6 +538,8 @@ static int offer_host(struct adder *a, const char *host, size_t j, size_t nhosts
 		return 0;           /* all its own claims again */
 	if (g->solo != NULL && (rc = expand(a->ci, g)) != 0)
 		return rc;
+	if ((rc = matches_fill(a->ci, r)) != 0)
+		return rc;
 	for (size_t i = 0; rc == 0 && i < r->nmatches; i++)
 		rc = offer(a->ci, g, r, &r->matches[i], seq0 + (uint32_t)(i * nhosts));
 	return rc;
@@ -548,16 +560,17 @@ static int match_push(struct conflict_route *r, size_t *cap, struct route_match 
 	return 0;
 }
 
-/* every match of route that has a key, in rule/match order, at its first registration */
-static int matches_fill(struct conflict_index *ci, struct conflict_route *r, const json_t *route, char tag)
+/* every match of the route that has a key, in rule/match order: keyed from the rules
+ * it referenced at its first registration, once a group it offered to is contested */
+static int matches_fill(struct conflict_index *ci, struct conflict_route *r)
 {
-	const json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
+	const json_t *rules = r->rules;
 	size_t cap = 0;
 
 	if (r->has_matches)
 		return 0;
 	r->nmatches = 0;
-	if (tag == 'T' || tag == 'U') {
+	if (r->tag == 'T' || r->tag == 'U') {
 		/* no hostnames, no matches: the route claims the whole listener */
 		const char *none = hmap_intern(&ci->strings, "");
 
@@ -568,7 +581,7 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r, con
 	}
 	for (size_t ri = 0; ri < jv_size(rules); ri++) {
 		const json_t *rule = json_array_get(rules, ri);
-		size_t n = route_rule_nmatches(rule, tag == 'G');
+		size_t n = route_rule_nmatches(rule, r->tag == 'G');
 
 		for (size_t k = 0; k < n; k++) {
 			const json_t *m = route_rule_match(rule, k);
@@ -592,7 +605,23 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r, con
 		}
 	}
 	r->has_matches = true;
+	json_decref(r->rules);
+	r->rules = NULL;
 	return 0;
+}
+
+/* At a route's first registration: a reference to its rules, to key its matches
+ * when needed, and how many it may offer. */
+static void matches_note(struct conflict_route *r, const json_t *route, char tag)
+{
+	json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
+	size_t n = 0;
+
+	r->tag = tag;
+	r->rules = json_incref(rules);
+	for (size_t ri = 0; ri < jv_size(rules); ri++)
+		n += route_rule_nmatches(json_array_get(rules, ri), tag == 'G');
+	r->nslots = (uint32_t)n;
 }
 
 struct conflict_listener *conflict_listener(struct conflict_index *ci, const char *listener)
@@ -639,8 +668,10 @@ int conflict_add_on(struct conflict_index *ci, size_t route_id, enum kind k, con
 	a.listener = l->name;
 	a.groups = &l->groups;
 	a.r = route_get(ci, route_id, route);
-	if (a.r == NULL || matches_fill(ci, a.r, route, a.tag) != 0)
+	if (a.r == NULL)
 		return ERR_NOMEM;
+	if (a.r->tag == 0)
+		matches_note(a.r, route, a.tag);
 	if (a.tag == 'T' || a.tag == 'U') {
 		rc = offer_host(&a, "*", 0, 1);
 		a.r->nseq++;
@@ -653,7 +684,7 @@ int conflict_add_on(struct conflict_index *ci, size_t route_id, enum kind k, con
 		return ERR_NOMEM;
 	for (size_t j = 0; rc == 0 && j < nhosts; j++)
 		rc = offer_host(&a, hosts[j], j, nhosts);
-	a.r->nseq += (uint32_t)(a.r->nmatches * nhosts);
+	a.r->nseq += (uint32_t)(a.r->nslots * nhosts);
 	free(hosts);
 	return rc;
 }

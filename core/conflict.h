@@ -34,8 +34,10 @@
  *
  * Ownership: the index owns its claims, route records and one copy of each distinct
  * listener, hostname and canonical match string (interned), and of what it needs of
- * each route (name, creationTimestamp): the route JSON is only read during
- * conflict_add, so a caller may free each route right after adding it.
+ * each route (name, creationTimestamp). A route's matches are keyed only once another
+ * route offers for one of its (listener, hostname) groups: until then the index holds
+ * a reference to the route's spec.rules (json_incref). So a caller may drop its own
+ * reference to each route right after adding it, but must not change its rules.
  *
  * Not thread-safe; conflict_report only reads the index.
  */
