@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "jcopy.h"
 
 struct pbuf {
 	char *s;
@@ -344,7 +345,7 @@ static int apply_one(json_t **doc, enum op op, const char *path, json_t *value, 
 		switch (op) {
 		case OP_ADD:
 		case OP_REPLACE: {
-			json_t *n = json_deep_copy(value);
+			json_t *n = jcopy(value);
 
 			if (n == NULL)
 				return err_set(err, ERR_NOMEM, "json patch: out of memory");
@@ -393,7 +394,7 @@ static int apply_one(json_t **doc, enum op op, const char *path, json_t *value, 
 		if (op == OP_REMOVE)
 			return json_object_del(parent, tok) == 0 ? 0
 				: err_set(err, ERR_INTERNAL, "json patch: remove failed");
-		if (json_object_set_new(parent, tok, json_deep_copy(value)) != 0)
+		if (json_object_set_new(parent, tok, jcopy(value)) != 0)
 			return err_set(err, ERR_NOMEM, "json patch: out of memory");
 		return 0;
 	}
@@ -408,13 +409,13 @@ static int apply_one(json_t **doc, enum op op, const char *path, json_t *value, 
 			return err_set(err, ERR_INVALID, "json patch operation %zu: index %zu out of range in \"%s\"", idx, i, path);
 		switch (op) {
 		case OP_ADD:
-			return json_array_insert_new(parent, i, json_deep_copy(value)) == 0 ? 0
+			return json_array_insert_new(parent, i, jcopy(value)) == 0 ? 0
 				: err_set(err, ERR_NOMEM, "json patch: out of memory");
 		case OP_REMOVE:
 			return json_array_remove(parent, i) == 0 ? 0
 				: err_set(err, ERR_INTERNAL, "json patch: remove failed");
 		case OP_REPLACE:
-			return json_array_set_new(parent, i, json_deep_copy(value)) == 0 ? 0
+			return json_array_set_new(parent, i, jcopy(value)) == 0 ? 0
 				: err_set(err, ERR_NOMEM, "json patch: out of memory");
 		case OP_TEST:
 			return json_equal(json_array_get(parent, i), value) ? 0
@@ -433,7 +434,7 @@ int jpatch_apply(const json_t *doc, const json_t *patch, json_t **ret_doc, struc
 	*ret_doc = NULL;
 	if (doc == NULL || !json_is_array(patch))
 		return err_set(err, ERR_INVALID, "json patch: the patch must be a JSON array");
-	work = json_deep_copy(doc);
+	work = jcopy(doc);
 	if (work == NULL)
 		return err_set(err, ERR_NOMEM, "json patch: out of memory");
 	json_array_foreach(patch, i, op) {

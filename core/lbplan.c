@@ -49,6 +49,7 @@
 #include "findings.h"
 #include "hmap.h"
 #include "jv.h"
+#include "jcopy.h"
 
 #define GAPI_GROUP "gateway.networking.k8s.io"
 #define ADDRS_MAX 16
@@ -566,7 +567,7 @@ static int add_listener(struct ctx *x, enum kind k, const json_t *route, const j
 
 static int add_route(struct ctx *x, enum kind k, const json_t *orig)
 {
-	json_t *route = json_deep_copy(orig);
+	json_t *route = jcopy(orig);
 	struct findings scratch;
 	struct bvec bv = { 0 };
 	bool have_b = false, l7;

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "jv.h"
 #include "labels.h"
+#include "jcopy.h"
 
 static bool ns_selected(const json_t *sel, const struct view *v, const char *ns)
 {
@@ -272,7 +273,7 @@ static int want_selector(const struct ld *l, const json_t *v, const char *where)
 
 static json_t *copy(const json_t *v)
 {
-	return v != NULL ? json_deep_copy(v) : NULL;
+	return v != NULL ? jcopy(v) : NULL;
 }
 
 static char *dupstr(const char *s)

@@ -19,6 +19,7 @@
 #include "hostname.h"
 #include "jpatch.h"
 #include "jv.h"
+#include "jcopy.h"
 
 #define CM_ISSUER "cert-manager.io/issuer"
 #define CM_CLUSTER_ISSUER "cert-manager.io/cluster-issuer"
@@ -37,7 +38,7 @@ static bool has_https_listener(const json_t *gw)
 int policy_gateway_patch(const struct policy_set *s, const struct view *v, const json_t *gw,
 			 json_t **ret_patch, struct err *err)
 {
-	json_t *target = json_deep_copy(gw), *md, *ann;
+	json_t *target = jcopy(gw), *md, *ann;
 	int rc;
 
 	*ret_patch = NULL;

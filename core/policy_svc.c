@@ -24,6 +24,7 @@
 #include "jwrite.h"
 #include "jv.h"
 #include "labels.h"
+#include "jcopy.h"
 
 #define GAPI_GROUP "gateway.networking.k8s.io"
 
@@ -181,7 +182,7 @@ static json_t *attach_skeleton(const json_t *orig)
 		json_decref(r);
 		return NULL;
 	}
-	refs = jv_arr(spec, "parentRefs") != NULL ? json_deep_copy(jv_arr(spec, "parentRefs")) : NULL;
+	refs = jv_arr(spec, "parentRefs") != NULL ? jcopy(jv_arr(spec, "parentRefs")) : NULL;
 	if ((jv_get(orig, "apiVersion") && json_object_set(r, "apiVersion", jv_get(orig, "apiVersion")) != 0) ||
 	    (jv_get(orig, "kind") && json_object_set(r, "kind", jv_get(orig, "kind")) != 0) ||
 	    (jv_get(meta, "name") && json_object_set(m, "name", jv_get(meta, "name")) != 0) ||
@@ -312,8 +313,8 @@ int policy_gateway_service(const struct view *v, const json_t *gw, json_t **ret_
 		snprintf(svcname, sizeof(svcname), "cilium-gateway-%s", name);
 	else
 		snprintf(svcname, sizeof(svcname), "%s-%s", name, cls != NULL ? cls : "");
-	labels = jv_obj(infra, "labels") != NULL ? json_deep_copy(jv_obj(infra, "labels")) : json_object();
-	ann = jv_obj(infra, "annotations") != NULL ? json_deep_copy(jv_obj(infra, "annotations")) : json_object();
+	labels = jv_obj(infra, "labels") != NULL ? jcopy(jv_obj(infra, "labels")) : json_object();
+	ann = jv_obj(infra, "annotations") != NULL ? jcopy(jv_obj(infra, "annotations")) : json_object();
 	if (labels == NULL || ann == NULL ||
 	    json_object_set_new(labels, "gateway.networking.k8s.io/gateway-name", json_string(name)) != 0 ||
 	    (cilium && json_object_set_new(labels, "io.cilium.gateway/owning-gateway", json_string(name)) != 0)) {
@@ -795,7 +796,7 @@ static int merge_kyverno(const struct policy_rule *r, struct wmap *ann, struct w
 			*lb_class = json_is_string(x) ? x : NULL;
 			*lb_src = r->source;
 		} else if ((*spec = *spec != NULL ? *spec : json_object()) == NULL ||
-			   json_object_set_new(*spec, k, json_deep_copy(x)) != 0) {
+			   json_object_set_new(*spec, k, jcopy(x)) != 0) {
 			return ERR_NOMEM;
 		}
 	}

@@ -28,6 +28,7 @@
 #include "jv.h"
 #include "jwrite.h"
 #include "ptab.h"
+#include "jcopy.h"
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 #define GAPI_GROUP "gateway.networking.k8s.io"
@@ -815,7 +816,7 @@ static const json_t *namespace_labels_fill(struct store *s, const char *ns)
 		return set;
 	nsobj = v_get(s, KIND_NAMESPACE, "", ns);
 	labels = jv_obj(jv_obj(nsobj, "metadata"), "labels");
-	set = labels ? json_deep_copy(labels) : json_object();
+	set = labels ? jcopy(labels) : json_object();
 	if (set == NULL)
 		return NULL;
 	/* the API server sets this label on every namespace and users cannot change it */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jcopy.h"
 #include "jlog.h"
 #include "jv.h"
 #include "monotime.h"
@@ -219,7 +220,7 @@ void lease_release(struct lease *l)
 	if (kube_request_until(l->kube, "GET", path, NULL, NULL, deadline, &r, &e) < 0)
 		return;
 	if (r.status == 200 && jv_streq(jv_obj(r.body, "spec"), "holderIdentity", l->identity)) {
-		json_t *b = json_deep_copy(r.body);
+		json_t *b = jcopy(r.body);
 		kube_resp_clear(&r);
 		if (b == NULL)
 			return;

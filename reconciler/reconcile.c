@@ -23,6 +23,7 @@
 #include "monotime.h"
 #include "policy.h"
 #include "viewsrc.h"
+#include "jcopy.h"
 
 struct reconciler {
 	struct reconcile_options o;
@@ -231,7 +232,7 @@ static void route_sans(struct plan *p, const struct view *v, enum kind k, const 
 	if (json_array_size(jv_arr(jv_obj(route, "spec"), "hostnames")) == 0 || !parents_terminate_tls(v, route))
 		return;
 	res = malloc(sizeof(*res));
-	copy = json_deep_copy(route);
+	copy = jcopy(route);
 
 	if (res == NULL || copy == NULL)
 		goto out;

@@ -25,6 +25,7 @@
 #include "jwrite.h"
 #include "kind.h"
 #include "policy.h"
+#include "jcopy.h"
 
 /* What the apiserver keeps of warnings: each under 256 characters, 4096 in total. */
 #define WARNING_MAX 240
@@ -103,7 +104,7 @@ static void memo_put(void *ud, const char *ns, const char *name, uint64_t view_g
 	e->policy_gen = policy_gen;
 	/* val was made in the review's region (jarena.h): the memo keeps a copy of its own */
 	jarena_suspend();
-	e->val = json_deep_copy(val);
+	e->val = jcopy(val);
 	jarena_resume();
 	if (e->val == NULL) {
 		free(e);
@@ -361,7 +362,7 @@ static void validate(struct webhook *w, struct review *rv)
 /* The Gateway's defaults (schema, then policy) as one patch against the object sent. */
 static int gateway_or_route_patch(struct webhook *w, enum kind k, struct review *rv, json_t **ret)
 {
-	json_t *copy = json_deep_copy(rv->object), *pp = NULL, *after = NULL;
+	json_t *copy = jcopy(rv->object), *pp = NULL, *after = NULL;
 	struct err err;
 	int rc;
 
