@@ -783,10 +783,30 @@ static const char *shadow_bucket(const struct shadow_match *sm)
 /* The key of every match that shares its path value with a match of another rule (a
  * key costs thousands of instructions, and most routes give each rule its own path);
  * false on ENOMEM */
+#define SHADOW_SMALL 32   /* matches compared pair by pair, not through a table */
+
 static bool key_candidates(struct shadow_match *v, size_t n)
 {
 	struct hmap rule_of = HMAP_INIT;   /* path value -> first rule + 1, or BUCKET_MULTI */
 	bool ok = true;
+
+	if (n <= SHADOW_SMALL) {
+		/* a match is keyed when a match of another rule has its path value: for the
+		 * few matches of most routes, comparing each pair costs less than a table */
+		const char *b[SHADOW_SMALL];
+		bool multi[SHADOW_SMALL] = { false };
+
+		for (size_t i = 0; i < n; i++)
+			b[i] = shadow_bucket(&v[i]);
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (v[j].rule != v[i].rule && strcmp(b[i], b[j]) == 0)
+					multi[i] = multi[j] = true;
+		for (size_t i = 0; ok && i < n; i++)
+			if (multi[i])
+				ok = route_match_key(v[i].m, &v[i].key) == 0;
+		return ok;
+	}
 
 	for (size_t i = 0; ok && i < n; i++) {
 		const char *b = shadow_bucket(&v[i]);
