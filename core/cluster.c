@@ -133,11 +133,17 @@ static void report_unattached(const json_t *route, const struct attach_result *r
 static int route_one(struct run *r, enum kind k, const json_t *route, size_t item,
 		     const struct attach_result *ahead)
 {
-	const struct attach_result *res = ahead != NULL ? ahead : r->scratch;
+	const struct attach_result *res;
 	struct findings scratch;
 	struct findings *fs;
 	size_t rid = r->next_rid++;
 	int rc = 0;
+
+	/* made on first use, as the status below: a caller that attaches ahead never
+	 * needs it, and 26 KiB malloc'd and freed per review kept a server's heap growing */
+	if (ahead == NULL && r->scratch == NULL && (r->scratch = malloc(sizeof(*r->scratch))) == NULL)
+		return ERR_NOMEM;
+	res = ahead != NULL ? ahead : r->scratch;
 
 	findings_init(&scratch, NULL);
 	fs = item ? r->items[item - 1].fs : &scratch;
@@ -209,6 +215,9 @@ static int gateway_item(struct run *r, size_t i)
 	snprintf(key, sizeof(key), "%s/%s", jv_str(meta, "namespace") ? jv_str(meta, "namespace") : "default",
 		 jv_str(meta, "name") ? jv_str(meta, "name") : "");
 	c = hmap_get(&r->counts, key);
+	/* 150 KiB: only a run that evaluates a Gateway makes it */
+	if (r->status == NULL && (r->status = malloc(sizeof(*r->status))) == NULL)
+		return ERR_NOMEM;
 	st = r->status;
 	attach_check_gateway(r->v, it->obj, r->o->strict, it->fs);
 	rc = gwstatus_gateway(r->v, it->obj, r->o->now, c ? c->attached : NULL, r->o->strict, it->fs, st);
@@ -236,9 +245,7 @@ int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n,
 	hmap_init(&r.counts);
 	r.ci = conflict_new();
 	r.item_rid = malloc((n ? n : 1) * sizeof(size_t));
-	r.scratch = malloc(sizeof(*r.scratch));
-	r.status = malloc(sizeof(*r.status));
-	if (r.ci == NULL || r.item_rid == NULL || r.scratch == NULL || r.status == NULL)
+	if (r.ci == NULL || r.item_rid == NULL)
 		rc = ERR_NOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char key[32];

@@ -97,16 +97,21 @@ struct group {
 	struct ptab *claims;        /* owned, once expanded: mkey -> struct conflict_claim */
 };
 
+/* Slabs and text chunks start small and double up to these: an index for one
+ * reviewed route holds a few claims, one for a whole tree hundreds of thousands (a
+ * review's 120 KiB of first slabs, freed at once, kept the webhook's heap growing). */
 #define SLAB_ITEMS 1024
+#define SLAB_ITEMS_FIRST 16
 
-/* SLAB_ITEMS items of one type, handed out in order and freed all at once */
+/* items of one type, handed out in order and freed all at once */
 struct slab {
 	struct slab *next;
-	size_t used;
+	size_t used, cap;
 	_Alignas(16) unsigned char v[];
 };
 
 #define TEXT_CHUNK (64 * 1024)
+#define TEXT_CHUNK_FIRST 1024
 
 struct text_chunk {
 	struct text_chunk *next;
@@ -335,13 +340,16 @@ static void *slab_take(struct slab **head, size_t size)
 {
 	unsigned char *p;
 
-	if (*head == NULL || (*head)->used == SLAB_ITEMS) {
-		struct slab *s = malloc(sizeof(*s) + SLAB_ITEMS * size);
+	if (*head == NULL || (*head)->used == (*head)->cap) {
+		size_t cap = *head == NULL ? SLAB_ITEMS_FIRST
+			     : (*head)->cap * 2 < SLAB_ITEMS ? (*head)->cap * 2 : SLAB_ITEMS;
+		struct slab *s = malloc(sizeof(*s) + cap * size);
 
 		if (s == NULL)
 			return NULL;
 		s->next = *head;
 		s->used = 0;
+		s->cap = cap;
 		*head = s;
 	}
 	p = (*head)->v + size * (*head)->used++;
@@ -366,7 +374,10 @@ static const char *text_copy(struct conflict_index *ci, const char *s)
 	struct text_chunk *t = ci->text;
 
 	if (t == NULL || t->size - t->used < n) {
-		size_t size = n > TEXT_CHUNK ? n : TEXT_CHUNK;
+		size_t size = t == NULL ? TEXT_CHUNK_FIRST : t->size * 2 < TEXT_CHUNK ? t->size * 2 : TEXT_CHUNK;
+
+		if (size < n)
+			size = n;
 
 		t = malloc(sizeof(*t) + size);
 		if (t == NULL)
