@@ -11,13 +11,15 @@
  * shares them.
  *
  * The recursion is bounded: a tree nested deeper than JCOPY_DEPTH_MAX is not copied.
+ * That is as deep as jansson's own parser goes (2048), so every tree a parser of ours
+ * makes is copied, also under serve's highest --json-depth-max (2000).
  */
 #ifndef CORE_JCOPY_H
 #define CORE_JCOPY_H
 
 #include <jansson.h>
 
-#define JCOPY_DEPTH_MAX 512
+#define JCOPY_DEPTH_MAX 2048
 
 /* A new reference to a copy of v; NULL when v is NULL, on ENOMEM, or when v nests
  * deeper than JCOPY_DEPTH_MAX. */
