@@ -540,27 +540,6 @@ out_free_entry:
 	return ERR_NOMEM;
 }
 
-/* true when v nests deeper than limit levels */
-static bool deeper_than(const json_t *v, int limit)
-{
-	const char *key;
-	json_t *x;
-	size_t i;
-
-	if (limit < 0)
-		return true;
-	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, key, x)
-			if (deeper_than(x, limit - 1))
-				return true;
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
-			if (deeper_than(x, limit - 1))
-				return true;
-	}
-	return false;
-}
-
 /* A compact route's text: its name, a NUL, then obj as compact JSON. ERR_LIMIT for
  * an object nested deeper than TEXT_DEPTH (not kept), else ERR_NOMEM. */
 static int to_text(const json_t *obj, const char *name, char **ret, size_t *ret_len)
@@ -572,7 +551,7 @@ static int to_text(const json_t *obj, const char *name, char **ret, size_t *ret_
 	jwrite_value(&b, obj);
 	*ret = jwrite_finish(&b, ret_len);
 	if (*ret == NULL)
-		return deeper_than(obj, TEXT_DEPTH - 2) ? ERR_LIMIT : ERR_NOMEM;
+		return b.too_deep ? ERR_LIMIT : ERR_NOMEM;
 	/* the buffer grew by doubling: give the slack back, it is kept for long */
 	shrunk = realloc(*ret, *ret_len + 1);
 	if (shrunk != NULL)
