@@ -53,7 +53,6 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
 	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
 }
 
-/* HR-PATH-ABS/SEQ/SUFFIX/CHARS for an Exact or PathPrefix value (p at the path match) */
 /* Whether v can hold one of check_plain_path's sequences: each has a '%' or a '#', or
  * a '/' followed by '/' or '.'. One pass, where the search for each sequence was six. */
 static bool may_hold_seq(const char *v, size_t len)
@@ -64,6 +63,7 @@ static bool may_hold_seq(const char *v, size_t len)
 	return false;
 }
 
+/* HR-PATH-ABS/SEQ/SUFFIX/CHARS for an Exact or PathPrefix value (p at the path match) */
 static void check_plain_path(const char *v, size_t len, const struct path *p, struct findings *fs)
 {
 	static const char *const seqs[] = { "//", "/./", "/../", "%2f", "%2F", "#", NULL };

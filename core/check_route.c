@@ -312,12 +312,15 @@ static size_t count_type(const char *const *types, size_t n, const char *t)
 	return c;
 }
 
-/* Each filter's type (NULL when it has none), read once: into small when the list
- * fits, else into an allocation the caller frees; NULL on ENOMEM. */
-static const char **filter_types(const json_t *filters, const char **small, size_t nsmall, size_t *ret_n)
+#define FILTERS_SMALL 16  /* filters whose types are held on the stack */
+
+/* Each filter's type (NULL when it has none), read once: into small (FILTERS_SMALL
+ * entries) when the list fits, else into an allocation the caller frees; NULL on
+ * ENOMEM. */
+static const char **filter_types(const json_t *filters, const char **small, size_t *ret_n)
 {
 	size_t n = jv_size(filters);
-	const char **v = n <= nsmall ? small : malloc(n * sizeof(*v));
+	const char **v = n <= FILTERS_SMALL ? small : malloc(n * sizeof(*v));
 
 	*ret_n = n;
 	for (size_t i = 0; v != NULL && i < n; i++)
@@ -327,11 +330,11 @@ static const char **filter_types(const json_t *filters, const char **small, size
 
 bool route_filters_have_types(const json_t *filters, const char *a, const char *b)
 {
-	const char *small[16], **types;
+	const char *small[FILTERS_SMALL], **types;
 	size_t n;
 	bool both;
 
-	types = filter_types(filters, small, 16, &n);
+	types = filter_types(filters, small, &n);
 	if (types == NULL)
 		return false;
 	both = count_type(types, n, a) > 0 && count_type(types, n, b) > 0;
@@ -340,26 +343,26 @@ bool route_filters_have_types(const json_t *filters, const char *a, const char *
 	return both;
 }
 
-void route_check_filter_repeat(const json_t *filters, const char *const *kinds, const char *rule,
+void route_check_filter_repeat(const json_t *filters, const char *const *types, const char *rule,
 			       const struct path *p, struct findings *fs)
 {
-	const char *small[16], **types;
+	const char *small[FILTERS_SMALL], **have;
 	size_t n;
 
-	types = filter_types(filters, small, 16, &n);
-	if (types == NULL) {
+	have = filter_types(filters, small, &n);
+	if (have == NULL) {
 		fs->nomem = true;
 		return;
 	}
-	for (const char *const *t = kinds; *t; t++) {
-		size_t c = count_type(types, n, *t);
+	for (const char *const *t = types; *t; t++) {
+		size_t c = count_type(have, n, *t);
 
 		if (c > 1)
 			findings_add(fs, rule, path_str(p),
 				     "%s filter cannot be repeated (found %zu; merge them into one)", *t, c);
 	}
-	if (types != small)
-		free(types);
+	if (have != small)
+		free(have);
 }
 
 /* ---- header modifiers ---- */
@@ -780,10 +783,11 @@ static const char *shadow_bucket(const struct shadow_match *sm)
 
 #define BUCKET_MULTI ((void *)(uintptr_t)-1)   /* matches of two rules or more */
 
+#define SHADOW_SMALL 32   /* matches compared pair by pair, not through a table */
+
 /* The key of every match that shares its path value with a match of another rule (a
  * key costs thousands of instructions, and most routes give each rule its own path);
  * false on ENOMEM */
-#define SHADOW_SMALL 32   /* matches compared pair by pair, not through a table */
 
 static bool key_candidates(struct shadow_match *v, size_t n)
 {

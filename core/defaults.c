@@ -9,8 +9,8 @@
 #include "err.h"
 #include "jv.h"
 
-/* every key and default value here is a literal: valid UTF-8, so jansson's checks
- * are skipped */
+/* Set a member the caller found missing. Every key here is a literal, valid UTF-8, so
+ * jansson's key check is skipped (and default_str's values are literals too). */
 static int put(json_t *obj, const char *key, json_t *value)
 {
 	if (value == NULL)
@@ -115,7 +115,7 @@ static int default_httproute(json_t *spec)
 	/* An absent rules list becomes one catch-all rule; an explicit [] stays (and fails). */
 	if (missing(spec, "rules"))
 		rc |= put(spec, "rules", json_pack("[{s:[o]}]", "matches",
-							   json_pack("{s:o}", "path", default_path_match())));
+						   json_pack("{s:o}", "path", default_path_match())));
 	rules = jv_arr(spec, "rules");
 	json_array_foreach(rules, i, rule) {
 		json_t *matches, *m;
