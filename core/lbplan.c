@@ -48,8 +48,8 @@
 #include "defaults.h"
 #include "findings.h"
 #include "hmap.h"
-#include "jv.h"
 #include "jcopy.h"
+#include "jv.h"
 
 #define GAPI_GROUP "gateway.networking.k8s.io"
 #define ADDRS_MAX 16

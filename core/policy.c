@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "err.h"
+#include "jcopy.h"
 #include "jv.h"
 #include "labels.h"
-#include "jcopy.h"
 
 static bool ns_selected(const json_t *sel, const struct view *v, const char *ns)
 {

@@ -17,9 +17,9 @@
 #include "err.h"
 #include "findings.h"
 #include "hostname.h"
+#include "jcopy.h"
 #include "jpatch.h"
 #include "jv.h"
-#include "jcopy.h"
 
 #define CM_ISSUER "cert-manager.io/issuer"
 #define CM_CLUSTER_ISSUER "cert-manager.io/cluster-issuer"

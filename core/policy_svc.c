@@ -19,12 +19,12 @@
 #include "err.h"
 #include "findings.h"
 #include "hostname.h"
+#include "jcopy.h"
 #include "jparse.h"
 #include "jpatch.h"
 #include "jwrite.h"
 #include "jv.h"
 #include "labels.h"
-#include "jcopy.h"
 
 #define GAPI_GROUP "gateway.networking.k8s.io"
 

@@ -24,11 +24,11 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "jcopy.h"
 #include "jparse.h"
 #include "jv.h"
 #include "jwrite.h"
 #include "ptab.h"
-#include "jcopy.h"
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 #define GAPI_GROUP "gateway.networking.k8s.io"

@@ -18,12 +18,12 @@
 #include "gwstatus.h"
 #include "hmap.h"
 #include "hostname.h"
+#include "jcopy.h"
 #include "jlog.h"
 #include "jv.h"
 #include "monotime.h"
 #include "policy.h"
 #include "viewsrc.h"
-#include "jcopy.h"
 
 struct reconciler {
 	struct reconcile_options o;

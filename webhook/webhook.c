@@ -17,6 +17,7 @@
 #include "findings.h"
 #include "hmap.h"
 #include "jarena.h"
+#include "jcopy.h"
 #include "jlog.h"
 #include "b64.h"
 #include "jparse.h"
@@ -25,7 +26,6 @@
 #include "jwrite.h"
 #include "kind.h"
 #include "policy.h"
-#include "jcopy.h"
 
 /* What the apiserver keeps of warnings: each under 256 characters, 4096 in total. */
 #define WARNING_MAX 240
