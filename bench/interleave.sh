@@ -2,7 +2,8 @@
 # bench/interleave.sh: `check` on tree-10k, tree-20k and tree-40k in interleaved rounds
 # (each round runs every size once), then the min and median of each size and the
 # doubling ratios, of the whole run and of its phases (GATEWARDEN_TIMING=1: reading, the
-# cross-object pass). On a VM whose speed drifts, a best-of-N per size taken one size
+# cross-object pass), and the median of each round's own whole-run ratios with a 95%
+# bootstrap interval (from 5 rounds). On a VM whose speed drifts, a best-of-N per size taken one size
 # after the other can compare a fast minute with a slow one; rounds spread the drift.
 #
 #   bash bench/interleave.sh                  ROUNDS=12; inputs and build from bench/run.sh
@@ -65,4 +66,17 @@ for name, d, f in (("whole run, min", t, min), ("whole run, median", t, med),
                    ("reading, median", rd, med), ("cross-object pass, median", ps, med)):
     a, b, c = (f(d[k]) for k in ks)
     print("doubling (%s): x%.2f (10k->20k), x%.2f (20k->40k)" % (name, b / a, c / b))
+# Paired: each round's own ratios (its 20k run over its 10k run, ...), so a drift of the
+# machine's speed between rounds cancels; their median with a 95% bootstrap interval
+# (10,000 resamples of the rounds, fixed seed: the same log gives the same interval).
+import random
+rng = random.Random(1)
+n = len(t[ks[0]])
+if n >= 5 and all(len(t[k]) == n for k in ks):
+    steps = []
+    for lo, hi in ((0, 1), (1, 2)):
+        r = [t[ks[hi]][i] / t[ks[lo]][i] for i in range(n)]
+        boot = sorted(med([rng.choice(r) for _ in range(n)]) for _ in range(10000))
+        steps.append("x%.3f [%.3f, %.3f]" % (med(r), boot[249], boot[9749]))
+    print("doubling (whole run, per round, median [95%% CI]): %s (10k->20k), %s (20k->40k)" % tuple(steps))
 PY
