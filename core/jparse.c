@@ -17,7 +17,14 @@ struct rd {
 	struct err *err;
 	char *scratch; /* unescaped strings */
 	size_t scap;
+	struct jparse_deferred *d; /* NULL: nothing deferred */
+	unsigned dmatch;           /* how many of d's keys the containers being read match */
+	unsigned skip;             /* > 0 inside the deferred value: read_number builds nothing */
 };
+
+/* In a deferred value (check_value) nothing is built: a value read there is this
+ * jansson singleton, which json_decref leaves alone. */
+#define CHECKED json_null()
 
 static void where(const struct rd *r, const unsigned char *at, int *line, int *col)
 {
@@ -315,7 +322,7 @@ static json_t *read_number(struct rd *r)
 			acc = acc * 10 + dig;
 		}
 		v = neg ? (acc == limit ? LLONG_MIN : -(long long)acc) : (long long)acc;
-		j = json_integer(v);
+		j = r->skip > 0 ? CHECKED : json_integer(v);
 		if (j == NULL)
 			err_set(r->err, ERR_NOMEM, "out of memory");
 		return j;
@@ -329,7 +336,7 @@ static json_t *read_number(struct rd *r)
 
 		if (errno == ERANGE && (d > 1.0 || d < -1.0))
 			return fail(r, s, "real number out of range");
-		j = json_real(d);
+		j = r->skip > 0 ? CHECKED : json_real(d);
 		if (j == NULL)
 			err_set(r->err, ERR_NOMEM, "out of memory");
 		return j;
@@ -338,19 +345,127 @@ static json_t *read_number(struct rd *r)
 
 static json_t *read_value(struct rd *r);
 
+/* r->depth went past max_depth at the container that opens at open */
+static json_t *too_deep(struct rd *r, const unsigned char *open)
+{
+	int line, col;
+
+	where(r, open, &line, &col);
+	err_set(r->err, ERR_LIMIT, "line %d column %d: nested deeper than %u levels", line, col, r->max_depth);
+	return NULL;
+}
+
+static bool word(struct rd *r, const char *w);
+static json_t *check_container(struct rd *r, bool obj);
+
+/* read_value inside the deferred value (r->skip > 0): CHECKED or NULL */
+static json_t *check_value(struct rd *r)
+{
+	const char *s;
+	size_t n;
+
+	skip_ws(r);
+	if (r->p >= r->end)
+		return fail(r, r->p, "unexpected end of input");
+	switch (*r->p) {
+	case '{': return check_container(r, true);
+	case '[': return check_container(r, false);
+	case '"': return read_string(r, &s, &n) == 0 ? CHECKED : NULL;
+	case 't': return word(r, "true") ? CHECKED : fail(r, r->p, "invalid literal");
+	case 'f': return word(r, "false") ? CHECKED : fail(r, r->p, "invalid literal");
+	case 'n': return word(r, "null") ? CHECKED : fail(r, r->p, "invalid literal");
+	default: return read_number(r);
+	}
+}
+
+/* read_container inside the deferred value: the same checks and messages, nothing
+ * built, duplicate keys not looked for; CHECKED or NULL */
+static json_t *check_container(struct rd *r, bool obj)
+{
+	const char close = obj ? '}' : ']';
+
+	if (++r->depth > r->max_depth)
+		return too_deep(r, r->p);
+	r->p++;
+	skip_ws(r);
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		r->depth--;
+		return CHECKED;
+	}
+	for (;;) {
+		skip_ws(r);
+		if (obj) {
+			const char *k;
+			size_t klen;
+
+			if (r->p >= r->end || *r->p != '"')
+				return fail(r, r->p, "expected a string key");
+			if (read_string(r, &k, &klen) != 0)
+				return NULL;
+			skip_ws(r);
+			if (r->p >= r->end || *r->p != ':')
+				return fail(r, r->p, "expected ':'");
+			r->p++;
+		}
+		if (check_value(r) == NULL)
+			return NULL;
+		skip_ws(r);
+		if (r->p < r->end && *r->p == ',') {
+			r->p++;
+			continue;
+		}
+		if (r->p < r->end && *r->p == close) {
+			r->p++;
+			r->depth--;
+			return CHECKED;
+		}
+		return fail(r, r->p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+	}
+}
+
+/* The value of a member whose key is the deferred path's key at this level (at: where
+ * the key ends). On the way to the deferred value: read as usual with the path
+ * followed, 0 and *ret set (NULL on failure). The deferred value itself: checked, its
+ * text noted, 1; -1 when it fails (or is a second one). Kept out of read_container,
+ * where it would cost every member of every object. */
+static __attribute__((noinline)) int read_on_path(struct rd *r, const unsigned char *at, json_t **ret)
+{
+	const unsigned char *vat;
+
+	if (r->depth < r->d->nkeys) {
+		r->dmatch++;
+		*ret = read_value(r);
+		r->dmatch--;
+		return 0;
+	}
+	if (r->d->at != NULL) {
+		fail(r, at, "duplicate object key");
+		return -1;
+	}
+	skip_ws(r);
+	vat = r->p;
+	r->skip++;
+	*ret = check_value(r);
+	r->skip--;
+	if (*ret == NULL)
+		return -1;
+	r->d->at = (const char *)vat;
+	r->d->len = (size_t)(r->p - vat);
+	return 1;
+}
+
 static json_t *read_container(struct rd *r, bool obj)
 {
 	const unsigned char *open = r->p;
 	size_t nmembers = 0; /* json_object_size(c), counted here */
 	json_t *c;
+	const char *dkey = NULL; /* the deferred path's key at this level, if on it */
 
-	if (++r->depth > r->max_depth) {
-		int line, col;
-
-		where(r, open, &line, &col);
-		err_set(r->err, ERR_LIMIT, "line %d column %d: nested deeper than %u levels", line, col, r->max_depth);
-		return NULL;
-	}
+	if (++r->depth > r->max_depth)
+		return too_deep(r, open);
+	if (r->d != NULL && r->dmatch == r->depth - 1 && r->depth <= r->d->nkeys)
+		dkey = r->d->keys[r->depth - 1];
 	c = obj ? json_object() : json_array();
 	if (c == NULL) {
 		err_set(r->err, ERR_NOMEM, "out of memory");
@@ -407,7 +522,19 @@ static json_t *read_container(struct rd *r, bool obj)
 				goto bad;
 			}
 			r->p++;
-			v = read_value(r);
+			if (dkey != NULL && strlen(dkey) == klen && memcmp(dkey, key, klen) == 0) {
+				int on = read_on_path(r, at, &v);
+
+				if (on != 0) {
+					if (key != kbuf && key != k)
+						free(key);
+					if (on < 0)
+						goto bad;
+					goto next;
+				}
+			} else {
+				v = read_value(r);
+			}
 			if (v == NULL)
 				prefer_duplicate(r, c, key, klen, at);
 			if (v == NULL || json_object_setn_new_nocheck(c, key, klen, v) != 0) {
@@ -433,6 +560,7 @@ static json_t *read_container(struct rd *r, bool obj)
 				goto bad;
 			}
 		}
+	next:
 		skip_ws(r);
 		if (r->p < r->end && *r->p == ',') {
 			r->p++;
@@ -490,11 +618,18 @@ static json_t *read_value(struct rd *r)
 	return v;
 }
 
-json_t *jparse(const char *buf, size_t len, unsigned max_depth, struct err *err)
+json_t *jparse_defer(const char *buf, size_t len, unsigned max_depth, struct jparse_deferred *d, struct err *err)
 {
 	struct rd r = { .p = (const unsigned char *)buf, .start = (const unsigned char *)buf,
-			.end = (const unsigned char *)buf + len, .max_depth = max_depth, .err = err };
-	json_t *v = read_value(&r);
+			.end = (const unsigned char *)buf + len, .max_depth = max_depth, .err = err,
+			.d = d != NULL && d->nkeys > 0 ? d : NULL };
+	json_t *v;
+
+	if (d != NULL) {
+		d->at = NULL;
+		d->len = 0;
+	}
+	v = read_value(&r);
 
 	if (v != NULL) {
 		skip_ws(&r);
@@ -505,4 +640,9 @@ json_t *jparse(const char *buf, size_t len, unsigned max_depth, struct err *err)
 	}
 	free(r.scratch);
 	return v;
+}
+
+json_t *jparse(const char *buf, size_t len, unsigned max_depth, struct err *err)
+{
+	return jparse_defer(buf, len, max_depth, NULL, err);
 }

@@ -22,4 +22,23 @@ struct err;
  * for depth, ERR_NOMEM). */
 json_t *jparse(const char *buf, size_t len, unsigned max_depth, struct err *err);
 
+/*
+ * One member read but not built: the value at the object-key path keys[0..nkeys)
+ * (for the webhook: request.oldObject, which most reviews never read) is checked as
+ * strictly as the rest of the text, nesting depth included, except that duplicate
+ * keys inside it are not looked for; it is left out of the returned tree and its text
+ * is reported in at/len, for jparse to build later if it is wanted (with max_depth
+ * minus nkeys: the value sits inside nkeys objects). A second member at the same path
+ * is a duplicate key, as anywhere else.
+ */
+struct jparse_deferred {
+	const char *const *keys; /* in: the path, from the top-level object down */
+	unsigned nkeys;          /* in: at least 1 */
+	const char *at;          /* out: the value's text in buf, NULL when absent */
+	size_t len;              /* out: its length */
+};
+
+/* jparse, with d's member deferred (d NULL: exactly jparse). */
+json_t *jparse_defer(const char *buf, size_t len, unsigned max_depth, struct jparse_deferred *d, struct err *err);
+
 #endif

@@ -145,6 +145,122 @@ static void test_jparse__refusals(void **state)
 	refused("{\"ab\":1,\"a\\u0062\":2}", ERR_INVALID, "line 1 column 18: duplicate object key");
 }
 
+static const char *const old_path[] = { "request", "oldObject" };
+
+/* jparse_defer(text) with request.oldObject deferred: the tree equals want (JSON),
+ * the deferred text equals span (NULL: none) */
+static void deferred(const char *text, const char *want, const char *span)
+{
+	struct jparse_deferred d = { .keys = old_path, .nkeys = 2 };
+	struct err e;
+	json_error_t je;
+	json_t *got, *w;
+
+	err_init(&e);
+	got = jparse_defer(text, strlen(text), 100, &d, &e);
+	if (got == NULL)
+		fail_msg("%s: %s", text, e.msg);
+	w = json_loads(want, JSON_DECODE_ANY, &je);
+	assert_non_null(w);
+	if (!json_equal(got, w))
+		fail_msg("%s: tree differs from %s", text, want);
+	if (span == NULL) {
+		assert_null(d.at);
+	} else {
+		assert_non_null(d.at);
+		assert_int_equal(d.len, strlen(span));
+		assert_memory_equal(d.at, span, d.len);
+		/* the deferred text lies in the input */
+		assert_true(d.at >= text && d.at + d.len <= text + strlen(text));
+	}
+	json_decref(got);
+	json_decref(w);
+}
+
+static void test_jparse__deferred_member(void **state)
+{
+	(void)state;
+	deferred("{\"request\":{\"uid\":\"u\",\"oldObject\": {\"a\":[1,-2.5e3,{\"b\":\"c\\u00e9\"}],\"t\":true} ,\"x\":1}}",
+		 "{\"request\":{\"uid\":\"u\",\"x\":1}}", "{\"a\":[1,-2.5e3,{\"b\":\"c\\u00e9\"}],\"t\":true}");
+	/* scalars and empty containers are deferred too */
+	deferred("{\"request\":{\"oldObject\":null}}", "{\"request\":{}}", "null");
+	deferred("{\"request\":{\"oldObject\":[]}}", "{\"request\":{}}", "[]");
+	deferred("{\"request\":{\"oldObject\":\"s\"},\"z\":[]}", "{\"request\":{},\"z\":[]}", "\"s\"");
+	/* only that path: the same key elsewhere is built */
+	deferred("{\"oldObject\":1,\"request\":{\"request\":{\"oldObject\":2}},\"r\":{\"oldObject\":3}}",
+		 "{\"oldObject\":1,\"request\":{\"request\":{\"oldObject\":2}},\"r\":{\"oldObject\":3}}", NULL);
+	deferred("[{\"request\":{\"oldObject\":1}}]", "[{\"request\":{\"oldObject\":1}}]", NULL);
+	deferred("{\"request\":[{\"oldObject\":1}]}", "{\"request\":[{\"oldObject\":1}]}", NULL);
+	deferred("{\"request\":{\"uid\":\"u\"}}", "{\"request\":{\"uid\":\"u\"}}", NULL);
+	/* after the deferred member, its siblings and the rest are built as usual */
+	deferred("{\"request\":{\"oldObject\":{\"oldObject\":{}},\"object\":{\"oldObject\":1}},\"b\":2}",
+		 "{\"request\":{\"object\":{\"oldObject\":1}},\"b\":2}", "{\"oldObject\":{}}");
+}
+
+/* Inside the deferred value the text is held to the same rules, with the same message
+ * at the same place, as when it is built: every refusal jparse makes of these is made
+ * by jparse_defer too, except a duplicate key inside the deferred value (documented). */
+static void test_jparse__deferred_member_is_checked(void **state)
+{
+	static const char *const texts[] = {
+		"{\"request\":{\"oldObject\":{\"a\":tru}}}",
+		"{\"request\":{\"oldObject\":{\"a\":[1,]}}}",
+		"{\"request\":{\"oldObject\":{\"a\":9223372036854775808}}}",
+		"{\"request\":{\"oldObject\":{\"a\":1e999}}}",
+		"{\"request\":{\"oldObject\":{\"a\":\"\\u0000\"}}}",
+		"{\"request\":{\"oldObject\":{\"a\":\"\\ud800\"}}}",
+		"{\"request\":{\"oldObject\":{\"a\":\"\xc3\x28\"}}}",
+		"{\"request\":{\"oldObject\":{\"a\":\"\x01\"}}}",
+		"{\"request\":{\"oldObject\":{\"a\" 1}}}",
+		"{\"request\":{\"oldObject\":{\"a\":1 \"b\":2}}}",
+		"{\"request\":{\"oldObject\":{1:2}}}",
+		"{\"request\":{\"oldObject\":{\"a\":[[[[[[[[[[1]]]]]]]]]]}}}",
+		"{\"request\":{\"oldObject\":{\"a\":1}",
+		"{\"request\":{\"oldObject\":",
+		"{\"request\":{\"oldObject\":{}}} x",
+		/* a second oldObject is a duplicate key, deferred or not */
+		"{\"request\":{\"oldObject\":{},\"oldObject\":{}}}",
+		"{\"request\":{\"oldObject\":1,\n \"oldObject\":[1,}}",
+		"{\"request\":{\"uid\":1,\"uid\":2,\"oldObject\":{}}}",
+	};
+	const char *dup = "{\"request\":{\"oldObject\":{\"a\":1,\"a\":2}}}";
+	const char *deep = "{\"request\":{\"oldObject\":{\"a\":{}}}}", *flat = "{\"request\":{\"oldObject\":{\"a\":1}}}";
+	struct jparse_deferred d = { .keys = old_path, .nkeys = 2 };
+	struct err e1, e2;
+	json_t *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		err_init(&e1);
+		err_init(&e2);
+		assert_null(jparse(texts[i], strlen(texts[i]), 10, &e1));
+		v = jparse_defer(texts[i], strlen(texts[i]), 10, &d, &e2);
+		if (v != NULL)
+			fail_msg("accepted: %s", texts[i]);
+		assert_int_equal(e2.code, e1.code);
+		if (strcmp(e1.msg, e2.msg) != 0)
+			fail_msg("%s\n  jparse: %s\n  deferred: %s", texts[i], e1.msg, e2.msg);
+	}
+	/* the one difference: a duplicate inside the deferred value is found only when
+	 * that text is built */
+	err_init(&e1);
+	v = jparse_defer(dup, strlen(dup), 10, &d, &e1);
+	assert_non_null(v);
+	assert_non_null(d.at);
+	json_decref(v);
+	assert_null(jparse(d.at, d.len, 8, &e1));
+	assert_int_equal(e1.code, ERR_INVALID);
+	/* the depth cap counts the containers around the deferred value */
+	err_init(&e1);
+	v = jparse_defer(deep, strlen(deep), 3, &d, &e1);
+	assert_null(v);
+	assert_int_equal(e1.code, ERR_LIMIT);
+	err_init(&e1);
+	v = jparse_defer(flat, strlen(flat), 3, &d, &e1);
+	assert_non_null(v);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +268,8 @@ int main(void)
 		cmocka_unit_test(test_jparse__strings_at_every_offset),
 		cmocka_unit_test(test_jparse__duplicate_keys),
 		cmocka_unit_test(test_jparse__refusals),
+		cmocka_unit_test(test_jparse__deferred_member),
+		cmocka_unit_test(test_jparse__deferred_member_is_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

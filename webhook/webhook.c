@@ -530,6 +530,11 @@ static void review(struct webhook *w, bool mutate_ep, const char *body, size_t l
 	struct err jerr;
 	json_t *root, *req, *rk;
 	enum metrics_endpoint ep = mutate_ep ? METRICS_MUTATE : METRICS_VALIDATE;
+	/* request.oldObject, as large as the object, is read only when the object is a
+	 * Service (the policy compares the old Service on UPDATE, as mutate dispatches on
+	 * the object's kind); for every other review it is checked as JSON, never built */
+	static const char *const old_path[] = { "request", "oldObject" };
+	struct jparse_deferred old = { .keys = old_path, .nkeys = 2 };
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (len == 0) {
@@ -537,7 +542,7 @@ static void review(struct webhook *w, bool mutate_ep, const char *body, size_t l
 		return;
 	}
 	err_init(&jerr);
-	root = jparse(body, len, w->c.json_depth_max, &jerr);
+	root = jparse_defer(body, len, w->c.json_depth_max, &old, &jerr);
 	if (root == NULL) {
 		if (jerr.code == ERR_NOMEM)
 			http_error(resp, 500, "InternalError", "out of memory reading the request");
@@ -570,7 +575,18 @@ static void review(struct webhook *w, bool mutate_ep, const char *body, size_t l
 	rv.subresource = jv_str(req, "subResource");
 	rv.dry_run = json_is_true(json_object_get(req, "dryRun"));
 	rv.object = jv_obj(req, "object");
-	rv.old = jv_obj(req, "oldObject");
+	if (old.at != NULL && *old.at == '{' && engine_classify(rv.object) == KIND_SERVICE) {
+		json_t *o = jparse(old.at, old.len, w->c.json_depth_max - 2, &jerr);
+
+		if (o == NULL || json_object_set_new(req, "oldObject", o) != 0) {
+			if (o == NULL && jerr.code != ERR_NOMEM)
+				http_error(resp, 400, "BadRequest", "malformed JSON in request.oldObject: %s", jerr.msg);
+			else
+				http_error(resp, 500, "InternalError", "out of memory reading the request");
+			goto out;
+		}
+		rv.old = jv_obj(req, "oldObject");
+	}
 	rv.warnings = json_array();
 	if (rv.warnings == NULL) {
 		http_error(resp, 500, "InternalError", "out of memory");

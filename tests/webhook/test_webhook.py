@@ -401,6 +401,21 @@ def run(tmp):
     check(st == 400, "a top-level array is 400")
     st, _, _ = post(c, "/validate", b"{\"a\":1,\"a\":2}")
     check(st == 400, "duplicate keys are 400")
+    # request.oldObject is checked as JSON even where it is not built (every kind but
+    # Service); a Service's is built, so a duplicate key in it is found too
+    text = json.dumps(review("HTTPRoute", route("x"), op="UPDATE", old=route("x")))
+    bad = text.replace('"oldObject": {', '"oldObject": {"spec": [1,], ', 1)
+    check(bad != text, "(test) the oldObject was made malformed")
+    st, _, body = post(c, "/validate", bad)
+    check(st == 400 and b"malformed JSON" in body, "an HTTPRoute UPDATE with malformed oldObject is 400")
+    svc_old = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "echo"},
+               "spec": {"ports": [{"port": 80}]}}
+    text = json.dumps(review("Service", svc_old, op="UPDATE", old=svc_old))
+    bad = text.replace('"oldObject": {', '"oldObject": {"kind": "Service", ', 1)
+    check(bad != text, "(test) the oldObject got a duplicate key")
+    st, _, body = post(c, "/mutate", bad)
+    check(st == 400 and b"request.oldObject" in body and b"duplicate object key" in body,
+          "a Service UPDATE whose oldObject repeats a key is 400 and says where (%d %s)" % (st, body[:200]))
     rev = review("HTTPRoute", route("x"))
     del rev["request"]["uid"]
     st, _, body = post(c, "/validate", json.dumps(rev))
