@@ -7,6 +7,11 @@
     review.py response OUT.json      the static answer nginx serves (allowed, same uid)
     review.py service OUT.json       a Service CREATE generated for a Gateway of that
                                      state (Cilium's owner labels), for /mutate
+    review.py update OUT.json        the same HTTPRoute's UPDATE as Flux's server-side
+                                     apply makes it: both objects as the API server
+                                     passes them to admission (CRD defaults filled,
+                                     managedFields, the controller's status), the old
+                                     one a generation behind with another first rule
 """
 import json
 import sys
@@ -44,6 +49,47 @@ def route():
     }
 
 
+def stored(r, generation, first_path):
+    """r as the API server holds it: defaulted, with Flux's labels, managedFields and
+    the status Cilium's controller wrote for its parent"""
+    r = json.loads(json.dumps(r))
+    spec = r["spec"]
+    for p in spec["parentRefs"]:
+        p.setdefault("group", "gateway.networking.k8s.io")
+        p.setdefault("kind", "Gateway")
+    for rule in spec["rules"]:
+        for m in rule["matches"]:
+            for h in m.get("headers", []) + m.get("queryParams", []):
+                h.setdefault("type", "Exact")
+        for b in rule["backendRefs"]:
+            b.setdefault("group", "")
+            b.setdefault("kind", "Service")
+    spec["rules"][0]["matches"][0]["path"]["value"] = first_path
+    meta = r["metadata"]
+    meta.pop("annotations", None)  # server-side apply keeps no last-applied annotation
+    meta["labels"].update({"kustomize.toolkit.fluxcd.io/name": "apps",
+                           "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+    meta.update({"generation": generation, "resourceVersion": str(100 + generation),
+                 "creationTimestamp": "2026-11-20T09:00:00Z"})
+    t = "2026-11-2%dT09:00:00Z" % generation
+    meta["managedFields"] = [
+        {"manager": "kustomize-controller", "operation": "Apply", "apiVersion": "gateway.networking.k8s.io/v1",
+         "time": t, "fieldsType": "FieldsV1",
+         "fieldsV1": {"f:metadata": {"f:labels": {"f:app": {}, "f:kustomize.toolkit.fluxcd.io/name": {},
+                                                  "f:kustomize.toolkit.fluxcd.io/namespace": {}}},
+                      "f:spec": {"f:hostnames": {}, "f:parentRefs": {}, "f:rules": {}}}},
+        {"manager": "cilium-operator-generic", "operation": "Update", "apiVersion": "gateway.networking.k8s.io/v1",
+         "time": t, "fieldsType": "FieldsV1", "subresource": "status",
+         "fieldsV1": {"f:status": {".": {}, "f:parents": {}}}},
+    ]
+    conds = [{"type": c, "status": "True", "reason": c, "message": "%s HTTPRoute" % c,
+              "lastTransitionTime": t, "observedGeneration": generation - 1}
+             for c in ("Accepted", "ResolvedRefs")]
+    r["status"] = {"parents": [{"parentRef": dict(spec["parentRefs"][0]),
+                                "controllerName": "io.cilium/gateway-controller", "conditions": conds}]}
+    return r
+
+
 def service():
     return {
         "apiVersion": "v1", "kind": "Service",
@@ -72,13 +118,22 @@ def main():
     what, out = sys.argv[1], sys.argv[2]
     if what == "validate":
         doc = review("HTTPRoute", "gateway.networking.k8s.io", "httproutes", route())
+    elif what == "update":
+        doc = review("HTTPRoute", "gateway.networking.k8s.io", "httproutes", stored(route(), 3, "/api/v0/items"))
+        doc["request"]["operation"] = "UPDATE"
+        doc["request"]["oldObject"] = stored(route(), 2, "/api/v0/list")
+        doc["request"]["userInfo"] = {"username": "system:serviceaccount:flux-system:kustomize-controller",
+                                      "groups": ["system:serviceaccounts", "system:serviceaccounts:flux-system",
+                                                 "system:authenticated"]}
+        doc["request"]["options"] = {"apiVersion": "meta.k8s.io/v1", "kind": "PatchOptions",
+                                     "fieldManager": "kustomize-controller", "force": True}
     elif what == "service":
         doc = review("Service", "", "services", service())
     elif what == "response":
         doc = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
                "response": {"uid": UID, "allowed": True}}
     else:
-        raise SystemExit("usage: review.py validate|service|response OUT")
+        raise SystemExit("usage: review.py validate|update|service|response OUT")
     with open(out, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
 
