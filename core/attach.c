@@ -60,6 +60,8 @@ static void sb_init(struct sbuf *sb)
 }
 
 /* Everything one route check needs; the route is read, never written. */
+#define CLEAN_REFS 8
+
 struct actx {
 	const struct view *v;
 	enum kind kind;
@@ -75,6 +77,16 @@ struct actx {
 	bool refs_ok;
 	const char *refs_reason;
 	char refs_msg[512];
+	/* Backend references already found clean (core Service, granted when in another
+	 * namespace, the Service there with the port): a route names the same backend in
+	 * many rules, and an identical reference gets the identical, empty, answer. The
+	 * strings are borrowed from the route. */
+	struct clean_ref {
+		const char *tns, *name;
+		long long port;
+		bool has_port;
+	} clean[CLEAN_REFS];
+	size_t nclean;
 };
 
 /* One parentRef being decided. */
@@ -631,13 +643,15 @@ static bool granted(const struct actx *c, const char *tns, const char *name, con
 	return false;
 }
 
-static void check_refgrant(struct actx *c, const char *field, const char *tns, const char *name)
+/* True when granted; else the finding, at p */
+static bool check_refgrant(struct actx *c, struct path *p, const char *tns, const char *name)
 {
-	const char *other;
+	const char *other, *field;
 	char hint[320] = "";
 
 	if (granted(c, tns, name, &other))
-		return;
+		return true;
+	field = path_str(p);
 	if (other != NULL)
 		snprintf(hint, sizeof(hint), " (ReferenceGrant %s/%s admits %s from %s, but only other Service names)",
 			 tns, str_or(other, "?"), c->kname, c->ns);
@@ -645,6 +659,7 @@ static void check_refgrant(struct actx *c, const char *field, const char *tns, c
 		     "%s in namespace %s references Service %s/%s in another namespace and no ReferenceGrant in %s permits it%s: add a ReferenceGrant in namespace %s with from {group: gateway.networking.k8s.io, kind: %s, namespace: %s} and to {group: \"\", kind: Service, name: %s}",
 		     c->kname, c->ns, tns, name, tns, hint, tns, c->kname, c->ns, name);
 	refs_fail(c, "RefNotPermitted", field, "cross-namespace reference not permitted by a ReferenceGrant");
+	return false;
 }
 
 static void service_ports(const json_t *svc, struct sbuf *sb)
@@ -670,14 +685,19 @@ static bool service_has_port(const json_t *svc, long long want)
 	return false;
 }
 
-static void check_service(struct actx *c, const char *field, const json_t *ref, const char *tns,
+/* True when Service tns/name exists, is not ExternalName and has the port (if one is
+ * set); else the finding, at p */
+static bool check_service(struct actx *c, struct path *p, bool has_port, long long port, const char *tns,
 			  const char *name, bool mirror)
 {
 	const json_t *svc = view_get(c->v, KIND_SERVICE, tns, name);
 	const json_t *spec = jv_obj(svc, "spec");
-	long long port;
+	const char *field;
 	struct sbuf sb;
 
+	if (svc != NULL && !jv_streq(spec, "type", "ExternalName") && (!has_port || service_has_port(svc, port)))
+		return true;
+	field = path_str(p);
 	if (svc == NULL) {
 		findings_add_sev(c->fs, c->missing, "XO-BACKEND-MISSING", field,
 				 "Service %s/%s does not exist: %s (ResolvedRefs=False, BackendNotFound) until it is created; check the backendRef's name and namespace",
@@ -686,42 +706,54 @@ static void check_service(struct actx *c, const char *field, const json_t *ref, 
 				 : c->kind == KIND_TCPROUTE || c->kind == KIND_UDPROUTE ? "its share of connections is refused or dropped"
 				 : "its share of requests gets HTTP 500");
 		refs_fail(c, "BackendNotFound", field, "backend Service not found");
-		return;
+		return false;
 	}
 	if (jv_streq(spec, "type", "ExternalName")) {
 		findings_add(c->fs, "XO-BACKEND-EXTERNALNAME", field,
 			     "Service %s/%s is of type ExternalName (%s): implementations SHOULD NOT forward to ExternalName Services (CVE-2021-25740) and many reject them; point the backendRef at a Service with endpoints",
 			     tns, name, str_or(jv_str(spec, "externalName"), "?"));
-		return;
+		return false;
 	}
-	if (!jv_int(ref, "port", &port) || service_has_port(svc, port))
-		return;
 	sb_init(&sb);
 	service_ports(svc, &sb);
 	findings_add(c->fs, "XO-BACKEND-PORT", field,
 		     "Service %s/%s has no port %lld (its ports: %s): set port to one of the Service's spec.ports[].port (not a targetPort)",
 		     tns, name, port, sb.len ? sb.buf : "none");
 	refs_fail(c, "BackendNotFound", field, "backend Service has no such port");
+	return false;
 }
 
-static void check_backend(struct actx *c, const json_t *ref, const char *field, bool mirror)
+/* The backendRef ref, at p */
+static void check_backend(struct actx *c, const json_t *ref, struct path *p, bool mirror)
 {
 	const char *group = str_or(jv_str(ref, "group"), ""), *kind = str_or(jv_str(ref, "kind"), "Service");
 	const char *name = jv_str(ref, "name");
 	const char *tns = str_or(jv_str(ref, "namespace"), c->ns);
+	long long port = 0;
+	bool has_port, clean;
 
 	if (!json_is_object(ref) || name == NULL)
 		return; /* HR-BREF / HR-MIRROR report the shape */
 	if (group[0] != '\0' || strcmp(kind, "Service") != 0) {
+		const char *field = path_str(p);
+
 		findings_add(c->fs, "XO-BACKEND-KIND", field,
 			     "backendRef %s%s%s %s is not supported: only core Services (group \"\", kind Service) resolve (ResolvedRefs=False, InvalidKind); use a Service",
 			     group, group[0] ? "/" : "", kind, name);
 		refs_fail(c, "InvalidKind", field, "backendRef group/kind is not a core Service");
 		return;
 	}
-	if (strcmp(tns, c->ns) != 0)
-		check_refgrant(c, field, tns, name);
-	check_service(c, field, ref, tns, name, mirror);
+	has_port = jv_int(ref, "port", &port);
+	for (size_t i = 0; i < c->nclean; i++) {
+		const struct clean_ref *k = &c->clean[i];
+
+		if (k->has_port == has_port && k->port == port && strcmp(k->name, name) == 0 && strcmp(k->tns, tns) == 0)
+			return;
+	}
+	clean = strcmp(tns, c->ns) == 0 || check_refgrant(c, p, tns, name);
+	clean = check_service(c, p, has_port, port, tns, name, mirror) && clean;
+	if (clean && c->nclean < CLEAN_REFS)
+		c->clean[c->nclean++] = (struct clean_ref){ .tns = tns, .name = name, .port = port, .has_port = has_port };
 }
 
 /* the RequestMirror backendRefs of filters, at p (the filters' owner) */
@@ -740,7 +772,7 @@ static void check_mirrors(struct actx *c, const json_t *filters, struct path *p)
 		path_idx(p, i);
 		path_key(p, "requestMirror");
 		path_key(p, "backendRef");
-		check_backend(c, ref, path_str(p), true);
+		check_backend(c, ref, p, true);
 		path_pop(p, m);
 	}
 }
@@ -762,7 +794,7 @@ static void check_backends(struct actx *c, const json_t *spec)
 			size_t mb = path_key(&p, "backendRefs");
 
 			path_idx(&p, i);
-			check_backend(c, b, path_str(&p), false);
+			check_backend(c, b, &p, false);
 			check_mirrors(c, jv_arr(b, "filters"), &p);
 			path_pop(&p, mb);
 		}

@@ -485,6 +485,31 @@ static void test_attach_check_route__backend_externalname(void **state)
 	assert_int_equal(f->fs.n, 1);
 }
 
+/* A route names the same backends in many rules: a reference already found clean is
+ * not looked up again, and that must not hide a bad one that differs from it only in
+ * its port or namespace, nor a bad one that repeats (each occurrence is reported). */
+static void test_attach_check_route__backend_repeated(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(run(f, ROUTE("echo", "{'rules':["
+				     "{'backendRefs':[{'name':'echo','port':8080},{'name':'echo','port':8080}]},"
+				     "{'backendRefs':[{'name':'echo','port':8080},{'name':'echo','port':9090}]},"
+				     "{'backendRefs':[{'name':'gone','port':8080},{'name':'gone','port':8080}]},"
+				     "{'backendRefs':[{'name':'echo','namespace':'tooling','port':8080},{'name':'echo','port':8080}]}]}"),
+			     false), 0);
+	expect(f, "XO-BACKEND-PORT", SEV_ERROR, "spec.rules[1].backendRefs[1]");
+	assert_int_equal(f->fs.n, 5);
+	assert_string_equal(f->fs.v[0].field, "spec.rules[1].backendRefs[1]");
+	assert_string_equal(f->fs.v[1].field, "spec.rules[2].backendRefs[0]");
+	assert_string_equal(f->fs.v[2].field, "spec.rules[2].backendRefs[1]");
+	assert_string_equal(f->fs.v[2].rule, "XO-BACKEND-MISSING");
+	/* another namespace: no grant, and no Service there */
+	assert_string_equal(f->fs.v[3].rule, "XO-REFGRANT");
+	assert_string_equal(f->fs.v[4].rule, "XO-BACKEND-MISSING");
+	assert_string_equal(f->fs.v[4].field, "spec.rules[3].backendRefs[0]");
+}
+
 /* ---- ReferenceGrant --------------------------------------------------------- */
 
 #define CROSS_ROUTE \
@@ -659,6 +684,7 @@ int main(void)
 		T(test_attach_check_route__backend_port),
 		T(test_attach_check_route__backend_kind),
 		T(test_attach_check_route__backend_externalname),
+		T(test_attach_check_route__backend_repeated),
 		T(test_attach_check_route__refgrant_absent),
 		T(test_attach_check_route__refgrant_present),
 		T(test_attach_check_route__refgrant_any_name),
