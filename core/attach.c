@@ -59,9 +59,10 @@ static void sb_init(struct sbuf *sb)
 	sb->len = 0;
 }
 
-/* Everything one route check needs; the route is read, never written. */
+/* how many clean backend references a route check remembers (struct actx) */
 #define CLEAN_REFS 8
 
+/* Everything one route check needs; the route is read, never written. */
 struct actx {
 	const struct view *v;
 	enum kind kind;
