@@ -109,6 +109,19 @@ def main():
                               "namespace": "infra", "name": "cilium-gateway-public", "operation": "CREATE",
                               "object": svc, "oldObject": None, "dryRun": False}})
     raw.append(json.dumps(seeds[-1]).encode())
+    # UPDATE reviews carry an oldObject, which the server reads without building it
+    # unless the object is a Service: mutations inside it must be refused (or not) as
+    # anywhere else
+    for rev in list(seeds):
+        if rev.get("request", {}).get("object") is None:
+            continue
+        upd = copy.deepcopy(rev)
+        upd["request"]["uid"] += "-update"
+        upd["request"]["operation"] = "UPDATE"
+        upd["request"]["oldObject"] = copy.deepcopy(rev["request"]["object"])
+        upd["request"]["oldObject"].setdefault("metadata", {})["resourceVersion"] = "41"
+        seeds.append(upd)
+        raw.append(json.dumps(upd).encode())
     tmp = tempfile.mkdtemp(prefix="gw-fuzz-reviews-")
     key, crt = os.path.join(tmp, "tls.key"), os.path.join(tmp, "tls.crt")
     openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
