@@ -724,12 +724,16 @@ static bool check_service(struct actx *c, struct path *p, bool has_port, long lo
 	return false;
 }
 
-/* The backendRef ref, at p */
-static void check_backend(struct actx *c, const json_t *ref, struct path *p, bool mirror)
+/* the members of a backendRef its check reads, picked at once (jv_pick) */
+static const char *const bref_keys[] = { "group", "kind", "name", "namespace", "port", "filters" };
+enum { BREF_GROUP, BREF_KIND, BREF_NAME, BREF_NS, BREF_PORT, BREF_FILTERS, BREF_KEYS };
+
+/* The backendRef ref, whose members m holds (bref_keys), at p */
+static void check_backend(struct actx *c, const json_t *ref, json_t *const *m, struct path *p, bool mirror)
 {
-	const char *group = str_or(jv_str(ref, "group"), ""), *kind = str_or(jv_str(ref, "kind"), "Service");
-	const char *name = jv_str(ref, "name");
-	const char *tns = str_or(jv_str(ref, "namespace"), c->ns);
+	const char *group = str_or(jv_as_str(m[BREF_GROUP]), ""), *kind = str_or(jv_as_str(m[BREF_KIND]), "Service");
+	const char *name = jv_as_str(m[BREF_NAME]);
+	const char *tns = str_or(jv_as_str(m[BREF_NS]), c->ns);
 	long long port = 0;
 	bool has_port, clean;
 
@@ -744,7 +748,7 @@ static void check_backend(struct actx *c, const json_t *ref, struct path *p, boo
 		refs_fail(c, "InvalidKind", field, "backendRef group/kind is not a core Service");
 		return;
 	}
-	has_port = jv_int(ref, "port", &port);
+	has_port = jv_as_int(m[BREF_PORT], &port);
 	for (size_t i = 0; i < c->nclean; i++) {
 		const struct clean_ref *k = &c->clean[i];
 
@@ -765,21 +769,24 @@ static void check_mirrors(struct actx *c, const json_t *filters, struct path *p)
 
 	json_array_foreach(filters, i, f) {
 		const json_t *ref = jv_obj(jv_obj(f, "requestMirror"), "backendRef");
-		size_t m;
+		json_t *m[BREF_KEYS];
+		size_t mp;
 
 		if (ref == NULL)
 			continue;
-		m = path_key(p, "filters");
+		jv_pick(ref, bref_keys, BREF_KEYS, m);
+		mp = path_key(p, "filters");
 		path_idx(p, i);
 		path_key(p, "requestMirror");
 		path_key(p, "backendRef");
-		check_backend(c, ref, p, true);
-		path_pop(p, m);
+		check_backend(c, ref, m, p, true);
+		path_pop(p, mp);
 	}
 }
 
 static void check_backends(struct actx *c, const json_t *spec)
 {
+	static const char *const rule_keys[] = { "filters", "backendRefs" };
 	const json_t *rule, *b;
 	struct path p;
 	size_t r, i;
@@ -789,14 +796,18 @@ static void check_backends(struct actx *c, const json_t *spec)
 	path_key(&p, "rules");
 	json_array_foreach(jv_arr(spec, "rules"), r, rule) {
 		size_t mr = path_idx(&p, r);
+		json_t *rm[2];
 
-		check_mirrors(c, jv_arr(rule, "filters"), &p);
-		json_array_foreach(jv_arr(rule, "backendRefs"), i, b) {
+		jv_pick(rule, rule_keys, 2, rm);
+		check_mirrors(c, jv_as_arr(rm[0]), &p);
+		json_array_foreach(jv_as_arr(rm[1]), i, b) {
 			size_t mb = path_key(&p, "backendRefs");
+			json_t *m[BREF_KEYS];
 
+			jv_pick(b, bref_keys, BREF_KEYS, m);
 			path_idx(&p, i);
-			check_backend(c, b, &p, false);
-			check_mirrors(c, jv_arr(b, "filters"), &p);
+			check_backend(c, b, m, &p, false);
+			check_mirrors(c, jv_as_arr(m[BREF_FILTERS]), &p);
 			path_pop(&p, mb);
 		}
 		path_pop(&p, mr);

@@ -93,10 +93,16 @@ static void check_plain_path(const char *v, size_t len, const struct path *p, st
 
 static void check_path_match(const json_t *pm, struct path *p, struct findings *fs)
 {
-	const char *type = jv_str(pm, "type");
-	const char *v = jv_str(pm, "value");
-	size_t len = jv_strlen(pm, "value");
-	size_t m = path_key(p, "path");
+	static const char *const keys[] = { "type", "value" };
+	json_t *pv[2];
+	const char *type, *v;
+	size_t len, m;
+
+	jv_pick(pm, keys, 2, pv);
+	type = jv_as_str(pv[0]);
+	v = jv_as_str(pv[1]);
+	len = v != NULL ? json_string_length(pv[1]) : 0;
+	m = path_key(p, "path");
 
 	if (type != NULL && v != NULL) {
 		if (strcmp(type, "Exact") == 0 || strcmp(type, "PathPrefix") == 0) {
@@ -130,18 +136,19 @@ static void check_query_params(const json_t *qps, struct path *p, struct finding
 	path_pop(p, mq);
 }
 
-static void check_matches(const json_t *rule, struct path *p, struct findings *fs)
+static void check_matches(const json_t *matches, struct path *p, struct findings *fs)
 {
-	const json_t *matches = jv_arr(rule, "matches");
+	static const char *const keys[] = { "path", "headers", "queryParams" };
 	size_t mm = path_key(p, "matches");
 
 	for (size_t j = 0; j < jv_size(matches); j++) {
-		const json_t *match = json_array_get(matches, j);
+		json_t *mv[3];
 		size_t m = path_idx(p, j);
 
-		check_path_match(jv_obj(match, "path"), p, fs);
-		route_check_header_matches(jv_arr(match, "headers"), p, fs);
-		check_query_params(jv_arr(match, "queryParams"), p, fs);
+		jv_pick(json_array_get(matches, j), keys, 3, mv);
+		check_path_match(jv_as_obj(mv[0]), p, fs);
+		route_check_header_matches(jv_as_arr(mv[1]), p, fs);
+		check_query_params(jv_as_arr(mv[2]), p, fs);
 		path_pop(p, m);
 	}
 	path_pop(p, mm);
@@ -244,16 +251,18 @@ static void check_cors(const json_t *cors, struct path *p, struct findings *fs)
 
 static void check_filter(const json_t *f, struct path *p, struct findings *fs)
 {
-	const json_t *v;
+	static const char *const keys[] = { "requestRedirect", "urlRewrite", "cors" };
+	json_t *fv[3];
 
 	route_check_filter_union(f, http_filter_kinds, "HR-FLT-UNION", p, fs);
 	route_check_common_filter(f, p, fs);
-	if ((v = jv_obj(f, "requestRedirect")) != NULL)
-		check_redirect(v, p, fs);
-	if ((v = jv_obj(f, "urlRewrite")) != NULL)
-		check_rewrite(v, p, fs);
-	if ((v = jv_obj(f, "cors")) != NULL)
-		check_cors(v, p, fs);
+	jv_pick(f, keys, 3, fv);
+	if (jv_as_obj(fv[0]) != NULL)
+		check_redirect(fv[0], p, fs);
+	if (jv_as_obj(fv[1]) != NULL)
+		check_rewrite(fv[1], p, fs);
+	if (jv_as_obj(fv[2]) != NULL)
+		check_cors(fv[2], p, fs);
 }
 
 /* a filters list of a rule or of a backendRef (p at its owner) */
@@ -293,10 +302,8 @@ static bool has_prefix_replace(const json_t *filters, const char *field)
 	return false;
 }
 
-static bool backends_have_prefix_replace(const json_t *rule, const char *field)
+static bool backends_have_prefix_replace(const json_t *refs, const char *field)
 {
-	const json_t *refs = jv_arr(rule, "backendRefs");
-
 	for (size_t i = 0; i < jv_size(refs); i++)
 		if (has_prefix_replace(jv_arr(json_array_get(refs, i), "filters"), field))
 			return true;
@@ -309,11 +316,15 @@ static bool single_prefix_match(const json_t *matches)
 	return jv_size(matches) == 1 && jv_streq(jv_obj(json_array_get(matches, 0), "path"), "type", "PathPrefix");
 }
 
-static void check_prefix_match(const json_t *rule, const struct path *p, struct findings *fs)
+/* the members of a rule its checks read, picked at once */
+enum { RULE_MATCHES, RULE_FILTERS, RULE_BACKENDS, RULE_TIMEOUTS, RULE_KEYS };
+
+static void check_prefix_match(json_t *const *rm, const struct path *p, struct findings *fs)
 {
 	static const char tail[] = "with path.replacePrefixMatch, exactly one PathPrefix match must be specified";
-	const json_t *matches = jv_arr(rule, "matches");
-	const json_t *filters = jv_arr(rule, "filters");
+	const json_t *matches = jv_as_arr(rm[RULE_MATCHES]);
+	const json_t *filters = jv_as_arr(rm[RULE_FILTERS]);
+	const json_t *refs = jv_as_arr(rm[RULE_BACKENDS]);
 
 	if (matches == NULL || single_prefix_match(matches))
 		return;
@@ -321,19 +332,19 @@ static void check_prefix_match(const json_t *rule, const struct path *p, struct 
 		findings_add(fs, "HR-PREFIXMATCH", path_str(p), "When using RequestRedirect filter %s", tail);
 	if (has_prefix_replace(filters, "urlRewrite"))
 		findings_add(fs, "HR-PREFIXMATCH", path_str(p), "When using URLRewrite filter %s", tail);
-	if (backends_have_prefix_replace(rule, "requestRedirect"))
+	if (backends_have_prefix_replace(refs, "requestRedirect"))
 		findings_add(fs, "HR-PREFIXMATCH", path_str(p),
 			     "Within backendRefs, when using RequestRedirect filter %s", tail);
-	if (backends_have_prefix_replace(rule, "urlRewrite"))
+	if (backends_have_prefix_replace(refs, "urlRewrite"))
 		findings_add(fs, "HR-PREFIXMATCH", path_str(p),
 			     "Within backendRefs, When using URLRewrite filter %s", tail);
 }
 
-static void check_redirect_backends(const json_t *rule, const struct path *p, struct findings *fs)
+static void check_redirect_backends(json_t *const *rm, const struct path *p, struct findings *fs)
 {
-	const json_t *filters = jv_arr(rule, "filters");
+	const json_t *filters = jv_as_arr(rm[RULE_FILTERS]);
 
-	if (jv_size(jv_arr(rule, "backendRefs")) == 0)
+	if (jv_size(jv_as_arr(rm[RULE_BACKENDS])) == 0)
 		return;
 	for (size_t i = 0; i < jv_size(filters); i++) {
 		if (jv_get(json_array_get(filters, i), "requestRedirect") == NULL)
@@ -344,9 +355,8 @@ static void check_redirect_backends(const json_t *rule, const struct path *p, st
 	}
 }
 
-static void check_timeouts(const json_t *rule, struct path *p, struct findings *fs)
+static void check_timeouts(const json_t *t, struct path *p, struct findings *fs)
 {
-	const json_t *t = jv_obj(rule, "timeouts");
 	const char *req = jv_str(t, "request"), *back = jv_str(t, "backendRequest");
 	unsigned long long rq, bk;
 	size_t m;
@@ -366,10 +376,14 @@ static void check_timeouts(const json_t *rule, struct path *p, struct findings *
 
 static void check_rule(const json_t *rule, struct path *p, struct findings *fs)
 {
-	check_matches(rule, p, fs);
-	check_redirect_backends(rule, p, fs);
-	check_prefix_match(rule, p, fs);
-	check_timeouts(rule, p, fs);
+	static const char *const keys[RULE_KEYS] = { "matches", "filters", "backendRefs", "timeouts" };
+	json_t *rm[RULE_KEYS];
+
+	jv_pick(rule, keys, RULE_KEYS, rm);
+	check_matches(jv_as_arr(rm[RULE_MATCHES]), p, fs);
+	check_redirect_backends(rm, p, fs);
+	check_prefix_match(rm, p, fs);
+	check_timeouts(jv_as_obj(rm[RULE_TIMEOUTS]), p, fs);
 }
 
 static const struct route_kind_checks kind_checks = {

@@ -207,8 +207,9 @@ void route_check_regex(const char *re, size_t len, const struct path *p, struct 
 /* WX-HDR-VALUE for one header value at p (an empty value is the schema's business) */
 static void check_header_value(const json_t *h, struct path *p, struct findings *fs)
 {
-	const char *v = jv_str(h, "value");
-	size_t len = jv_strlen(h, "value");
+	const json_t *hv = jv_get(h, "value");
+	const char *v = jv_as_str(hv);
+	size_t len = v != NULL ? json_string_length(hv) : 0;
 	char q[128];
 	size_t m;
 
@@ -397,13 +398,15 @@ static void check_hm_multi(const struct hm_entry *v, size_t e, struct path *p, s
 	}
 }
 
-static size_t collect_hm(const json_t *mod, struct hm_entry *v, size_t cap)
+/* a header modifier's lists, picked at once (arrs[] in this order) */
+static const char *const hm_lists[] = { "set", "add", "remove" };
+
+static size_t collect_hm(json_t *const *arrs, struct hm_entry *v, size_t cap)
 {
-	static const char *const lists[] = { "set", "add", "remove" };
 	size_t n = 0;
 
 	for (size_t l = 0; l < 3; l++) {
-		const json_t *arr = jv_arr(mod, lists[l]);
+		const json_t *arr = jv_as_arr(arrs[l]);
 
 		for (size_t i = 0; i < jv_size(arr) && n < cap; i++) {
 			const json_t *it = json_array_get(arr, i);
@@ -411,7 +414,7 @@ static size_t collect_hm(const json_t *mod, struct hm_entry *v, size_t cap)
 
 			if (name == NULL)
 				continue;
-			v[n].list = lists[l];
+			v[n].list = hm_lists[l];
 			v[n].idx = i;
 			v[n].name = name;
 			n++;
@@ -420,9 +423,8 @@ static size_t collect_hm(const json_t *mod, struct hm_entry *v, size_t cap)
 	return n;
 }
 
-static void check_hm_remove(const json_t *mod, struct path *p, struct findings *fs)
+static void check_hm_remove(const json_t *rm, struct path *p, struct findings *fs)
 {
-	const json_t *rm = jv_arr(mod, "remove");
 	size_t mr = path_key(p, "remove");
 
 	for (size_t i = 0; i < jv_size(rm); i++) {
@@ -448,14 +450,16 @@ static void check_header_modifier(const json_t *mod, struct path *p, struct find
 {
 	/* set, add and remove hold at most 16 each; more than that is the schema's finding */
 	struct hm_entry v[48];
-	size_t n = collect_hm(mod, v, sizeof(v) / sizeof(v[0]));
-	static const char *const lists[] = { "set", "add" };
+	json_t *arrs[3];
+	size_t n;
 
+	jv_pick(mod, hm_lists, 3, arrs);
+	n = collect_hm(arrs, v, sizeof(v) / sizeof(v[0]));
 	for (size_t e = 1; e < n; e++)
 		check_hm_multi(v, e, p, fs);
 	for (size_t l = 0; l < 2; l++) {
-		const json_t *arr = jv_arr(mod, lists[l]);
-		size_t ml = path_key(p, lists[l]);
+		const json_t *arr = jv_as_arr(arrs[l]);
+		size_t ml = path_key(p, hm_lists[l]);
 
 		for (size_t i = 0; i < jv_size(arr); i++) {
 			size_t m = path_idx(p, i);
@@ -465,16 +469,20 @@ static void check_header_modifier(const json_t *mod, struct path *p, struct find
 		}
 		path_pop(p, ml);
 	}
-	check_hm_remove(mod, p, fs);
+	check_hm_remove(jv_as_arr(arrs[2]), p, fs);
 }
 
 /* ---- requestMirror ---- */
 
+/* group "" and kind Service, as defaulting leaves a core Service reference */
+static bool is_core_service_gk(const char *g, const char *k)
+{
+	return g != NULL && k != NULL && g[0] == '\0' && strcmp(k, "Service") == 0;
+}
+
 static bool is_core_service(const json_t *ref)
 {
-	const char *g = jv_str(ref, "group"), *k = jv_str(ref, "kind");
-
-	return g != NULL && k != NULL && g[0] == '\0' && strcmp(k, "Service") == 0;
+	return is_core_service_gk(jv_str(ref, "group"), jv_str(ref, "kind"));
 }
 
 static void check_mirror(const json_t *mirror, struct path *p, struct findings *fs)
@@ -503,16 +511,19 @@ static void check_mirror(const json_t *mirror, struct path *p, struct findings *
 
 void route_check_common_filter(const json_t *filter, struct path *p, struct findings *fs)
 {
-	static const char *const mods[] = { "requestHeaderModifier", "responseHeaderModifier" };
-	const json_t *mirror = jv_obj(filter, "requestMirror");
+	static const char *const keys[] = { "requestHeaderModifier", "responseHeaderModifier", "requestMirror" };
+	json_t *fv[3];
+	const json_t *mirror;
 	size_t m;
 
+	jv_pick(filter, keys, 3, fv);
+	mirror = jv_as_obj(fv[2]);
 	for (size_t i = 0; i < 2; i++) {
-		const json_t *mod = jv_obj(filter, mods[i]);
+		const json_t *mod = jv_as_obj(fv[i]);
 
 		if (mod == NULL)
 			continue;
-		m = path_key(p, mods[i]);
+		m = path_key(p, keys[i]);
 		check_header_modifier(mod, p, fs);
 		path_pop(p, m);
 	}
@@ -532,14 +543,16 @@ void route_check_backend_refs(const json_t *rule, struct path *p, struct finding
 	size_t zero = 0, ints = 0;
 
 	for (size_t i = 0; i < jv_size(refs); i++) {
-		const json_t *ref = json_array_get(refs, i);
+		static const char *const keys[] = { "weight", "group", "kind", "port" };
+		json_t *rv[4];
 		long long w;
 
-		if (jv_int(ref, "weight", &w)) {
+		jv_pick(json_array_get(refs, i), keys, 4, rv);
+		if (jv_as_int(rv[0], &w)) {
 			ints++;
 			zero += w == 0;
 		}
-		if (is_core_service(ref) && jv_get(ref, "port") == NULL) {
+		if (is_core_service_gk(jv_as_str(rv[1]), jv_as_str(rv[2])) && rv[3] == NULL) {
 			size_t m = path_idx(p, i);
 
 			findings_add(fs, "HR-BREF-PORT", path_str(p),

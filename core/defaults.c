@@ -44,35 +44,49 @@ static json_t *default_path_match(void)
 	return json_pack("{s:s, s:s}", "type", "PathPrefix", "value", "/");
 }
 
-/* group "" + kind Service (+ weight 1 for backendRefs) */
-static int default_backend_ref(json_t *ref, int with_weight)
+/* the members of a backendRef that get defaults (and its filters), picked at once */
+static const char *const bref_keys[] = { "group", "kind", "weight", "filters" };
+enum { BREF_GROUP, BREF_KIND, BREF_WEIGHT, BREF_FILTERS, BREF_KEYS };
+
+/* group "" + kind Service (+ weight 1 for backendRefs) into ref, whose members m holds */
+static int default_backend_ref(json_t *ref, json_t *const *m, int with_weight)
 {
 	int rc = 0;
 
-	rc |= default_str(ref, "group", "");
-	rc |= default_str(ref, "kind", "Service");
-	if (with_weight)
-		rc |= default_int(ref, "weight", 1);
+	if (!json_is_object(ref))
+		return 0;
+	if (m[BREF_GROUP] == NULL)
+		rc |= put(ref, "group", json_string_nocheck(""));
+	if (m[BREF_KIND] == NULL)
+		rc |= put(ref, "kind", json_string_nocheck("Service"));
+	if (with_weight && m[BREF_WEIGHT] == NULL)
+		rc |= put(ref, "weight", json_integer(1));
 	return rc;
 }
 
 static int default_filters(json_t *filters)
 {
+	static const char *const keys[] = { "requestMirror", "requestRedirect", "cors" };
 	size_t i;
 	json_t *f;
 	int rc = 0;
 
 	json_array_foreach(filters, i, f) {
-		json_t *mirror = jv_obj(f, "requestMirror");
-		json_t *redirect = jv_obj(f, "requestRedirect");
+		json_t *fm[3], *mirror, *redirect;
 
+		jv_pick(f, keys, 3, fm);
+		mirror = jv_as_obj(fm[0]);
+		redirect = jv_as_obj(fm[1]);
 		if (mirror) {
-			rc |= default_backend_ref(jv_obj(mirror, "backendRef"), 0);
+			json_t *ref = jv_obj(mirror, "backendRef"), *m[BREF_KEYS];
+
+			jv_pick(ref, bref_keys, BREF_KEYS, m);
+			rc |= default_backend_ref(ref, m, 0);
 			rc |= default_int(jv_obj(mirror, "fraction"), "denominator", 100);
 		}
 		if (redirect)
 			rc |= default_int(redirect, "statusCode", 302);
-		rc |= default_int(jv_obj(f, "cors"), "maxAge", 5);
+		rc |= default_int(jv_as_obj(fm[2]), "maxAge", 5);
 	}
 	return rc;
 }
@@ -90,16 +104,20 @@ static int default_route_common(json_t *spec)
 	return rc;
 }
 
-static int default_rule_backends(json_t *rule)
+/* the filters and backendRefs of a rule (its members filters and backendRefs) */
+static int default_rule_backends(json_t *filters, json_t *refs)
 {
 	size_t i;
 	json_t *b;
 	int rc = 0;
 
-	rc |= default_filters(jv_arr(rule, "filters"));
-	json_array_foreach(jv_arr(rule, "backendRefs"), i, b) {
-		rc |= default_backend_ref(b, 1);
-		rc |= default_filters(jv_arr(b, "filters"));
+	rc |= default_filters(filters);
+	json_array_foreach(refs, i, b) {
+		json_t *m[BREF_KEYS];
+
+		jv_pick(b, bref_keys, BREF_KEYS, m);
+		rc |= default_backend_ref(b, m, 1);
+		rc |= default_filters(jv_as_arr(m[BREF_FILTERS]));
 	}
 	return rc;
 }
@@ -118,31 +136,44 @@ static int default_httproute(json_t *spec)
 						   json_pack("{s:o}", "path", default_path_match())));
 	rules = jv_arr(spec, "rules");
 	json_array_foreach(rules, i, rule) {
-		json_t *matches, *m;
+		static const char *const rule_keys[] = { "matches", "filters", "backendRefs" };
+		static const char *const match_keys[] = { "path", "headers", "queryParams" };
+		static const char *const path_keys[] = { "type", "value" };
+		json_t *rm[3], *matches, *m;
 		size_t j;
 
 		if (!json_is_object(rule))
 			continue;
-		if (missing(rule, "matches"))
+		jv_pick(rule, rule_keys, 3, rm);
+		if (rm[0] == NULL) {
 			rc |= put(rule, "matches", json_pack("[{s:o}]", "path", default_path_match()));
-		matches = jv_arr(rule, "matches");
+			rm[0] = json_object_get(rule, "matches");
+		}
+		matches = jv_as_arr(rm[0]);
 		json_array_foreach(matches, j, m) {
-			json_t *pm, *h;
+			json_t *mm[3], *pm[2], *h;
 			size_t k;
 
 			if (!json_is_object(m))
 				continue;
-			if (missing(m, "path"))
+			jv_pick(m, match_keys, 3, mm);
+			if (mm[0] == NULL) {
 				rc |= put(m, "path", default_path_match());
-			pm = jv_obj(m, "path");
-			rc |= default_str(pm, "type", "PathPrefix");
-			rc |= default_str(pm, "value", "/");
-			json_array_foreach(jv_arr(m, "headers"), k, h)
+				mm[0] = json_object_get(m, "path");
+			}
+			if (json_is_object(mm[0])) {
+				jv_pick(mm[0], path_keys, 2, pm);
+				if (pm[0] == NULL)
+					rc |= put(mm[0], "type", json_string_nocheck("PathPrefix"));
+				if (pm[1] == NULL)
+					rc |= put(mm[0], "value", json_string_nocheck("/"));
+			}
+			json_array_foreach(jv_as_arr(mm[1]), k, h)
 				rc |= default_str(h, "type", "Exact");
-			json_array_foreach(jv_arr(m, "queryParams"), k, h)
+			json_array_foreach(jv_as_arr(mm[2]), k, h)
 				rc |= default_str(h, "type", "Exact");
 		}
-		rc |= default_rule_backends(rule);
+		rc |= default_rule_backends(jv_as_arr(rm[1]), jv_as_arr(rm[2]));
 	}
 	return rc;
 }
@@ -165,7 +196,7 @@ static int default_grpcroute(json_t *spec)
 			json_array_foreach(jv_arr(m, "headers"), k, h)
 				rc |= default_str(h, "type", "Exact");
 		}
-		rc |= default_rule_backends(rule);
+		rc |= default_rule_backends(jv_arr(rule, "filters"), jv_arr(rule, "backendRefs"));
 	}
 	return rc;
 }
@@ -233,8 +264,12 @@ static int default_l4route(json_t *spec)
 	int rc = default_route_common(spec);
 
 	json_array_foreach(jv_arr(spec, "rules"), i, rule)
-		json_array_foreach(jv_arr(rule, "backendRefs"), j, b)
-			rc |= default_backend_ref(b, 1);
+		json_array_foreach(jv_arr(rule, "backendRefs"), j, b) {
+			json_t *m[BREF_KEYS];
+
+			jv_pick(b, bref_keys, BREF_KEYS, m);
+			rc |= default_backend_ref(b, m, 1);
+		}
 	return rc;
 }
 

@@ -82,4 +82,36 @@ static inline bool jv_streq(const json_t *obj, const char *key, const char *want
 	return s != NULL && strcmp(s, want) == 0;
 }
 
+/* v itself as a string, an integer, an array or an object (NULL / false otherwise) */
+static inline const char *jv_as_str(const json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static inline bool jv_as_int(const json_t *v, long long *ret)
+{
+	if (!json_is_integer(v))
+		return false;
+	*ret = (long long)json_integer_value(v);
+	return true;
+}
+
+static inline json_t *jv_as_arr(const json_t *v)
+{
+	return json_is_array(v) ? (json_t *)v : NULL;
+}
+
+static inline json_t *jv_as_obj(const json_t *v)
+{
+	return json_is_object(v) ? (json_t *)v : NULL;
+}
+
+/*
+ * Several members of one object at once: vals[i] = jv_get(obj, keys[i]) for i < n (keys
+ * distinct). Where a rule reads three or more members of a small object (a backendRef,
+ * a match, a filter), one walk over its members costs less than a hashed lookup per
+ * key; a larger object is read by lookups. The values are borrowed, as jv_get's.
+ */
+void jv_pick(const json_t *obj, const char *const *keys, size_t n, json_t **vals);
+
 #endif
