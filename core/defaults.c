@@ -48,11 +48,16 @@ static json_t *default_path_match(void)
 static const char *const bref_keys[] = { "group", "kind", "weight", "filters" };
 enum { BREF_GROUP, BREF_KIND, BREF_WEIGHT, BREF_FILTERS, BREF_KEYS };
 
-/* group "" + kind Service (+ weight 1 for backendRefs) into ref, whose members m holds */
-static int default_backend_ref(json_t *ref, json_t *const *m, int with_weight)
+/* group "" + kind Service (+ weight 1 for backendRefs) into ref; *filters (when not
+ * NULL) is set to its filters list, or NULL */
+static int default_backend_ref(json_t *ref, int with_weight, json_t **filters)
 {
+	json_t *m[BREF_KEYS];
 	int rc = 0;
 
+	jv_pick(ref, bref_keys, BREF_KEYS, m);
+	if (filters != NULL)
+		*filters = jv_as_arr(m[BREF_FILTERS]);
 	if (!json_is_object(ref))
 		return 0;
 	if (m[BREF_GROUP] == NULL)
@@ -78,10 +83,7 @@ static int default_filters(json_t *filters)
 		mirror = jv_as_obj(fm[0]);
 		redirect = jv_as_obj(fm[1]);
 		if (mirror) {
-			json_t *ref = jv_obj(mirror, "backendRef"), *m[BREF_KEYS];
-
-			jv_pick(ref, bref_keys, BREF_KEYS, m);
-			rc |= default_backend_ref(ref, m, 0);
+			rc |= default_backend_ref(jv_obj(mirror, "backendRef"), 0, NULL);
 			rc |= default_int(jv_obj(mirror, "fraction"), "denominator", 100);
 		}
 		if (redirect)
@@ -113,11 +115,10 @@ static int default_rule_backends(json_t *filters, json_t *refs)
 
 	rc |= default_filters(filters);
 	json_array_foreach(refs, i, b) {
-		json_t *m[BREF_KEYS];
+		json_t *bf;
 
-		jv_pick(b, bref_keys, BREF_KEYS, m);
-		rc |= default_backend_ref(b, m, 1);
-		rc |= default_filters(jv_as_arr(m[BREF_FILTERS]));
+		rc |= default_backend_ref(b, 1, &bf);
+		rc |= default_filters(bf);
 	}
 	return rc;
 }
@@ -264,12 +265,8 @@ static int default_l4route(json_t *spec)
 	int rc = default_route_common(spec);
 
 	json_array_foreach(jv_arr(spec, "rules"), i, rule)
-		json_array_foreach(jv_arr(rule, "backendRefs"), j, b) {
-			json_t *m[BREF_KEYS];
-
-			jv_pick(b, bref_keys, BREF_KEYS, m);
-			rc |= default_backend_ref(b, m, 1);
-		}
+		json_array_foreach(jv_arr(rule, "backendRefs"), j, b)
+			rc |= default_backend_ref(b, 1, NULL);
 	return rc;
 }
 

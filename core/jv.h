@@ -108,9 +108,9 @@ static inline json_t *jv_as_obj(const json_t *v)
 
 /*
  * Several members of one object at once: vals[i] = jv_get(obj, keys[i]) for i < n (keys
- * distinct). Where a rule reads three or more members of a small object (a backendRef,
- * a match, a filter), one walk over its members costs less than a hashed lookup per
- * key; a larger object is read by lookups. The values are borrowed, as jv_get's.
+ * distinct). Where a rule reads several members of a small object (a backendRef, a
+ * match, a filter), one walk over its members costs less than a hashed lookup per key;
+ * a larger object is read by lookups. The values are borrowed, as jv_get's.
  */
 void jv_pick(const json_t *obj, const char *const *keys, size_t n, json_t **vals);
 
