@@ -26,63 +26,8 @@ static inline json_t *jv_get(const json_t *obj, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
-/* only if an object */
-static inline json_t *jv_obj(const json_t *obj, const char *key)
-{
-	json_t *v = jv_get(obj, key);
-
-	return json_is_object(v) ? v : NULL;
-}
-
-/* only if an array */
-static inline json_t *jv_arr(const json_t *obj, const char *key)
-{
-	json_t *v = jv_get(obj, key);
-
-	return json_is_array(v) ? v : NULL;
-}
-
-/* only if a string */
-static inline const char *jv_str(const json_t *obj, const char *key)
-{
-	json_t *v = jv_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* length of the string member (0 when absent or not a string) */
-static inline size_t jv_strlen(const json_t *obj, const char *key)
-{
-	json_t *v = jv_get(obj, key);
-
-	return json_is_string(v) ? json_string_length(v) : 0;
-}
-
-/* true and *ret set when obj.key is a JSON integer */
-static inline bool jv_int(const json_t *obj, const char *key, long long *ret)
-{
-	json_t *v = jv_get(obj, key);
-
-	if (!json_is_integer(v))
-		return false;
-	*ret = (long long)json_integer_value(v);
-	return true;
-}
-
-/* array size, 0 when not an array */
-static inline size_t jv_size(const json_t *arr)
-{
-	return json_is_array(arr) ? json_array_size(arr) : 0;
-}
-
-static inline bool jv_streq(const json_t *obj, const char *key, const char *want)
-{
-	const char *s = jv_str(obj, key);
-
-	return s != NULL && strcmp(s, want) == 0;
-}
-
-/* v itself as a string, an integer, an array or an object (NULL / false otherwise) */
+/* v itself as a string, an integer, an array or an object (NULL / false otherwise):
+ * for values already in hand (jv_pick's); the getters below apply them to a member */
 static inline const char *jv_as_str(const json_t *v)
 {
 	return json_is_string(v) ? json_string_value(v) : NULL;
@@ -104,6 +49,51 @@ static inline json_t *jv_as_arr(const json_t *v)
 static inline json_t *jv_as_obj(const json_t *v)
 {
 	return json_is_object(v) ? (json_t *)v : NULL;
+}
+
+/* only if an object */
+static inline json_t *jv_obj(const json_t *obj, const char *key)
+{
+	return jv_as_obj(jv_get(obj, key));
+}
+
+/* only if an array */
+static inline json_t *jv_arr(const json_t *obj, const char *key)
+{
+	return jv_as_arr(jv_get(obj, key));
+}
+
+/* only if a string */
+static inline const char *jv_str(const json_t *obj, const char *key)
+{
+	return jv_as_str(jv_get(obj, key));
+}
+
+/* length of the string member (0 when absent or not a string) */
+static inline size_t jv_strlen(const json_t *obj, const char *key)
+{
+	json_t *v = jv_get(obj, key);
+
+	return json_is_string(v) ? json_string_length(v) : 0;
+}
+
+/* true and *ret set when obj.key is a JSON integer */
+static inline bool jv_int(const json_t *obj, const char *key, long long *ret)
+{
+	return jv_as_int(jv_get(obj, key), ret);
+}
+
+/* array size, 0 when not an array */
+static inline size_t jv_size(const json_t *arr)
+{
+	return json_is_array(arr) ? json_array_size(arr) : 0;
+}
+
+static inline bool jv_streq(const json_t *obj, const char *key, const char *want)
+{
+	const char *s = jv_str(obj, key);
+
+	return s != NULL && strcmp(s, want) == 0;
 }
 
 /*
