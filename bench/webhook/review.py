@@ -7,6 +7,13 @@
     review.py response OUT.json      the static answer nginx serves (allowed, same uid)
     review.py service OUT.json       a Service CREATE generated for a Gateway of that
                                      state (Cilium's owner labels), for /mutate
+    review.py parse-only OUT.json    the validate review with operation DELETE: the server
+                                     reads the whole review (builds the HTTPRoute's tree)
+                                     and answers without evaluating it. An API server sends
+                                     DELETE with object null; this is a measuring device
+                                     for the cost of reading (bench/webhook/floor.sh)
+    review.py unvalidated OUT.json   a ConfigMap CREATE, a kind gatewarden does not
+                                     validate: TLS, HTTP and a small parse (floor.sh)
     review.py update OUT.json        the same HTTPRoute's UPDATE as Flux's server-side
                                      apply makes it: both objects as the API server
                                      passes them to admission (CRD defaults filled,
@@ -127,13 +134,20 @@ def main():
                                                  "system:authenticated"]}
         doc["request"]["options"] = {"apiVersion": "meta.k8s.io/v1", "kind": "PatchOptions",
                                      "fieldManager": "kustomize-controller", "force": True}
+    elif what == "parse-only":
+        doc = review("HTTPRoute", "gateway.networking.k8s.io", "httproutes", route())
+        doc["request"]["operation"] = "DELETE"
+    elif what == "unvalidated":
+        doc = review("ConfigMap", "", "configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bench", "namespace": "ns-000"},
+                      "data": {"key": "value"}})
     elif what == "service":
         doc = review("Service", "", "services", service())
     elif what == "response":
         doc = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
                "response": {"uid": UID, "allowed": True}}
     else:
-        raise SystemExit("usage: review.py validate|update|service|response OUT")
+        raise SystemExit("usage: review.py validate|parse-only|unvalidated|update|service|response OUT")
     with open(out, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
 
