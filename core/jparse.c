@@ -304,8 +304,6 @@ static json_t *read_number(struct rd *r)
 			q++;
 	}
 	n = (size_t)(q - s);
-	if (n >= sizeof(buf))
-		return fail(r, s, "number too long");
 	r->p = q;
 	if (!real) {
 		/* the digits are checked above: accumulate them (strtoll wanted a copy) */
@@ -327,13 +325,25 @@ static json_t *read_number(struct rd *r)
 			err_set(r->err, ERR_NOMEM, "out of memory");
 		return j;
 	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	errno = 0;
 	{
-		double d = strtod(buf, NULL);
+		/* strtod wants a NUL-terminated copy. JSON sets no limit on digits: a real
+		 * longer than buf is copied to scratch, free here (a key read into scratch
+		 * is copied before its value is read) */
+		char *txt = buf;
+		double d;
 		json_t *j;
 
+		if (n >= sizeof(buf)) {
+			if (!scratch_room(r, n + 1)) {
+				err_set(r->err, ERR_NOMEM, "out of memory");
+				return NULL;
+			}
+			txt = r->scratch;
+		}
+		memcpy(txt, s, n);
+		txt[n] = '\0';
+		errno = 0;
+		d = strtod(txt, NULL);
 		if (errno == ERANGE && (d > 1.0 || d < -1.0))
 			return fail(r, s, "real number out of range");
 		j = r->skip > 0 ? CHECKED : json_real(d);

@@ -42,6 +42,11 @@ static void test_jparse__same_values_as_jansson(void **state)
 		 * the scratch buffer the value then reuses) */
 		"[0, -0, 7, -7, 9223372036854775807, -9223372036854775808, 922337203685477580, -922337203685477580]",
 		"{\"k\\u00e9y\":\"v\\u00e9\",\"k\\\"2\":{\"\\n\":[\"\\t\"]}}",
+		/* reals longer than read_number's buffer (JSON sets no limit on digits), one
+		 * under a key read into the scratch buffer the long real then uses */
+		"[0.10000000000000000000000000000000000000000000000000000000000000000000000001,"
+		" 6666666666666666666666666666666666666666666666666666666666666666666666666666.5,"
+		" {\"k\\u00e9\":1.000000000000000000000000000000000000000000000000000000000000000000000e-5}]",
 	};
 
 	(void)state;
