@@ -8,7 +8,7 @@
 # shellcheck disable=SC2034 # used by the scripts that source this file
 GW_PACKAGES=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcmocka-dev libssl-dev python3
 	libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libbpf-dev libelf-dev zlib1g-dev
-	clang libclang-rt-14-dev llvm bpftool iproute2 openssl curl python3-yaml)
+	clang libclang-rt-14-dev llvm bpftool iproute2 openssl curl python3-yaml libre2-dev)
 
 # gw_ensure_packages PKG...: apt-get install those of PKG that dpkg does not list as
 # installed (through sudo when not root). Returns apt-get's status.

@@ -16,7 +16,7 @@
  *       core/jparse.c core/err.c -ljansson -o fuzz_jparse
  *   ./fuzz_jparse -max_total_time=60 CORPUS_DIR
  *
- * tests/fuzz/run_jparse.sh builds and runs it for the test suite.
+ * tests/fuzz/run.sh builds and runs it for the test suite.
  */
 #include <jansson.h>
 #include <stdint.h>
