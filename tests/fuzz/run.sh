@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh TARGET SRC_DIR WORK_DIR [RUNS]: build one of the differential
 # libFuzzer targets with clang, AddressSanitizer and UndefinedBehaviorSanitizer, then
-# run it RUNS times (default: 100000 for jparse, 600000 for regex, about 20 s each)
+# run it RUNS times (default: 100000 for jparse, 600000 for the others, about 20 s each)
 # from its seeds in tests/fuzz/corpus_TARGET/ with a fixed seed, so a run is
 # repeatable. TARGET is
 #   jparse   tests/fuzz/fuzz_jparse.c: core/jparse.c against jansson's loader
 #   regex    tests/fuzz/fuzz_regex.cc: core/regex.c against RE2 (libre2-dev)
+#   jpatch   tests/fuzz/fuzz_jpatch.c: core/jpatch.c's diff applied gives its target
 # It fails on any difference the target finds and on any sanitizer report; the input
 # that failed is left in WORK_DIR (crash-*). Without clang or RE2 it skips (exit 77),
 # except under CI, where a test that cannot run fails.
@@ -35,6 +36,13 @@ jparse)
 		$(pkg-config --cflags --libs jansson) -o "$work/fuzz"
 	maxlen=16384
 	runs=${runs:-100000}
+	;;
+jpatch)
+	# shellcheck disable=SC2046
+	"$cc" "${flags[@]}" -fsanitize=fuzzer,$sans -I"$src/core" "$src/tests/fuzz/fuzz_jpatch.c" "$src/core/jpatch.c" \
+		"$src/core/jcopy.c" "$src/core/err.c" $(pkg-config --cflags --libs jansson) -o "$work/fuzz"
+	maxlen=2048
+	runs=${runs:-600000}
 	;;
 regex)
 	[[ -f /usr/include/re2/re2.h ]] || missing RE2 libre2-dev
