@@ -60,7 +60,8 @@ static _Thread_local bool keeping;
 
 static bool in_keep(const void *p)
 {
-	return (const char *)p >= keep_base && (const char *)p < keep_base + keep_size;
+	/* keep_base is NULL until the keep area is made: NULL + 0 is undefined in C */
+	return keep_base != NULL && (const char *)p >= keep_base && (const char *)p < keep_base + keep_size;
 }
 
 static void *keep_take(size_t n)
