@@ -23,8 +23,8 @@ void findings_release(struct findings *fs)
 	fs->n = fs->cap = 0;
 }
 
-static void addv(struct findings *fs, enum severity sev, const char *rule, const char *field,
-		 const char *fmt, va_list ap)
+static __attribute__((format(printf, 5, 0))) void addv(struct findings *fs, enum severity sev, const char *rule,
+							 const char *field, const char *fmt, va_list ap)
 {
 	enum rule_action act = rules_config_action(fs->cfg, rule);
 	struct finding *f;

@@ -42,7 +42,7 @@ struct rx {
 	size_t no_colon_bracket;  /* no ":]" at or after this offset: keeps scans linear */
 };
 
-static bool fail(struct rx *x, const char *fmt, ...)
+static __attribute__((format(printf, 2, 3))) bool fail(struct rx *x, const char *fmt, ...)
 {
 	va_list ap;
 
