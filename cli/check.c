@@ -36,6 +36,7 @@
 #include "policyload.h"
 #include "report.h"
 #include "rules.h"
+#include "sanitize.h"
 #include "store.h"
 #include "subst.h"
 #include "tlsinfo.h"
@@ -628,11 +629,7 @@ static void usage(FILE *f)
  * exit (as git's UNLEAK does); sanitizer builds free everything, so LeakSanitizer keeps
  * checking that every object has an owner.
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define CHECK_FREE_CLUSTER_AT_EXIT 1
-#else
-#define CHECK_FREE_CLUSTER_AT_EXIT 0
-#endif
+#define CHECK_FREE_CLUSTER_AT_EXIT GW_ASAN
 
 static void check_release(struct check *c, bool exiting)
 {

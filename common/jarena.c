@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#include "sanitize.h"
+
+#if GW_ASAN
 #include <sanitizer/asan_interface.h>
 #define JARENA_ASAN 1
 #else

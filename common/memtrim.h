@@ -16,17 +16,9 @@
 
 #include <malloc.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define MEMTRIM_ACTIVE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define MEMTRIM_ACTIVE 0
-#else
-#define MEMTRIM_ACTIVE 1
-#endif
-#else
-#define MEMTRIM_ACTIVE 1
-#endif
+#include "sanitize.h"
+
+#define MEMTRIM_ACTIVE (!GW_ASAN && !GW_TSAN)
 
 static inline void memtrim(void)
 {

@@ -17,12 +17,9 @@
 #include <jansson.h>
 
 #include "jarena.h"
+#include "sanitize.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_BUILD 1
-#else
-#define ASAN_BUILD 0
-#endif
+#define ASAN_BUILD GW_ASAN
 
 static json_t *make_tree(int i)
 {
