@@ -149,7 +149,7 @@ static int attach(struct builder *b, json_t *v, const yaml_mark_t *m, struct err
 			char *tmp = json_dumps(v, JSON_ENCODE_ANY);
 
 			f->key = tmp ? strdup(tmp) : NULL;
-			free(tmp);
+			jarena_free(tmp); /* json_dumps text is jansson's memory: in a region, not malloc's */
 		}
 		json_decref(v);
 		return f->key ? 0 : ERR_NOMEM;

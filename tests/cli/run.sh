@@ -58,6 +58,11 @@ printf '\x00\x01\xff\xfe\x80garbage\x00\xc3\x28' >"$TMP/garbage.yaml"
 t garbage 2 "$GW" check "$TMP/garbage.yaml"
 has garbage-msg "$TMP/err" 'garbage.yaml: error: '
 
+# non-string mapping keys become their JSON text (this crashed check: the text was
+# freed with free() while it lived in the document's region)
+t scalar-keys 0 "$GW" check -o json $D/scalar-keys.yaml
+has scalar-keys-names "$TMP/out" '"allowed": ?true'
+
 t bomb 2 "$GW" check $D/bomb.yaml
 has bomb-msg "$TMP/err" 'alias bomb'
 
