@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh TARGET SRC_DIR WORK_DIR [RUNS]: build one of the differential
 # libFuzzer targets with clang, AddressSanitizer and UndefinedBehaviorSanitizer, then
-# run it RUNS times (default: 100000 for jparse, 20000 for review, 600000 for the
-# others; about 20 s each, review about a minute with its build)
+# run it RUNS times (default: 100000 for jparse, 20000 for review, 5000 for check,
+# 600000 for the others; about 20 s each, plus the build for review and check)
 # from its seeds in tests/fuzz/corpus_TARGET/ with a fixed seed, so a run is
 # repeatable. TARGET is
 #   jparse   tests/fuzz/fuzz_jparse.c: core/jparse.c against jansson's loader
 #   regex    tests/fuzz/fuzz_regex.cc: core/regex.c against RE2 (libre2-dev)
 #   jpatch   tests/fuzz/fuzz_jpatch.c: core/jpatch.c's diff applied gives its target
 #   review   tests/fuzz/fuzz_review.c: the webhook's review of mutated AdmissionReviews
-#            (the project's libraries built first, with clang's coverage, in WORK_DIR)
+#   check    tests/fuzz/fuzz_check.c: `gatewarden check` on mutated clusters
+#            (these two build the project's libraries first, with clang's coverage, in
+#            WORK_DIR)
 # It fails on any difference the target finds and on any sanitizer report; the input
 # that failed is left in WORK_DIR (crash-*). Without clang or RE2 it skips (exit 77),
 # except under CI, where a test that cannot run fails.
@@ -31,6 +33,7 @@ cxx=$(command -v clang++-14 || command -v clang++ || true)
 [[ -n $cc && -n $cxx ]] || missing clang "clang libclang-rt-14-dev"
 rm -rf "$work"
 mkdir -p "$work/corpus"
+extra=()
 cp "$src/tests/fuzz/corpus_$target"/* "$work/corpus/"
 case $target in
 jparse)
@@ -47,19 +50,24 @@ jpatch)
 	maxlen=2048
 	runs=${runs:-600000}
 	;;
-review)
+review | check)
 	cmake -S "$src" -B "$work/build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DGW_TESTS=OFF \
 		-DCMAKE_C_FLAGS="-O1 -g -fsanitize=fuzzer-no-link,$sans -fno-sanitize-recover=undefined" >/dev/null
 	cmake --build "$work/build" -j"$(nproc)" --target gw_webhook gw_io gw_common gw_certs gw_core >/dev/null
 	b=$work/build
 	# shellcheck disable=SC2046
 	"$cc" "${flags[@]}" -fsanitize=fuzzer,$sans -I"$src/core" -I"$src/common" -I"$src/webhook" -I"$src/cli" \
-		"$src/tests/fuzz/fuzz_review.c" "$b/webhook/libgw_webhook.a" "$b/cli/libgw_io.a" "$b/common/libgw_common.a" \
-		"$b/certs/libgw_certs.a" "$b/core/libgw_core.a" \
+		"$src/tests/fuzz/fuzz_$target.c" "$src/tests/fuzz/jsonmut.c" "$b/cli/libgw_io.a" \
+		"$b/webhook/libgw_webhook.a" "$b/common/libgw_common.a" "$b/certs/libgw_certs.a" "$b/core/libgw_core.a" \
 		$(pkg-config --libs jansson yaml-0.1 libmicrohttpd gnutls openssl) -lpthread -lm -o "$work/fuzz"
 	export GW_SRC=$src
-	maxlen=16384
-	runs=${runs:-20000}
+	maxlen=65536
+	if [[ $target == check ]]; then
+		extra=(-close_fd_mask=1) # the reports go to stdout: closed
+		runs=${runs:-5000}
+	else
+		runs=${runs:-20000}
+	fi
 	;;
 regex)
 	[[ -f /usr/include/re2/re2.h ]] || missing RE2 libre2-dev
@@ -74,4 +82,13 @@ regex)
 	;;
 esac
 cd "$work"
-exec ./fuzz -runs="$runs" -seed=1 -max_len="$maxlen" -timeout=20 -print_final_stats=1 corpus
+# the target's own messages (check's, for one) are many: they go to fuzz.log, and on a
+# failure its end (the sanitizer's report or the target's complaint) is shown
+if ./fuzz -runs="$runs" -seed=1 -max_len="$maxlen" -timeout=20 -print_final_stats=1 "${extra[@]}" corpus >fuzz.log 2>&1; then
+	grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' fuzz.log || true
+else
+	rc=$?
+	grep -v -E '^#[0-9]+' fuzz.log | tail -n 80
+	echo "run.sh: fuzz_$target failed (exit $rc); the input is in $work/crash-* (or timeout-*, leak-*)" >&2
+	exit 1
+fi
