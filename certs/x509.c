@@ -140,10 +140,16 @@ static int add_name(json_t *names, const unsigned char *s, int len)
 {
 	char buf[256];
 
-	if (len <= 0 || (size_t)len >= sizeof(buf) || memchr(s, '\0', (size_t)len) != NULL)
+	if (len <= 0 || (size_t)len >= sizeof(buf))
 		return 0; /* not a host name anything could match */
-	for (int i = 0; i < len; i++)
+	for (int i = 0; i < len; i++) {
+		/* a host name is printable ASCII: a name with a NUL, a control character or
+		 * a byte of another charset (an IA5String holds any byte) matches nothing,
+		 * and is no text JSON can carry either */
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return 0;
 		buf[i] = (char)tolower(s[i]);
+	}
 	buf[len] = '\0';
 	return json_array_append_new(names, json_string(buf)) == 0 ? 0 : ERR_NOMEM;
 }

@@ -151,6 +151,21 @@ static void test_tlsinfo__cn_fallback(void **state)
 	json_decref(s);
 }
 
+/* a DNS subjectAltName holding a byte of another charset (an IA5String takes any
+ * byte): it names no host, so it is left out; the rest of the certificate is read
+ * (this was "out of memory": the name was not UTF-8, so jansson made no string of it) */
+static void test_tlsinfo__san_not_ascii(void **state)
+{
+	json_t *s = secret("latin1-san-cert.pem", "latin1-san-key.pem");
+	const json_t *tls = annotate(s);
+
+	(void)state;
+	assert_true(json_is_true(jv_get(tls, "usable")));
+	assert_int_equal(jv_size(jv_arr(tls, "dnsNames")), 1);
+	assert_true(has_name(tls, "ok.example.com"));
+	json_decref(s);
+}
+
 static void test_tlsinfo__garbage_base64(void **state)
 {
 	json_t *s = secret(NULL, "example-key.pem");
@@ -251,6 +266,8 @@ int main(void)
 		T(test_tlsinfo__mismatched_key),
 		T(test_tlsinfo__expired),
 		T(test_tlsinfo__cn_fallback),
+		T(test_tlsinfo__san_not_ascii),
+	T(test_tlsinfo__san_not_ascii),
 		T(test_tlsinfo__garbage_base64),
 		T(test_tlsinfo__base64_of_garbage),
 		T(test_tlsinfo__missing_key),
