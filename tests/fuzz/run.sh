@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh TARGET SRC_DIR WORK_DIR [RUNS]: build one of the differential
 # libFuzzer targets with clang, AddressSanitizer and UndefinedBehaviorSanitizer, then
-# run it RUNS times (default: 100000 for jparse, 20000 for review, 5000 for check,
-# 600000 for the others; about 20 s each, plus the build for review and check)
+# run it RUNS times (default: 100000 for jparse, 30000 for tlsinfo, 20000 for review, 5000
+# for check, 600000 for the others; about 20 s each, plus the build for review and
+# check)
 # from its seeds in tests/fuzz/corpus_TARGET/ with a fixed seed, so a run is
 # repeatable. TARGET is
 #   jparse   tests/fuzz/fuzz_jparse.c: core/jparse.c against jansson's loader
 #   regex    tests/fuzz/fuzz_regex.cc: core/regex.c against RE2 (libre2-dev)
 #   jpatch   tests/fuzz/fuzz_jpatch.c: core/jpatch.c's diff applied gives its target
 #   review   tests/fuzz/fuzz_review.c: the webhook's review of mutated AdmissionReviews
+#   tlsinfo  tests/fuzz/fuzz_tlsinfo.c: certs/tlsinfo.c on mutated certificates and keys
 #   check    tests/fuzz/fuzz_check.c: `gatewarden check` on mutated clusters
 #            (these two build the project's libraries first, with clang's coverage, in
 #            WORK_DIR)
@@ -68,6 +70,14 @@ review | check)
 	else
 		runs=${runs:-20000}
 	fi
+	;;
+tlsinfo)
+	# shellcheck disable=SC2046
+	"$cc" "${flags[@]}" -fsanitize=fuzzer,$sans -I"$src/core" -I"$src/certs" "$src/tests/fuzz/fuzz_tlsinfo.c" \
+		"$src/certs/tlsinfo.c" "$src/certs/x509.c" "$src/core/b64.c" "$src/core/err.c" "$src/core/jv.c" \
+		$(pkg-config --cflags --libs jansson openssl) -o "$work/fuzz"
+	maxlen=8192
+	runs=${runs:-30000}
 	;;
 regex)
 	[[ -f /usr/include/re2/re2.h ]] || missing RE2 libre2-dev
