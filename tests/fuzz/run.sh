@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh TARGET SRC_DIR WORK_DIR [RUNS]: build one of the differential
-# libFuzzer targets with clang, AddressSanitizer and UndefinedBehaviorSanitizer, then
-# run it RUNS times (default: 100000 for jparse, 30000 for tlsinfo, 20000 for review, 5000
-# for check, 600000 for the others; about 20 s each, plus the build for review and
-# check)
+# tests/fuzz/run.sh TARGET SRC_DIR WORK_DIR [RUNS]: build one of the libFuzzer targets
+# with clang, AddressSanitizer and UndefinedBehaviorSanitizer, then run it RUNS times
 # from its seeds in tests/fuzz/corpus_TARGET/ with a fixed seed, so a run is
-# repeatable. TARGET is
-#   jparse   tests/fuzz/fuzz_jparse.c: core/jparse.c against jansson's loader
-#   regex    tests/fuzz/fuzz_regex.cc: core/regex.c against RE2 (libre2-dev)
-#   jpatch   tests/fuzz/fuzz_jpatch.c: core/jpatch.c's diff applied gives its target
-#   review   tests/fuzz/fuzz_review.c: the webhook's review of mutated AdmissionReviews
-#   tlsinfo  tests/fuzz/fuzz_tlsinfo.c: certs/tlsinfo.c on mutated certificates and keys
-#   check    tests/fuzz/fuzz_check.c: `gatewarden check` on mutated clusters
-#            (these two build the project's libraries first, with clang's coverage, in
-#            WORK_DIR)
-# It fails on any difference the target finds and on any sanitizer report; the input
-# that failed is left in WORK_DIR (crash-*). Without clang or RE2 it skips (exit 77),
-# except under CI, where a test that cannot run fails.
+# repeatable. TARGET (default RUNS) is
+#   jparse (100000)   fuzz_jparse.c: core/jparse.c against jansson's loader
+#   regex (600000)    fuzz_regex.cc: core/regex.c against RE2 (libre2-dev)
+#   jpatch (600000)   fuzz_jpatch.c: core/jpatch.c's diff applied gives its target
+#   tlsinfo (30000)   fuzz_tlsinfo.c: certs/tlsinfo.c on mutated certificates and keys
+#   review (20000)    fuzz_review.c: the webhook's review of mutated AdmissionReviews
+#   check (5000)      fuzz_check.c: `gatewarden check` on mutated clusters
+# about 20 s each on 2 CPUs; review and check first build the project's libraries with
+# clang's coverage in WORK_DIR (about 15 s). It fails on any difference or complaint
+# of the target and on any sanitizer report; the input that failed is left in WORK_DIR
+# (crash-*). Without clang or RE2 it skips (exit 77), except under CI, where a test
+# that cannot run fails.
 set -euo pipefail
 target=$1
 src=$(cd "$2" && pwd)
