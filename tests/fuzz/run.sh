@@ -56,9 +56,9 @@ review | check)
 	b=$work/build
 	# shellcheck disable=SC2046
 	"$cc" "${flags[@]}" -fsanitize=fuzzer,$sans -I"$src/core" -I"$src/common" -I"$src/webhook" -I"$src/cli" \
-		"$src/tests/fuzz/fuzz_$target.c" "$src/tests/fuzz/jsonmut.c" "$b/cli/libgw_io.a" \
+		"$src/tests/fuzz/fuzz_$target.c" "$src/tests/fuzz/jsonmut.c" -Wl,--start-group "$b/cli/libgw_io.a" \
 		"$b/webhook/libgw_webhook.a" "$b/common/libgw_common.a" "$b/certs/libgw_certs.a" "$b/core/libgw_core.a" \
-		$(pkg-config --libs jansson yaml-0.1 libmicrohttpd gnutls openssl) -lpthread -lm -o "$work/fuzz"
+		-Wl,--end-group $(pkg-config --libs jansson yaml-0.1 libmicrohttpd gnutls openssl) -lpthread -lm -o "$work/fuzz"
 	export GW_SRC=$src
 	maxlen=65536
 	if [[ $target == check ]]; then
