@@ -12,14 +12,12 @@
 # server's VmHWM), then each build's median.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/webhook/lib.sh
 OUT=bench/out/webhook
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-8}
 : "${OLD:?OLD=path of the first gatewarden}" "${NEW:?NEW=path of the second gatewarden}"
-for f in tls.crt tls.key state.yaml validate.json post.lua; do
-	[[ -s $OUT/$f ]] || { echo "ab.sh: $OUT/$f missing: run bench/webhook/run.sh once first" >&2; exit 2; }
-done
-command -v wrk >/dev/null || { echo "ab.sh: wrk missing (bench/webhook/run.sh installs it)" >&2; exit 2; }
+need_inputs ab.sh wrk
 PID=
 trap '[[ -n $PID ]] && kill "$PID" 2>/dev/null; true' EXIT
 declare -A all

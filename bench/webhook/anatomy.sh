@@ -23,12 +23,7 @@ GW=${GW:-bench/out/build/cli/gatewarden}
 ROUNDS=${ROUNDS:-2}
 SECS=${SECS:-6}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-for f in tls.crt tls.key state.yaml validate.json post.lua nginx.conf; do
-	[[ -s $OUT/$f ]] || { echo "anatomy.sh: $OUT/$f missing: run bench/webhook/run.sh once first" >&2; exit 2; }
-done
-for t in wrk perf; do
-	command -v "$t" >/dev/null || { echo "anatomy.sh: $t missing (apt-get install wrk linux-perf)" >&2; exit 2; }
-done
+need_inputs anatomy.sh wrk perf=linux-perf
 [[ -x $GW ]] || { echo "anatomy.sh: no $GW" >&2; exit 2; }
 PID=
 trap '[[ -n $PID ]] && kill "$PID" 2>/dev/null; true' EXIT

@@ -26,10 +26,7 @@ GW=${GW:-bench/out/webhook/build/cli/gatewarden}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-6}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-for f in tls.crt tls.key state.yaml validate.json post.lua nginx.conf; do
-	[[ -s $OUT/$f ]] || { echo "floor.sh: $OUT/$f missing: run bench/webhook/run.sh once first" >&2; exit 2; }
-done
-command -v wrk >/dev/null || { echo "floor.sh: wrk missing (apt-get install wrk)" >&2; exit 2; }
+need_inputs floor.sh wrk
 [[ -x $GW ]] || { echo "floor.sh: no $GW" >&2; exit 2; }
 python3 bench/webhook/review.py parse-only "$OUT/parse-only.json"
 python3 bench/webhook/review.py unvalidated "$OUT/unvalidated.json"
