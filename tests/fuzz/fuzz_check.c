@@ -1,7 +1,9 @@
 /*
  * fuzz_check: a libFuzzer target for `gatewarden check`, run in process (check_main)
  * on a file holding the input after its first byte. The first byte's bits choose
- * --strict (1) and -o json (2). The seeds are Lists of objects (tests/data/cross/ as
+ * --strict (1), -o json (2), --policy policies/presets (4: the Service patches and
+ * validation policies; GW_SRC names the source tree) and --var domain_name=example.com
+ * (8: ${...} substitution). The seeds are Lists of objects (tests/data/cross/ as
  * JSON), which jsonmut.c mutates as trees, so the cross-object checks see clusters
  * whose references, listeners and hostnames are bent in every way; YAML is JSON's
  * superset, so the byte-level half of the mutations reaches the YAML reader too. On
@@ -51,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[8];
+	static char presets[4096];
+	char *argv[12];
 	int argc = 0, rc;
 	FILE *f;
 
@@ -68,6 +71,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 2) {
 		argv[argc++] = "-o";
 		argv[argc++] = "json";
+	}
+	if (data[0] & 4) {
+		const char *src = getenv("GW_SRC");
+
+		snprintf(presets, sizeof(presets), "%s/policies/presets", src != NULL ? src : ".");
+		argv[argc++] = "--policy";
+		argv[argc++] = presets;
+	}
+	if (data[0] & 8) {
+		/* writable, as main's argv is: subst_add splits it in place, so anew each run */
+		static char var[64];
+
+		snprintf(var, sizeof(var), "domain_name=example.com");
+		argv[argc++] = "--var";
+		argv[argc++] = var;
 	}
 	argv[argc++] = path;
 	argv[argc] = NULL;

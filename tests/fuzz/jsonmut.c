@@ -132,7 +132,7 @@ size_t jsonmut_mutate(uint8_t *data, size_t size, size_t max_size, unsigned int 
 				json_object_set_new(x->parent, keys[rnd(&st) % (sizeof(keys) / sizeof(keys[0]))],
 						    json_deep_copy(x->v));
 			break;
-		default: data[0] ^= (uint8_t)(1u << (rnd(&st) % 2)); break;
+		default: data[0] ^= (uint8_t)(1u << (rnd(&st) % 4)); break;
 		}
 		/* the tree changed: find the nodes again */
 		n = 0;

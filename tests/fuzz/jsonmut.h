@@ -6,8 +6,8 @@
  * tree: a node replaced by a value from a list of words and numbers the Gateway API
  * uses, or by a copy of another node; a member or element removed; an element or a
  * member (with a key from a list of the API's field names) added; a member copied
- * under another key; a bit of the flags byte flipped. The result is written back
- * compact, when it fits max_size.
+ * under another key; one of the four low bits of the flags byte flipped. The result
+ * is written back compact, when it fits max_size.
  */
 #ifndef TESTS_FUZZ_JSONMUT_H
 #define TESTS_FUZZ_JSONMUT_H
