@@ -9,11 +9,12 @@
 #   tlsinfo (30000)   fuzz_tlsinfo.c: certs/tlsinfo.c on mutated certificates and keys
 #   review (20000)    fuzz_review.c: the webhook's review of mutated AdmissionReviews
 #   check (5000)      fuzz_check.c: `gatewarden check` on mutated clusters
-# about 20 s each on 2 CPUs; review and check first build the project's libraries with
-# clang's coverage in WORK_DIR (about 15 s). It fails on any difference or complaint
-# of the target and on any sanitizer report; the input that failed is left in WORK_DIR
-# (crash-*). Without clang or RE2 it skips (exit 77), except under CI, where a test
-# that cannot run fails.
+#   kubeconfig (20000) fuzz_kubeconfig.c: reconciler/kubeconfig.c on mutated files
+# about 20 s each on 2 CPUs; review, check and kubeconfig first build the project's
+# libraries with clang's coverage in WORK_DIR (about 15 s). It fails on any difference
+# or complaint of the target and on any sanitizer report; the input that failed is left
+# in WORK_DIR (crash-*). Without clang or RE2 it skips (exit 77), except under CI,
+# where a test that cannot run fails.
 set -euo pipefail
 target=$1
 src=$(cd "$2" && pwd)
@@ -49,16 +50,18 @@ jpatch)
 	maxlen=2048
 	runs=${runs:-600000}
 	;;
-review | check)
+review | check | kubeconfig)
 	cmake -S "$src" -B "$work/build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DGW_TESTS=OFF \
 		-DCMAKE_C_FLAGS="-O1 -g -fsanitize=fuzzer-no-link,$sans -fno-sanitize-recover=undefined" >/dev/null
-	cmake --build "$work/build" -j"$(nproc)" --target gw_webhook gw_io gw_common gw_certs gw_core >/dev/null
+	cmake --build "$work/build" -j"$(nproc)" --target gw_webhook gw_kube gw_io gw_common gw_certs gw_core >/dev/null
 	b=$work/build
 	# shellcheck disable=SC2046
 	"$cc" "${flags[@]}" -fsanitize=fuzzer,$sans -I"$src/core" -I"$src/common" -I"$src/webhook" -I"$src/cli" \
-		"$src/tests/fuzz/fuzz_$target.c" "$src/tests/fuzz/jsonmut.c" -Wl,--start-group "$b/cli/libgw_io.a" \
+		-I"$src/reconciler" "$src/tests/fuzz/fuzz_$target.c" "$src/tests/fuzz/jsonmut.c" -Wl,--start-group \
+		"$b/reconciler/libgw_kube.a" "$b/cli/libgw_io.a" \
 		"$b/webhook/libgw_webhook.a" "$b/common/libgw_common.a" "$b/certs/libgw_certs.a" "$b/core/libgw_core.a" \
-		-Wl,--end-group $(pkg-config --libs jansson yaml-0.1 libmicrohttpd gnutls openssl) -lpthread -lm -o "$work/fuzz"
+		-Wl,--end-group $(pkg-config --libs jansson yaml-0.1 libmicrohttpd gnutls openssl libcurl) -lpthread -lm \
+		-o "$work/fuzz"
 	export GW_SRC=$src
 	maxlen=65536
 	if [[ $target == check ]]; then

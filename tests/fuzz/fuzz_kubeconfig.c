@@ -1,0 +1,70 @@
+/*
+ * fuzz_kubeconfig: a libFuzzer target for reconciler/kubeconfig.c, which reads the
+ * kubeconfig `gatewarden reconcile --kubeconfig` is given (YAML through cli/yamldoc.c;
+ * base64 certificate data; contexts, clusters and users found by name). The input is
+ * a flags byte, then the file's text; flag bit 0 asks for the context "ctx" instead of
+ * the current one. On every input: 0 with a server set, or an error with a message;
+ * never a crash, leak or sanitizer report.
+ *
+ * tests/fuzz/run.sh builds it against the project's libraries compiled with clang's
+ * coverage.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "jsonmut.h"
+#include "kube.h"
+
+static char path[64];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	snprintf(path, sizeof(path), "/tmp/fuzz_kubeconfig.%ld.yaml", (long)getpid());
+	return 0;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	return jsonmut_mutate(data, size, max_size, seed);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kube_config c;
+	struct err e;
+	FILE *f;
+
+	if (size < 1)
+		return 0;
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(data + 1, 1, size - 1, f) != size - 1 || fclose(f) != 0) {
+		perror(path);
+		abort();
+	}
+	memset(&c, 0, sizeof(c));
+	err_init(&e);
+	if (kubeconfig_load(path, data[0] & 1 ? "ctx" : NULL, &c, &e) == 0) {
+		if (c.server == NULL) {
+			fprintf(stderr, "fuzz_kubeconfig: loaded without a server\n");
+			abort();
+		}
+		kube_config_free(&c);
+	} else if (e.msg[0] == '\0') {
+		fprintf(stderr, "fuzz_kubeconfig: an error without a message\n");
+		abort();
+	}
+	return 0;
+}
