@@ -24,6 +24,11 @@
 
 static char path[64];
 
+static void remove_path(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -39,6 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	close(fd);
+	atexit(remove_path);
 	return 0;
 }
 

@@ -22,6 +22,11 @@
 
 static char path[64];
 
+static void remove_path(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -29,6 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	snprintf(path, sizeof(path), "/tmp/fuzz_kubeconfig.%ld.yaml", (long)getpid());
+	atexit(remove_path);
 	return 0;
 }
 
