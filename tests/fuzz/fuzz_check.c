@@ -4,7 +4,7 @@
  * --strict (1), -o json (2), --policy policies/presets (4: the Service patches and
  * validation policies; GW_SRC names the source tree) and --var domain_name=example.com
  * (8: ${...} substitution). The seeds are Lists of objects (tests/data/cross/ as
- * JSON), which jsonmut.c mutates as trees, so the cross-object checks see clusters
+ * JSON), which fuzzlib.c mutates as trees, so the cross-object checks see clusters
  * whose references, listeners and hostnames are bent in every way; YAML is JSON's
  * superset, so the byte-level half of the mutations reaches the YAML reader too. On
  * every input: an exit code of 0, 1 or 2 and never a crash, hang or sanitizer report.
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "jsonmut.h"
+#include "fuzzlib.h"
 
 static char path[64];
 
@@ -48,13 +48,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-	return jsonmut_mutate(data, size, max_size, seed);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -62,15 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char presets[4096];
 	char *argv[12];
 	int argc = 0, rc;
-	FILE *f;
 
 	if (size < 1)
 		return 0;
-	f = fopen(path, "wb");
-	if (f == NULL || fwrite(data + 1, 1, size - 1, f) != size - 1 || fclose(f) != 0) {
-		perror(path);
-		abort();
-	}
+	fuzzlib_write_file(path, data + 1, size - 1);
 	argv[argc++] = "check";
 	if (data[0] & 1)
 		argv[argc++] = "--strict";

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "jsonmut.h"
+#include "fuzzlib.h"
 #include "kube.h"
 
 static char path[64];
@@ -38,28 +38,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-	return jsonmut_mutate(data, size, max_size, seed);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kube_config c;
 	struct err e;
-	FILE *f;
 
 	if (size < 1)
 		return 0;
-	f = fopen(path, "wb");
-	if (f == NULL || fwrite(data + 1, 1, size - 1, f) != size - 1 || fclose(f) != 0) {
-		perror(path);
-		abort();
-	}
+	fuzzlib_write_file(path, data + 1, size - 1);
 	memset(&c, 0, sizeof(c));
 	err_init(&e);
 	if (kubeconfig_load(path, data[0] & 1 ? "ctx" : NULL, &c, &e) == 0) {

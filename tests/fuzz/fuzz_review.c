@@ -14,8 +14,9 @@
  *     sent (core/jpatch.c's applier), and is idempotent: the review of the patched
  *     object, on the same endpoint, carries no patch.
  *
- * tests/fuzz/run.sh builds it against the project's libraries compiled with clang's
- * coverage and runs it with GW_SRC naming the source tree.
+ * Half of the mutations edit the body as a JSON tree (the mutator of fuzzlib.c, linked
+ * in). tests/fuzz/run.sh builds it against the project's libraries compiled with
+ * clang's coverage and runs it with GW_SRC naming the source tree.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -27,7 +28,6 @@
 #include "b64.h"
 #include "err.h"
 #include "filesrc.h"
-#include "jsonmut.h"
 #include "jpatch.h"
 #include "polsrc.h"
 #include "stateload.h"
@@ -109,14 +109,6 @@ static json_t *answer_of(bool mutate, const char *body, size_t len, int *status,
 		broken("an answer other than 200, 400 or 413", r.body, data, size);
 	free(r.body);
 	return a;
-}
-
-/* half of the mutations edit the body as JSON (jsonmut.h) */
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-	return jsonmut_mutate(data, size, max_size, seed);
 }
 
 /* ---- the target ---- */

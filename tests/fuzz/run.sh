@@ -57,7 +57,7 @@ review | check | kubeconfig)
 	b=$work/build
 	# shellcheck disable=SC2046
 	"$cc" "${flags[@]}" -fsanitize=fuzzer,$sans -I"$src/core" -I"$src/common" -I"$src/webhook" -I"$src/cli" \
-		-I"$src/reconciler" "$src/tests/fuzz/fuzz_$target.c" "$src/tests/fuzz/jsonmut.c" -Wl,--start-group \
+		-I"$src/reconciler" "$src/tests/fuzz/fuzz_$target.c" "$src/tests/fuzz/fuzzlib.c" -Wl,--start-group \
 		"$b/reconciler/libgw_kube.a" "$b/cli/libgw_io.a" \
 		"$b/webhook/libgw_webhook.a" "$b/common/libgw_common.a" "$b/certs/libgw_certs.a" "$b/core/libgw_core.a" \
 		-Wl,--end-group $(pkg-config --libs jansson yaml-0.1 libmicrohttpd gnutls openssl libcurl) -lpthread -lm \

@@ -1,15 +1,14 @@
-/*
- * jsonmut: a structure-aware libFuzzer mutator shared by the targets whose input is a
- * flags byte followed by a JSON text (see jsonmut.h).
- */
-#include "jsonmut.h"
+/* fuzzlib: see fuzzlib.h. */
+#include "fuzzlib.h"
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
 #define NODES_MAX 4096
 
@@ -92,7 +91,7 @@ static void put(const struct node *x, json_t *v)
 		json_array_set_new(x->parent, x->index, v);
 }
 
-size_t jsonmut_mutate(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
 	static struct node nodes[NODES_MAX];
 	unsigned st = seed | 1;
@@ -147,4 +146,14 @@ size_t jsonmut_mutate(uint8_t *data, size_t size, size_t max_size, unsigned int 
 	memcpy(data + 1, text, len);
 	free(text);
 	return len + 1;
+}
+
+void fuzzlib_write_file(const char *path, const uint8_t *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+		perror(path);
+		abort();
+	}
 }
