@@ -18,8 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Write p[0..n) to path (made 0600), or abort: a target that reads its input from a
- * file. */
+/* Write p[0..n) to path, or abort: for a target whose code under test reads a file. */
 void fuzzlib_write_file(const char *path, const uint8_t *p, size_t n);
 
 #endif
