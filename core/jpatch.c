@@ -334,11 +334,12 @@ static bool parse_index(const char *tok, size_t *ret)
 
 enum op { OP_ADD, OP_REMOVE, OP_REPLACE, OP_TEST };
 
-static int apply_one(json_t **doc, enum op op, const char *path, json_t *value, size_t idx,
-		     struct err *err)
+/* apply_one with tok[0..cap) for the path's tokens (cap > strlen(path): no token is
+ * longer than its path) */
+static int apply_at(json_t **doc, enum op op, const char *path, json_t *value, size_t idx, char *tok, size_t cap,
+		    struct err *err)
 {
 	json_t *cur = *doc, *parent = NULL;
-	char tok[1024];
 	const char *p = path;
 
 	if (*p == '\0') {
@@ -363,7 +364,7 @@ static int apply_one(json_t **doc, enum op op, const char *path, json_t *value, 
 	if (*p != '/')
 		return err_set(err, ERR_INVALID, "json patch operation %zu: path \"%s\" does not start with /", idx, path);
 	for (;;) {
-		p = next_token(p + 1, tok, sizeof(tok));
+		p = next_token(p + 1, tok, cap);
 		if (p == NULL)
 			return err_set(err, ERR_INVALID, "json patch operation %zu: bad token in path \"%s\"", idx, path);
 		parent = cur;
@@ -423,6 +424,23 @@ static int apply_one(json_t **doc, enum op op, const char *path, json_t *value, 
 		}
 	}
 	return err_set(err, ERR_INVALID, "json patch operation %zu: the parent of \"%s\" is not an object or array", idx, path);
+}
+
+/* One operation: its path's tokens go to a buffer on the stack, or for a path as long
+ * as a member's key may be (jpatch_diff writes any key), to one on the heap. */
+static int apply_one(json_t **doc, enum op op, const char *path, json_t *value, size_t idx, struct err *err)
+{
+	char stack[1024];
+	size_t cap = strlen(path) + 1;
+	char *tok = cap <= sizeof(stack) ? stack : malloc(cap);
+	int rc;
+
+	if (tok == NULL)
+		return err_set(err, ERR_NOMEM, "json patch: out of memory");
+	rc = apply_at(doc, op, path, value, idx, tok, cap, err);
+	if (tok != stack)
+		free(tok);
+	return rc;
 }
 
 int jpatch_apply(const json_t *doc, const json_t *patch, json_t **ret_doc, struct err *err)

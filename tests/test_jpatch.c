@@ -326,6 +326,30 @@ static void test_jpatch__round_trip_property(void **state)
 	assert_true(nonempty > 2500);
 }
 
+/* a member key longer than apply's stack buffer for path tokens (jpatch_diff writes
+ * any key; apply refused keys of 1,024 bytes or more as "bad token in path") */
+static void test_jpatch__long_key(void **state)
+{
+	char key[3000];
+	json_t *from, *to, *patch, *out;
+
+	(void)state;
+	for (size_t n = 1023; n <= 2999; n += 988) { /* 1023, 2011, 2999 bytes */
+		memset(key, 'k', n);
+		key[n] = '\0';
+		key[n / 2] = '/'; /* escaped in the path: the token is shorter than its path */
+		from = json_pack("{s:{s:i}}", "a", key, 1);
+		to = json_pack("{s:{s:i, s:i}}", "a", key, 2, "b", 3);
+		patch = diff_ok(from, to);
+		out = apply_ok(from, patch);
+		assert_true(json_equal(out, to));
+		json_decref(out);
+		json_decref(patch);
+		json_decref(from);
+		json_decref(to);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_jpatch_diff__depth_limit),
 		cmocka_unit_test(test_jpatch_pointer_append),
 		cmocka_unit_test(test_jpatch__round_trip_property),
+		cmocka_unit_test(test_jpatch__long_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
