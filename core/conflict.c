@@ -77,7 +77,11 @@ struct conflict_route {
 				     * first needs them (most routes never meet another) */
 	size_t nmatches;
 	bool has_matches;
-	json_t *rules;              /* a reference to the route's spec.rules until then */
+	json_t *rules;              /* a reference to the route's spec.rules until then, or: */
+	char *packed;               /* owned: when every match is already its key string
+				     * (cluster_prune_route), copies of those strings, which
+				     * matches[].key point into until keyed: the route's tree
+				     * need not outlive its registration */
 	char tag;                   /* the index's tag of its kind; 0 until first registered */
 	uint32_t nslots;            /* the matches it may offer (some may get no key): the
 				     * step between its offers of one match on one listener */
@@ -161,6 +165,7 @@ static void route_free(struct conflict_route *r)
 	free(r->refs);
 	free(r->matches);
 	json_decref(r->rules);
+	free(r->packed);
 	free(r);
 }
 
@@ -580,6 +585,17 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r)
 
 	if (r->has_matches)
 		return 0;
+	if (r->packed != NULL) {
+		/* matches_note made them: only the keys are left to intern (a failure
+		 * leaves a mix of interned and packed keys, which a retry interns alike) */
+		for (size_t i = 0; i < r->nmatches; i++)
+			if ((r->matches[i].key = hmap_intern(&ci->strings, r->matches[i].key)) == NULL)
+				return ERR_NOMEM;
+		free(r->packed);
+		r->packed = NULL;
+		r->has_matches = true;
+		return 0;
+	}
 	r->nmatches = 0;
 	if (r->tag == 'T' || r->tag == 'U') {
 		/* no hostnames, no matches: the route claims the whole listener */
@@ -621,18 +637,63 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r)
 	return 0;
 }
 
-/* At a route's first registration: a reference to its rules, to key its matches
- * when needed, and how many it may offer. */
-static void matches_note(struct conflict_route *r, const json_t *route, char tag)
+/* At a route's first registration: how many matches it may offer, and what keys them
+ * when needed: copies of its key strings when cluster_prune_route left every match as
+ * one, else a reference to its rules. TCPRoutes and UDPRoutes need neither. Returns 0
+ * or ERR_NOMEM (nothing noted: the next registration tries again). */
+static int matches_note(struct conflict_route *r, const json_t *route, char tag)
 {
 	json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
-	size_t n = 0;
+	size_t n = 0, bytes = 0, at = 0;
+	bool all_keys = true;
+	char *p;
 
-	r->tag = tag;
-	r->rules = json_incref(rules);
-	for (size_t ri = 0; ri < jv_size(rules); ri++)
-		n += route_rule_nmatches(json_array_get(rules, ri), tag == 'G');
+	for (size_t ri = 0; ri < jv_size(rules); ri++) {
+		const json_t *rule = json_array_get(rules, ri);
+		size_t nm = route_rule_nmatches(rule, tag == 'G');
+
+		n += nm;
+		for (size_t k = 0; all_keys && k < nm; k++) {
+			const json_t *m = route_rule_match(rule, k);
+
+			if (json_is_string(m))
+				bytes += strlen(json_string_value(m)) + 1;
+			else
+				all_keys = false;
+		}
+	}
+	if (tag == 'T' || tag == 'U' || n == 0 || !all_keys) {
+		r->rules = tag == 'T' || tag == 'U' ? NULL : json_incref(rules);
+		r->nslots = (uint32_t)n;
+		r->tag = tag;
+		return 0;
+	}
+	r->matches = malloc(n * sizeof(*r->matches));
+	r->packed = p = malloc(bytes);
+	if (r->matches == NULL || p == NULL) {
+		free(r->matches);
+		free(p);
+		r->matches = NULL;
+		r->packed = NULL;
+		return ERR_NOMEM;
+	}
+	for (size_t ri = 0; ri < jv_size(rules); ri++) {
+		const json_t *rule = json_array_get(rules, ri);
+		size_t nm = route_rule_nmatches(rule, tag == 'G');
+
+		for (size_t k = 0; k < nm; k++) {
+			const char *key = json_string_value(route_rule_match(rule, k));
+			size_t len = strlen(key) + 1;
+
+			memcpy(p, key, len);
+			r->matches[at++] = (struct route_match){ p, (uint32_t)ri, (uint32_t)k, false };
+			p += len;
+		}
+	}
+	r->nmatches = n;
 	r->nslots = (uint32_t)n;
+	r->tag = tag;
+	return 0;
 }
 
 struct conflict_listener *conflict_listener(struct conflict_index *ci, const char *listener)
@@ -681,8 +742,8 @@ int conflict_add_on(struct conflict_index *ci, size_t route_id, enum kind k, con
 	a.r = route_get(ci, route_id, route);
 	if (a.r == NULL)
 		return ERR_NOMEM;
-	if (a.r->tag == 0)
-		matches_note(a.r, route, a.tag);
+	if (a.r->tag == 0 && matches_note(a.r, route, a.tag) != 0)
+		return ERR_NOMEM;
 	if (a.tag == 'T' || a.tag == 'U') {
 		rc = offer_host(&a, "*", 0, 1);
 		a.r->nseq++;

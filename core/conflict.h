@@ -36,8 +36,10 @@
  * listener, hostname and canonical match string (interned), and of what it needs of
  * each route (name, creationTimestamp). A route's matches are keyed only once another
  * route offers for one of its (listener, hostname) groups: until then the index holds
- * a reference to the route's spec.rules (json_incref). So a caller may drop its own
- * reference to each route right after adding it, but must not change its rules.
+ * copies of its match strings when cluster_prune_route made every match its key
+ * string, else a reference to the route's spec.rules (json_incref). So a caller may
+ * drop its own reference to each route right after adding it, but must not change
+ * the rules of an unpruned route; a pruned route's tree may be freed at once.
  *
  * Not thread-safe; conflict_report only reads the index.
  */

@@ -8,6 +8,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "cluster.h"
 #include "conflict.h"
 #include "defaults.h"
 #include "err.h"
@@ -935,6 +937,64 @@ static void test_conflict_report__late_second_route_keeps_order(void **state)
 	contains(f->fs.v[3].message, "route apps/b");
 }
 
+/*
+ * check keeps routes pruned (cluster_prune_route: every match its key string), and
+ * the index then copies those strings instead of holding the rules, so the tree can
+ * go at once. The late-second-route scenario above, HTTP and gRPC, whole and pruned:
+ * the same findings, in the same order (add_on frees each route right after adding
+ * it, so the sanitizer build sees any pointer kept into a pruned one).
+ */
+static void late_scenario(enum kind k, bool prune, char *out, size_t outlen)
+{
+	const char *rules = k == KIND_GRPCROUTE ?
+		"[{'matches':[{'method':{'service':'s.A','method':'Get'}}]},{'matches':[{'method':{'service':'s.B'}}]}]" :
+		"[{'matches':[{'path':{'type':'Exact','value':'/a'}},{'method':'GET'}]},"
+		"{'matches':[{'path':{'type':'Exact','value':'/b'}}]}]";
+	static const char *const names[] = { "c", "a", "alone", "b" };
+	static const char *const hosts[] = { "['bar.example.com']", "['foo.example.com','bar.example.com']",
+					      "['foo.example.com']", "['foo.example.com','bar.example.com']" };
+	struct fx f = { .ci = conflict_new() };
+	size_t ids[4], at = 0;
+
+	assert_non_null(f.ci);
+	findings_init(&f.fs, NULL);
+	for (size_t i = 0; i < 4; i++) {
+		json_t *o = mk(k, names[i], i == 3 ? TS1 : TS2, hosts[i], rules);
+
+		if (prune)
+			assert_int_equal(cluster_prune_route(o), 0);
+		ids[i] = add_on(&f, o, k, i == 2 ? "infra/gw/https" : LST, NULL);
+	}
+	out[0] = '\0';
+	for (size_t i = 0; i < 4; i++) {
+		report(&f, ids[i]);
+		for (size_t j = 0; j < f.fs.n; j++)
+			at += (size_t)snprintf(out + at, outlen - at, "%s|%s|%s\n", names[i], f.fs.v[j].field,
+					       f.fs.v[j].message);
+		assert_true(at < outlen);
+	}
+	conflict_free(f.ci);
+	findings_release(&f.fs);
+}
+
+static void test_conflict_report__pruned_routes_same(void **state)
+{
+	static const enum kind kinds[] = { KIND_HTTPROUTE, KIND_GRPCROUTE };
+	char whole[8192], pruned[8192];
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		late_scenario(kinds[i], false, whole, sizeof(whole));
+		late_scenario(kinds[i], true, pruned, sizeof(pruned));
+		assert_string_equal(whole, pruned);
+		/* c loses every match on bar to b, a every match on foo and bar */
+		contains(pruned, "c|spec.rules[0].matches[0]|");
+		contains(pruned, "a|spec.rules[1].matches[0]|");
+		assert_null(strstr(pruned, "b|"));
+		assert_null(strstr(pruned, "alone|"));
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -956,6 +1016,7 @@ int main(void)
 		T(test_conflict_report__own_duplicates_ignored),
 		T(test_conflict_report__registered_twice),
 		T(test_conflict_report__late_second_route_keeps_order),
+		T(test_conflict_report__pruned_routes_same),
 		T(test_conflict_report__capped),
 		T(test_conflict_report__unknown_route),
 		T(test_conflict_add__other_kind_ignored),
