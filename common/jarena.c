@@ -351,6 +351,17 @@ void jarena_keep_end(void)
 	keeping = false;
 }
 
+void *jarena_keep_alloc(size_t n)
+{
+	return keep_base != NULL ? keep_take(n) : malloc(n);
+}
+
+void jarena_keep_free(void *p)
+{
+	if (!in_keep(p))
+		free(p);
+}
+
 size_t jarena_keep_used(void)
 {
 	size_t used = atomic_load(&keep_used);

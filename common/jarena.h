@@ -73,6 +73,11 @@ void jarena_resume(void);
 void jarena_keep_init(void);
 void jarena_keep_begin(void);
 void jarena_keep_end(void);
+/* n bytes of the keep area for data of the caller's own (check keeps each route as
+ * text there), from malloc when there is no area or it is full; NULL when out of
+ * memory. Release with jarena_keep_free, which frees only what malloc gave. */
+void *jarena_keep_alloc(size_t n);
+void jarena_keep_free(void *p);
 /* The bytes cut from the area so far. */
 size_t jarena_keep_used(void);
 /* Unmap the area. Every value in it must be dead and no longer referenced. */
