@@ -63,6 +63,17 @@ has garbage-msg "$TMP/err" 'garbage.yaml: error: '
 t scalar-keys 0 "$GW" check -o json $D/scalar-keys.yaml
 has scalar-keys-names "$TMP/out" '"allowed": ?true'
 
+# a string with a NUL in a route: kept as a tree, not as text (cli/check.c), on one
+# thread and on two (the pass parses routes ahead on a second thread from 64 routes on)
+t nul-string 0 "$GW" check $D/nul-string.yaml
+has nul-string-backend "$TMP/out" 'Service a/s does not exist.*XO-BACKEND-MISSING'
+for i in $(seq 1 70); do
+	sed "s/name: r,/name: r$i,/" $D/nul-string.yaml
+	echo ---
+done >"$TMP/nul-70.yaml"
+t nul-string-70 0 "$GW" check "$TMP/nul-70.yaml"
+has nul-string-70-summary "$TMP/out" '^70 objects checked .* 70 allowed, 0 denied; 0 errors, 210 warnings'
+
 t bomb 2 "$GW" check $D/bomb.yaml
 has bomb-msg "$TMP/err" 'alias bomb'
 
