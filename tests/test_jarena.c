@@ -315,6 +315,38 @@ static void test_keep(void **state)
 	json_decref(a);
 }
 
+/* jarena_keep_alloc: bytes cut from the area side by side, jarena_keep_free a no-op
+ * for them; without an area (released, or a sanitizer build) malloc's, which
+ * jarena_keep_free frees (LeakSanitizer sees any it does not) */
+static void test_keep_alloc(void **state)
+{
+	char *p, *q;
+	size_t before;
+
+	(void)state;
+	jarena_keep_init();
+	before = jarena_keep_used();
+	p = jarena_keep_alloc(100);
+	q = jarena_keep_alloc(1);
+	assert_non_null(p);
+	assert_non_null(q);
+	memset(p, 'x', 100);
+	*q = 'y';
+	if (!ASAN_BUILD) {
+		assert_int_equal(jarena_keep_used(), before + 112 + 16); /* 16-byte aligned */
+		assert_ptr_equal(q, p + 112);
+	}
+	assert_int_equal(p[99], 'x');
+	jarena_keep_free(p);
+	jarena_keep_free(q);
+	jarena_keep_release();
+	p = jarena_keep_alloc(64);
+	assert_non_null(p);
+	assert_int_equal(jarena_keep_used(), 0);
+	memset(p, 'z', 64);
+	jarena_keep_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_suspend),    cmocka_unit_test(test_dumps),    cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_kept_value), cmocka_unit_test(test_free_after_close),
 		cmocka_unit_test(test_keep),
+		cmocka_unit_test(test_keep_alloc),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
