@@ -236,6 +236,18 @@ static void free_counts(void *p)
 	free(p);
 }
 
+/* conflict_set_source: the route the pass gave id route_id, asked for again. The
+ * route pass numbers the routes in the order route_at gives them, so the id is the
+ * route_at index. */
+static json_t *conflict_fetch(void *ud, size_t route_id)
+{
+	const struct run *r = ud;
+	enum kind k;
+	size_t item;
+
+	return r->o->route_at(r->o->ud, route_id, &k, &item);
+}
+
 int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n, const struct cluster_opts *o)
 {
 	struct run r = { .v = v, .o = o, .items = items, .n = n };
@@ -247,6 +259,10 @@ int cluster_evaluate(const struct view *v, struct cluster_item *items, size_t n,
 	r.item_rid = malloc((n ? n : 1) * sizeof(size_t));
 	if (r.ci == NULL || r.item_rid == NULL)
 		rc = ERR_NOMEM;
+	/* routes from route_at may be made for the call (check parses them from text):
+	 * the index asks for one again rather than keep its rules */
+	if (rc == 0 && o->route_at != NULL)
+		conflict_set_source(r.ci, conflict_fetch, &r);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char key[32];
 

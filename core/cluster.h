@@ -42,10 +42,12 @@ struct cluster_opts {
 	void *ud;
 	/* The routes to evaluate. NULL: every HTTPRoute, GRPCRoute, TCPRoute and UDPRoute of the view, applied
 	 * items found by pointer. Otherwise route_at is called for i = 0, 1, ... nroutes - 1,
-	 * in that order, once each, and returns the i-th route as a new
+	 * in that order, and returns the i-th route as a new
 	 * reference (released after use, so a caller can keep routes compact and load them
 	 * one at a time), with its kind and its applied item index (SIZE_MAX for routes
-	 * already in the cluster); NULL on allocation failure. */
+	 * already in the cluster); NULL on allocation failure. It may be asked for an
+	 * earlier i again (the conflict index keys a route's matches only when another
+	 * route contests them, conflict_set_source), and must then give the same route. */
 	json_t *(*route_at)(void *ud, size_t i, enum kind *ret_kind, size_t *ret_item);
 	size_t nroutes;
 	/* Optional, with route_at: the attachment of route i computed by the caller ahead

@@ -77,11 +77,8 @@ struct conflict_route {
 				     * first needs them (most routes never meet another) */
 	size_t nmatches;
 	bool has_matches;
-	json_t *rules;              /* a reference to the route's spec.rules until then, or: */
-	char *packed;               /* owned: when every match is already its key string
-				     * (cluster_prune_route), copies of those strings, which
-				     * matches[].key point into until keyed: the route's tree
-				     * need not outlive its registration */
+	json_t *rules;              /* a reference to the route's spec.rules until then;
+				     * NULL with a source (conflict_set_source) */
 	char tag;                   /* the index's tag of its kind; 0 until first registered */
 	uint32_t nslots;            /* the matches it may offer (some may get no key): the
 				     * step between its offers of one match on one listener */
@@ -135,6 +132,8 @@ struct conflict_index {
 	struct text_chunk *text;    /* owned: the groups' hostnames */
 	struct conflict_route **routes; /* owned, indexed by route id; NULL: not seen */
 	size_t nroutes;
+	json_t *(*fetch)(void *ud, size_t route_id); /* conflict_set_source, or NULL */
+	void *fetch_ud;
 };
 
 /* a listener's groups (conflict_listener) */
@@ -165,7 +164,6 @@ static void route_free(struct conflict_route *r)
 	free(r->refs);
 	free(r->matches);
 	json_decref(r->rules);
-	free(r->packed);
 	free(r);
 }
 
@@ -581,21 +579,12 @@ static int match_push(struct conflict_route *r, size_t *cap, struct route_match 
 static int matches_fill(struct conflict_index *ci, struct conflict_route *r)
 {
 	const json_t *rules = r->rules;
+	json_t *tree = NULL;
 	size_t cap = 0;
+	int rc = 0;
 
 	if (r->has_matches)
 		return 0;
-	if (r->packed != NULL) {
-		/* matches_note made them: only the keys are left to intern (a failure
-		 * leaves a mix of interned and packed keys, which a retry interns alike) */
-		for (size_t i = 0; i < r->nmatches; i++)
-			if ((r->matches[i].key = hmap_intern(&ci->strings, r->matches[i].key)) == NULL)
-				return ERR_NOMEM;
-		free(r->packed);
-		r->packed = NULL;
-		r->has_matches = true;
-		return 0;
-	}
 	r->nmatches = 0;
 	if (r->tag == 'T' || r->tag == 'U') {
 		/* no hostnames, no matches: the route claims the whole listener */
@@ -606,11 +595,16 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r)
 		r->has_matches = true;
 		return 0;
 	}
-	for (size_t ri = 0; ri < jv_size(rules); ri++) {
+	if (rules == NULL && ci->fetch != NULL) {
+		if ((tree = ci->fetch(ci->fetch_ud, r->id)) == NULL)
+			return ERR_NOMEM;
+		rules = jv_arr(jv_obj(tree, "spec"), "rules");
+	}
+	for (size_t ri = 0; rc == 0 && ri < jv_size(rules); ri++) {
 		const json_t *rule = json_array_get(rules, ri);
 		size_t n = route_rule_nmatches(rule, r->tag == 'G');
 
-		for (size_t k = 0; k < n; k++) {
+		for (size_t k = 0; rc == 0 && k < n; k++) {
 			const json_t *m = route_rule_match(rule, k);
 			const char *key;
 			char *text = NULL;
@@ -619,8 +613,10 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r)
 			if (json_is_string(m)) {
 				key = hmap_intern(&ci->strings, json_string_value(m));
 			} else {
-				if (route_match_key(m, &text) != 0)
-					return ERR_NOMEM;
+				if (route_match_key(m, &text) != 0) {
+					rc = ERR_NOMEM;
+					break;
+				}
 				if (text == NULL)
 					continue; /* no key: claims nothing */
 				key = hmap_intern(&ci->strings, text);
@@ -628,72 +624,38 @@ static int matches_fill(struct conflict_index *ci, struct conflict_route *r)
 			}
 			if (key == NULL ||
 			    match_push(r, &cap, (struct route_match){ key, (uint32_t)ri, (uint32_t)k, m == NULL }) != 0)
-				return ERR_NOMEM;
+				rc = ERR_NOMEM;
 		}
 	}
+	json_decref(tree);
+	if (rc != 0)
+		return rc;
 	r->has_matches = true;
 	json_decref(r->rules);
 	r->rules = NULL;
 	return 0;
 }
 
-/* At a route's first registration: how many matches it may offer, and what keys them
- * when needed: copies of its key strings when cluster_prune_route left every match as
- * one, else a reference to its rules. TCPRoutes and UDPRoutes need neither. Returns 0
- * or ERR_NOMEM (nothing noted: the next registration tries again). */
-static int matches_note(struct conflict_route *r, const json_t *route, char tag)
+/* At a route's first registration: how many matches it may offer, and a reference to
+ * its rules to key them when needed, unless the index has a source to ask again
+ * (TCPRoutes and UDPRoutes are keyed without their rules). */
+static void matches_note(struct conflict_index *ci, struct conflict_route *r, const json_t *route, char tag)
 {
 	json_t *rules = jv_arr(jv_obj(route, "spec"), "rules");
-	size_t n = 0, bytes = 0, at = 0;
-	bool all_keys = true;
-	char *p;
+	size_t n = 0;
 
-	for (size_t ri = 0; ri < jv_size(rules); ri++) {
-		const json_t *rule = json_array_get(rules, ri);
-		size_t nm = route_rule_nmatches(rule, tag == 'G');
-
-		n += nm;
-		for (size_t k = 0; all_keys && k < nm; k++) {
-			const json_t *m = route_rule_match(rule, k);
-
-			if (json_is_string(m))
-				bytes += strlen(json_string_value(m)) + 1;
-			else
-				all_keys = false;
-		}
-	}
-	if (tag == 'T' || tag == 'U' || n == 0 || !all_keys) {
-		r->rules = tag == 'T' || tag == 'U' ? NULL : json_incref(rules);
-		r->nslots = (uint32_t)n;
-		r->tag = tag;
-		return 0;
-	}
-	r->matches = malloc(n * sizeof(*r->matches));
-	r->packed = p = malloc(bytes);
-	if (r->matches == NULL || p == NULL) {
-		free(r->matches);
-		free(p);
-		r->matches = NULL;
-		r->packed = NULL;
-		return ERR_NOMEM;
-	}
-	for (size_t ri = 0; ri < jv_size(rules); ri++) {
-		const json_t *rule = json_array_get(rules, ri);
-		size_t nm = route_rule_nmatches(rule, tag == 'G');
-
-		for (size_t k = 0; k < nm; k++) {
-			const char *key = json_string_value(route_rule_match(rule, k));
-			size_t len = strlen(key) + 1;
-
-			memcpy(p, key, len);
-			r->matches[at++] = (struct route_match){ p, (uint32_t)ri, (uint32_t)k, false };
-			p += len;
-		}
-	}
-	r->nmatches = n;
-	r->nslots = (uint32_t)n;
 	r->tag = tag;
-	return 0;
+	if (ci->fetch == NULL && tag != 'T' && tag != 'U')
+		r->rules = json_incref(rules);
+	for (size_t ri = 0; ri < jv_size(rules); ri++)
+		n += route_rule_nmatches(json_array_get(rules, ri), tag == 'G');
+	r->nslots = (uint32_t)n;
+}
+
+void conflict_set_source(struct conflict_index *ci, json_t *(*fetch)(void *ud, size_t route_id), void *ud)
+{
+	ci->fetch = fetch;
+	ci->fetch_ud = ud;
 }
 
 struct conflict_listener *conflict_listener(struct conflict_index *ci, const char *listener)
@@ -742,8 +704,8 @@ int conflict_add_on(struct conflict_index *ci, size_t route_id, enum kind k, con
 	a.r = route_get(ci, route_id, route);
 	if (a.r == NULL)
 		return ERR_NOMEM;
-	if (a.r->tag == 0 && matches_note(a.r, route, a.tag) != 0)
-		return ERR_NOMEM;
+	if (a.r->tag == 0)
+		matches_note(ci, a.r, route, a.tag);
 	if (a.tag == 'T' || a.tag == 'U') {
 		rc = offer_host(&a, "*", 0, 1);
 		a.r->nseq++;

@@ -36,10 +36,10 @@
  * listener, hostname and canonical match string (interned), and of what it needs of
  * each route (name, creationTimestamp). A route's matches are keyed only once another
  * route offers for one of its (listener, hostname) groups: until then the index holds
- * copies of its match strings when cluster_prune_route made every match its key
- * string, else a reference to the route's spec.rules (json_incref). So a caller may
- * drop its own reference to each route right after adding it, but must not change
- * the rules of an unpruned route; a pruned route's tree may be freed at once.
+ * a reference to the route's spec.rules (json_incref), or, with a source
+ * (conflict_set_source), nothing: it asks the source for the route again. So a caller
+ * may drop its own reference to each route right after adding it, but must not change
+ * its rules.
  *
  * Not thread-safe; conflict_report only reads the index.
  */
@@ -59,6 +59,15 @@ struct conflict_index;
 
 /* A new, empty index, or NULL when out of memory. */
 struct conflict_index *conflict_new(void);
+
+/*
+ * For a caller that keeps its routes elsewhere (check keeps them as text): the index
+ * holds no part of a registered route, and when it needs one's matches (another route
+ * offers in one of its groups) it calls fetch(ud, route_id) for a new reference to
+ * that route as registered, which it drops at once; NULL from fetch is out of memory.
+ * Call before the first conflict_add.
+ */
+void conflict_set_source(struct conflict_index *ci, json_t *(*fetch)(void *ud, size_t route_id), void *ud);
 /* Free the index and everything it owns (NULL is fine). */
 void conflict_free(struct conflict_index *ci);
 

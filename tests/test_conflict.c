@@ -938,38 +938,61 @@ static void test_conflict_report__late_second_route_keeps_order(void **state)
 }
 
 /*
- * check keeps routes pruned (cluster_prune_route: every match its key string), and
- * the index then copies those strings instead of holding the rules, so the tree can
- * go at once. The late-second-route scenario above, HTTP and gRPC, whole and pruned:
- * the same findings, in the same order (add_on frees each route right after adding
- * it, so the sanitizer build sees any pointer kept into a pruned one).
+ * A source (conflict_set_source): the index keeps nothing of a route and asks for it
+ * again when another route contests its matches, as check does with the routes it
+ * keeps as text. The late-second-route scenario above, HTTP and gRPC, routes whole and
+ * pruned (cluster_prune_route), with and without a source: the same findings in the
+ * same order. add_on frees each route right after adding it, so the sanitizer build
+ * sees any pointer the index kept; the source makes each route anew.
  */
-static void late_scenario(enum kind k, bool prune, char *out, size_t outlen)
+static const char *const late_names[] = { "c", "a", "alone", "b" };
+static const char *const late_hosts[] = { "['bar.example.com']", "['foo.example.com','bar.example.com']",
+					   "['foo.example.com']", "['foo.example.com','bar.example.com']" };
+
+struct late {
+	enum kind k;
+	bool prune;
+	size_t fetched[4];
+};
+
+static json_t *late_route(const struct late *l, size_t i)
 {
-	const char *rules = k == KIND_GRPCROUTE ?
+	const char *rules = l->k == KIND_GRPCROUTE ?
 		"[{'matches':[{'method':{'service':'s.A','method':'Get'}}]},{'matches':[{'method':{'service':'s.B'}}]}]" :
 		"[{'matches':[{'path':{'type':'Exact','value':'/a'}},{'method':'GET'}]},"
 		"{'matches':[{'path':{'type':'Exact','value':'/b'}}]}]";
-	static const char *const names[] = { "c", "a", "alone", "b" };
-	static const char *const hosts[] = { "['bar.example.com']", "['foo.example.com','bar.example.com']",
-					      "['foo.example.com']", "['foo.example.com','bar.example.com']" };
+	json_t *o = mk(l->k, late_names[i], i == 3 ? TS1 : TS2, late_hosts[i], rules);
+
+	if (l->prune)
+		assert_int_equal(cluster_prune_route(o), 0);
+	return o;
+}
+
+static json_t *late_fetch(void *ud, size_t route_id)
+{
+	struct late *l = ud;
+
+	assert_true(route_id < 4);
+	l->fetched[route_id]++;
+	return late_route(l, route_id);
+}
+
+static void late_scenario(struct late *l, bool source, char *out, size_t outlen)
+{
 	struct fx f = { .ci = conflict_new() };
 	size_t ids[4], at = 0;
 
 	assert_non_null(f.ci);
 	findings_init(&f.fs, NULL);
-	for (size_t i = 0; i < 4; i++) {
-		json_t *o = mk(k, names[i], i == 3 ? TS1 : TS2, hosts[i], rules);
-
-		if (prune)
-			assert_int_equal(cluster_prune_route(o), 0);
-		ids[i] = add_on(&f, o, k, i == 2 ? "infra/gw/https" : LST, NULL);
-	}
+	if (source)
+		conflict_set_source(f.ci, late_fetch, l);
+	for (size_t i = 0; i < 4; i++)
+		ids[i] = add_on(&f, late_route(l, i), l->k, i == 2 ? "infra/gw/https" : LST, NULL);
 	out[0] = '\0';
 	for (size_t i = 0; i < 4; i++) {
 		report(&f, ids[i]);
 		for (size_t j = 0; j < f.fs.n; j++)
-			at += (size_t)snprintf(out + at, outlen - at, "%s|%s|%s\n", names[i], f.fs.v[j].field,
+			at += (size_t)snprintf(out + at, outlen - at, "%s|%s|%s\n", late_names[i], f.fs.v[j].field,
 					       f.fs.v[j].message);
 		assert_true(at < outlen);
 	}
@@ -977,21 +1000,29 @@ static void late_scenario(enum kind k, bool prune, char *out, size_t outlen)
 	findings_release(&f.fs);
 }
 
-static void test_conflict_report__pruned_routes_same(void **state)
+static void test_conflict_report__source_same(void **state)
 {
 	static const enum kind kinds[] = { KIND_HTTPROUTE, KIND_GRPCROUTE };
-	char whole[8192], pruned[8192];
+	char held[8192], asked[8192];
 
 	(void)state;
-	for (size_t i = 0; i < 2; i++) {
-		late_scenario(kinds[i], false, whole, sizeof(whole));
-		late_scenario(kinds[i], true, pruned, sizeof(pruned));
-		assert_string_equal(whole, pruned);
+	for (size_t i = 0; i < 4; i++) {
+		struct late l = { .k = kinds[i / 2], .prune = i % 2 };
+
+		late_scenario(&l, false, held, sizeof(held));
+		assert_int_equal(l.fetched[0] + l.fetched[1] + l.fetched[2] + l.fetched[3], 0);
+		late_scenario(&l, true, asked, sizeof(asked));
+		assert_string_equal(held, asked);
 		/* c loses every match on bar to b, a every match on foo and bar */
-		contains(pruned, "c|spec.rules[0].matches[0]|");
-		contains(pruned, "a|spec.rules[1].matches[0]|");
-		assert_null(strstr(pruned, "b|"));
-		assert_null(strstr(pruned, "alone|"));
+		contains(asked, "c|spec.rules[0].matches[0]|");
+		contains(asked, "a|spec.rules[1].matches[0]|");
+		assert_null(strstr(asked, "b|"));
+		assert_null(strstr(asked, "alone|"));
+		/* asked once each when contested; "alone" never is */
+		assert_int_equal(l.fetched[0], 1);
+		assert_int_equal(l.fetched[1], 1);
+		assert_int_equal(l.fetched[2], 0);
+		assert_int_equal(l.fetched[3], 1);
 	}
 }
 
@@ -1016,7 +1047,7 @@ int main(void)
 		T(test_conflict_report__own_duplicates_ignored),
 		T(test_conflict_report__registered_twice),
 		T(test_conflict_report__late_second_route_keeps_order),
-		T(test_conflict_report__pruned_routes_same),
+		T(test_conflict_report__source_same),
 		T(test_conflict_report__capped),
 		T(test_conflict_report__unknown_route),
 		T(test_conflict_add__other_kind_ignored),
