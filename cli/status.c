@@ -1,6 +1,9 @@
 /*
  * status: see status.h. A status is one block: the struct, its array of parents or
- * listeners (with each listener's kinds as pointers), then the strings.
+ * listeners (with each listener's kinds as pointers), then the strings. A parent's
+ * parentRef is kept as compact JSON text in the block, read back only for -o json:
+ * check parses each route for the pass and frees it after, and a reference into the
+ * route kept its parentRef's nodes alive, scattered over the heap.
  */
 #include "status.h"
 
@@ -11,9 +14,11 @@
 
 #include "attach.h"
 #include "gwstatus.h"
+#include "jwrite.h"
 
 struct sparent {
-	json_t *parent_ref;        /* owned reference, or NULL */
+	const char *parent_ref;    /* compact JSON (jwrite) in the block, or NULL */
+	size_t parent_ref_len;
 	const char *gateway;       /* "ns/name", in the block */
 	const char *message;       /* in the block */
 	const char *reason;        /* literal, or NULL */
@@ -56,24 +61,47 @@ struct status *status_from_route(const json_t *route, const struct attach_result
 {
 	const json_t *refs = json_object_get(json_object_get(route, "spec"), "parentRefs");
 	size_t bytes = sizeof(struct status) + r->nparents * sizeof(struct sparent);
+	size_t ref_at[ATTACH_PARENTS_MAX + 1];
+	struct jwbuf refs_text = { 0 };
 	struct status *st;
-	char *cur;
+	char *cur, *text;
+	size_t text_len;
 
-	for (size_t i = 0; i < r->nparents; i++)
+	/* the parents' parentRefs written one after the other: parent i's is
+	 * [ref_at[i], ref_at[i + 1]), empty when the route has none at that index */
+	for (size_t i = 0; i < r->nparents; i++) {
+		const json_t *ref = json_array_get(refs, r->parents[i].index);
+
+		ref_at[i] = refs_text.n;
+		if (ref != NULL)
+			jwrite_value(&refs_text, ref);
 		bytes += strlen(r->parents[i].gateway) + strlen(r->parents[i].message) + 2;
-	st = malloc(bytes);
-	if (st == NULL)
+	}
+	ref_at[r->nparents] = refs_text.n;
+	text = jwrite_finish(&refs_text, &text_len);
+	if (text == NULL)
 		return NULL;
+	st = malloc(bytes + text_len);
+	if (st == NULL) {
+		free(text);
+		return NULL;
+	}
 	st->gateway = false;
 	st->n = r->nparents;
 	st->parents = (struct sparent *)(st + 1);
 	st->listeners = NULL;
 	cur = (char *)(st->parents + r->nparents);
+	memcpy(cur, text, text_len);
+	for (size_t i = 0; i < r->nparents; i++) {
+		st->parents[i].parent_ref = ref_at[i + 1] > ref_at[i] ? cur + ref_at[i] : NULL;
+		st->parents[i].parent_ref_len = ref_at[i + 1] - ref_at[i];
+	}
+	cur += text_len;
+	free(text);
 	for (size_t i = 0; i < r->nparents; i++) {
 		const struct attach_parent *p = &r->parents[i];
 		struct sparent *s = &st->parents[i];
 
-		s->parent_ref = json_incref(json_array_get(refs, p->index));
 		s->gateway = put(&cur, p->gateway);
 		s->message = put(&cur, p->message);
 		s->reason = p->reason;
@@ -134,10 +162,6 @@ struct status *status_from_gateway(const struct gwstatus *g)
 
 void status_free(struct status *st)
 {
-	if (st == NULL)
-		return;
-	for (size_t i = 0; !st->gateway && i < st->n; i++)
-		json_decref(st->parents[i].parent_ref);
 	free(st);
 }
 
@@ -167,7 +191,10 @@ static json_t *parent_json(const struct sparent *p, bool *ok)
 {
 	json_t *e = json_object();
 
-	set(e, "parentRef", p->parent_ref != NULL ? json_incref(p->parent_ref) : json_null(), ok);
+	/* jwrite's text of a value jansson held: JSON_ALLOW_NUL reads a NUL in a string
+	 * (YAML's "\0") back as jansson had it */
+	set(e, "parentRef", p->parent_ref != NULL ? json_loadb(p->parent_ref, p->parent_ref_len, JSON_ALLOW_NUL, NULL) :
+		json_null(), ok);
 	set(e, "gateway", json_string(p->gateway), ok);
 	set(e, "accepted", json_boolean(p->accepted), ok);
 	set(e, "reason", str_or_empty(p->reason), ok);
