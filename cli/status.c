@@ -62,7 +62,9 @@ struct status *status_from_route(const json_t *route, const struct attach_result
 	const json_t *refs = json_object_get(json_object_get(route, "spec"), "parentRefs");
 	size_t bytes = sizeof(struct status) + r->nparents * sizeof(struct sparent);
 	size_t ref_at[ATTACH_PARENTS_MAX + 1];
-	struct jwbuf refs_text = { 0 };
+	/* deeper than any input nests (YAML and JSON files both go through yamldoc.c,
+	 * 100 levels): jwrite's default of 64 refused a parentRef nested 80 levels */
+	struct jwbuf refs_text = { .max_depth = 512 };
 	struct status *st;
 	char *cur, *text;
 	size_t text_len;

@@ -74,6 +74,31 @@ done >"$TMP/nul-70.yaml"
 t nul-string-70 0 "$GW" check "$TMP/nul-70.yaml"
 has nul-string-70-summary "$TMP/out" '^70 objects checked .* 70 allowed, 0 denied; 0 errors, 210 warnings'
 
+# a parentRef nested 80 levels deep (an unknown field, which the schema reports): its
+# status keeps the parentRef as text, which once failed past 64 levels ("out of memory")
+deep=$(printf '{a: %.0s' $(seq 80))1$(printf '}%.0s' $(seq 80))
+cat >"$TMP/deep-ref.yaml" <<YAML
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: c}
+spec: {controllerName: example.com/gateway}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: a}
+spec:
+  gatewayClassName: c
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: a}
+spec:
+  parentRefs: [{name: gw, x: $deep}]
+YAML
+t deep-parent-ref 1 "$GW" check -o json "$TMP/deep-ref.yaml"
+has deep-parent-ref-status "$TMP/out" '"parentRef": ?\{"name": ?"gw", ?"x": ?\{"a"'
+
 t bomb 2 "$GW" check $D/bomb.yaml
 has bomb-msg "$TMP/err" 'alias bomb'
 
