@@ -60,14 +60,11 @@ struct route_src {
 	char *text;      /* the pruned route (jwrite), in the keep area (jarena_keep_alloc) */
 	size_t len;
 	json_t *obj;     /* owned reference: the pruned tree instead of text, for a route
-			  * nested too deep to write (ROUTE_TEXT_DEPTH); NULL otherwise */
+			  * nested too deep to write (YAMLDOC_TEXT_DEPTH); NULL otherwise */
 	size_t group;    /* its namespace's number, in order of first appearance */
 	enum kind kind;
 	size_t item;     /* index of its report_obj, or SIZE_MAX for --state routes */
 };
-
-/* deeper than YAML (yamldoc.h) or a JSON input can nest a kept route */
-#define ROUTE_TEXT_DEPTH 512
 
 struct check {
 	struct rules_config rules;
@@ -212,7 +209,7 @@ static json_t *keep_copy(json_t *obj)
  * 0 or ERR_NOMEM */
 static int route_keep_text(json_t *route, struct route_src *ret)
 {
-	struct jwbuf b = { .max_depth = ROUTE_TEXT_DEPTH };
+	struct jwbuf b = { .max_depth = YAMLDOC_TEXT_DEPTH };
 	bool too_deep;
 	char *text;
 	size_t len;
@@ -252,7 +249,7 @@ static json_t *route_tree(const struct route_src *src)
 		return json_incref(src->obj);
 	err_init(&err);
 	/* jwrite wrote it: parsing fails only for memory */
-	return jparse(src->text, src->len, ROUTE_TEXT_DEPTH, &err);
+	return jparse(src->text, src->len, YAMLDOC_TEXT_DEPTH, &err);
 }
 
 /* Keep a route for the cluster pass; a later object with the same kind, namespace

@@ -15,6 +15,7 @@
 #include "attach.h"
 #include "gwstatus.h"
 #include "jwrite.h"
+#include "yamldoc.h"
 
 struct sparent {
 	const char *parent_ref;    /* compact JSON (jwrite) in the block, or NULL */
@@ -62,9 +63,8 @@ struct status *status_from_route(const json_t *route, const struct attach_result
 	const json_t *refs = json_object_get(json_object_get(route, "spec"), "parentRefs");
 	size_t bytes = sizeof(struct status) + r->nparents * sizeof(struct sparent);
 	size_t ref_at[ATTACH_PARENTS_MAX + 1];
-	/* deeper than any input nests (YAML and JSON files both go through yamldoc.c,
-	 * 100 levels): jwrite's default of 64 refused a parentRef nested 80 levels */
-	struct jwbuf refs_text = { .max_depth = 512 };
+	/* jwrite's default of 64 refused a parentRef nested 80 levels */
+	struct jwbuf refs_text = { .max_depth = YAMLDOC_TEXT_DEPTH };
 	struct status *st;
 	char *cur, *text;
 	size_t text_len;

@@ -18,6 +18,9 @@
 struct err;
 
 #define YAMLDOC_MAX_DEPTH 100
+/* a depth limit for writing a document's values back as text (jwrite) and reading that
+ * text again (jparse): above YAMLDOC_MAX_DEPTH, so it never refuses a value read here */
+#define YAMLDOC_TEXT_DEPTH 512
 #define YAMLDOC_MAX_NODES 1000000
 #define YAMLDOC_MAX_LINES 4096 /* mapping start lines remembered per document */
 
