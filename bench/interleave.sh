@@ -113,7 +113,7 @@ if complete("yamlparse:"):
 # is at most x2.00, or when check grew at most 5 % faster than the control in the same
 # rounds (the median of each round's check ratio over that round's control ratio at most
 # 1.05): 5 % is about what this VM resolves, as the control's own medians spread from
-# x1.90 to x2.04 over five series of 33 rounds (bench/RESULTS.md, 2026-11-28). The instruction counts (bench/run.sh CALLGRIND=2)
+# x1.90 to x2.12 over six series of 33 rounds (bench/RESULTS.md, 2026-11-28). The instruction counts (bench/run.sh CALLGRIND=2)
 # are the exact part of the target. The former rule (the upper end of check's 95%
 # interval below x2.00) is printed too: the control itself fails it on the bench VM.
 if whole is not None:
