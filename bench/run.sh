@@ -186,9 +186,9 @@ done
 
 # doubling: time and RSS growth 10k -> 20k -> 40k of the full check
 if [[ -n ${T_CHECK_OF[tree-10k]:-} && -n ${T_CHECK_OF[tree-20k]:-} && -n ${T_CHECK_OF[tree-40k]:-} ]]; then
-	# the same rule as bench/interleave.sh: each step at most x2.00, or at most 5 % above
-	# the bare parse's step in the same run (linear by construction: what it shows beyond
-	# x2.00 is the machine's)
+	# bench/interleave.sh's rule on one best-of-N per size: each step at most x2.00, or at
+	# most 5 % above the bare parse's step in the same run (linear by construction: what
+	# it shows beyond x2.00 is the machine's)
 	verdict+=("cross-object, doubling: $(python3 -c "
 import sys
 a, b, c, pa, pb, pc = map(float, sys.argv[1:7])
